@@ -1,0 +1,156 @@
+"""Stubs are generated from the reference; ``verify`` proves every kata test fails on them.
+
+In a reference file, a *target* is a function whose body, right after its docstring, starts with
+a marker line ``# solution: step N``. The stub keeps everything else verbatim (imports, given
+helpers, signatures, docstrings) and replaces the target's body from the marker down with::
+
+    raise NotImplementedError("03 autograd: implement Tensor.backward — see exercises/03_autograd/README.md, step 4")
+
+Commands (``python -m tinytorch.stubs ...``):
+
+    write    regenerate exercises/NN_name/name.py for every kata (overwrites your work!)
+    check    fail if a committed stub differs from the one generated from the reference
+    verify   generate pristine stubs in a temporary folder and run each kata's tests on them:
+             every test must fail with NotImplementedError (not pass, skip or error)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from tinytorch.registry import ROOT, Kata, built, kata_file
+
+MARKER = re.compile(r"^(\s*)# solution: step (\d+)\s*$")
+HEADER = (
+    "# Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.\n"
+    "# Signatures and docstrings are the contract the tests hold you to: keep them.\n"
+)
+
+
+def targets(source: str) -> list[tuple[str, int, int, int]]:
+    """(qualified name, step, first line, last line) of each target, lines 1-based and inclusive."""
+    lines = source.splitlines()
+    found = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                has_doc = ast.get_docstring(child) is not None
+                start = child.body[0].end_lineno + 1 if has_doc else child.body[0].lineno
+                match = MARKER.match(lines[start - 1]) if start <= len(lines) else None
+                if match:
+                    found.append((f"{prefix}{child.name}", int(match.group(2)), start, child.end_lineno))
+
+    visit(ast.parse(source), "")
+    return found
+
+
+def generate(kata: Kata) -> str:
+    """The pristine stub of ``kata``, from its reference."""
+    source = kata_file(kata, "solutions").read_text()
+    lines = source.splitlines(keepends=True)
+    for qualname, step, start, end in sorted(targets(source), key=lambda t: -t[2]):
+        indent = MARKER.match(lines[start - 1]).group(1)
+        message = f"{kata.label}: implement {qualname} — see exercises/{kata.folder}/README.md, step {step}"
+        lines[start - 1 : end] = [f'{indent}raise NotImplementedError("{message}")\n']
+    return HEADER + "".join(lines)
+
+
+def api(source: str) -> dict[str, tuple[str, str | None]]:
+    """Public name -> (signature, docstring) of every function and class, methods included."""
+    found: dict[str, tuple[str, str | None]] = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if isinstance(child, ast.ClassDef):
+                    signature = ", ".join(ast.unparse(base) for base in child.bases)
+                    visit(child, f"{name}.")
+                else:
+                    returns = f" -> {ast.unparse(child.returns)}" if child.returns else ""
+                    signature = f"({ast.unparse(child.args)}){returns}"
+                found[name] = (signature, ast.get_docstring(child))
+
+    visit(ast.parse(source), "")
+    return found
+
+
+def check() -> int:
+    """Compare every committed stub with the generated one; 0 when all equal."""
+    drifted = [kata for kata in built() if kata_file(kata, "exercises").read_text() != generate(kata)]
+    for kata in drifted:
+        print(f"{kata_file(kata, 'exercises').relative_to(ROOT)} differs from the stub generated from the reference")
+    if drifted:
+        print("maintainers: run `python -m tinytorch.stubs write` after changing a reference")
+    return 1 if drifted else 0
+
+
+def write() -> int:
+    for kata in built():
+        kata_file(kata, "exercises").write_text(generate(kata))
+    return 0
+
+
+def verify(names: list[str]) -> int:
+    """Run each kata's tests on pristine stubs; 0 when every test fails on NotImplementedError."""
+    katas = [kata for kata in built() if not names or kata.name in names]
+    problems = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for kata in katas:
+            stub = kata_file(kata, "exercises", Path(tmp))
+            stub.parent.mkdir(parents=True)
+            stub.write_text(generate(kata))
+            problems += _verify_kata(kata, Path(tmp))
+    print("stub check:", "every kata test fails on its stub" if not problems else f"{problems} problem(s)")
+    return 1 if problems else 0
+
+
+def _verify_kata(kata: Kata, stubs_dir: Path) -> int:
+    report = stubs_dir / f"{kata.folder}.xml"
+    env = {**os.environ, "TINYTORCH_EXERCISES": str(stubs_dir)}
+    command = [sys.executable, "-m", "pytest", f"exercises/{kata.folder}", "--impl", "exercises", "-q",
+               "-p", "no:cacheprovider", "--hypothesis-profile", "ci", f"--junitxml={report}"]
+    subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
+    if not report.is_file():
+        print(f"{kata.label}: pytest wrote no report (did collection fail?)")
+        return 1
+    cases = ET.parse(report).getroot().iter("testcase")
+    bad = []
+    count = 0
+    for case in cases:
+        count += 1
+        failure = case.find("failure")
+        text = "" if failure is None else (failure.get("message", "") + (failure.text or ""))
+        if "NotImplementedError" not in text:
+            outcome = "passes" if not len(case) else f"ends in {case[0].tag}: {case[0].get('message', '')[:100]}"
+            bad.append(f"  {case.get('name')} {outcome}")
+    status = f"{count} tests, all fail on NotImplementedError" if count and not bad else f"{len(bad)} of {count} tests do not fail on the stub"
+    print(f"{kata.label}: {status}")
+    for line in bad:
+        print(line)
+    return len(bad) if count else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tinytorch.stubs", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("write", "check", "verify"))
+    parser.add_argument("katas", nargs="*", help="kata names for verify (default: all)")
+    args = parser.parse_args(argv)
+    if args.command == "verify":
+        return verify(args.katas)
+    return write() if args.command == "write" else check()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""``assert_close``: compare a result with an oracle, and say what is wrong in a learner's words."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def assert_close(actual, expected, *, rtol: float = 1e-6, atol: float = 1e-8, what: str = "result") -> None:
+    """Fail unless ``actual`` has ``expected``'s shape and values within ``atol + rtol*|expected|``.
+
+    The message names the shape first (the commonest mistake), then the worst element.
+    ``actual`` may be anything with a ``numpy()`` method (a Tensor) or an array-like.
+    """
+    __tracebackhide__ = True
+    if actual is None:
+        raise AssertionError(f"{what}: got None; did the function forget to return?")
+    if hasattr(actual, "numpy"):
+        actual = actual.numpy()
+    actual, expected = np.asarray(actual), np.asarray(expected)
+    if actual.shape != expected.shape:
+        raise AssertionError(f"{what}: shape must be {expected.shape}, got {actual.shape}")
+    if actual.dtype.kind not in "biuf" or expected.dtype.kind not in "biuf":
+        raise AssertionError(f"{what}: dtype must be numeric, got {actual.dtype} (expected {expected.dtype})")
+    close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if close.all():
+        return
+    error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    error[close] = -1.0
+    worst = np.unravel_index(int(np.argmax(error)), actual.shape)
+    raise AssertionError(
+        f"{what}: {int((~close).sum())} of {actual.size} elements differ; worst at index {worst}: "
+        f"got {actual[worst]!r}, expected {expected[worst]!r}, |difference| = {error[worst]:.3g} "
+        f"(allowed atol={atol:g} + rtol={rtol:g}·|expected|)"
+    )

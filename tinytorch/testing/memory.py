@@ -1,0 +1,29 @@
+"""Memory budgets: a formula in bytes plus a stated slack, enforced by pytest-memray.
+
+pytest-memray's ``limit_memory`` fails a test whose peak of live allocations during the call
+(fixtures excluded) exceeds the limit. Budget tests therefore build their inputs in fixtures,
+use inputs of a few megabytes so that the formula dominates the interpreter's own noise, and
+avoid ``@given`` (the first hypothesis test of a process allocates ~33 MiB of its own).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+KiB = 1024
+MiB = 1024 * KiB
+
+# What a correct kata allocates on top of its formula: small NumPy and Python objects,
+# a few shape tuples, the traceback machinery. Measured as < 16 KiB on the reference;
+# 64 KiB leaves room for a Python version that allocates a little more.
+DEFAULT_SLACK = 64 * KiB
+
+
+def memory_budget(nbytes: float, *, slack: int = DEFAULT_SLACK) -> pytest.MarkDecorator:
+    """A ``limit_memory`` marker allowing ``nbytes`` (the formula) plus ``slack`` bytes.
+
+    Example: ``@memory_budget(3 * N * 8)`` — "three float64 buffers of N elements".
+    """
+    if nbytes < 0 or slack < 0:
+        raise ValueError(f"memory_budget: nbytes and slack must be >= 0, got {nbytes} and {slack}")
+    return pytest.mark.limit_memory(f"{int(nbytes) + int(slack)} B")
