@@ -21,7 +21,12 @@ from hypothesis import HealthCheck, settings
 # flake on a busy machine. `ci` is deterministic; `dev` explores new examples on every run.
 settings.register_profile("dev", max_examples=40, deadline=None)
 settings.register_profile(
-    "ci", max_examples=40, deadline=None, derandomize=True, database=None, print_blob=True,
+    "ci",
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
@@ -33,11 +38,15 @@ MAX_ADDRESS_SPACE = int(os.environ.get("TINYTORCH_MAX_MEMORY_GB", "4")) * 2**30
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("tinytorch")
     group.addoption(
-        "--impl", choices=("exercises", "solutions"), default=os.environ.get("TINYTORCH_IMPL", "exercises"),
+        "--impl",
+        choices=("exercises", "solutions"),
+        default=os.environ.get("TINYTORCH_IMPL", "exercises"),
         help="test your code (exercises, the default) or the reference (solutions)",
     )
     group.addoption(
-        "--deps", choices=("exercises", "solutions"), default="solutions",
+        "--deps",
+        choices=("exercises", "solutions"),
+        default="solutions",
         help="where the katas not under test come from (default: the reference)",
     )
 

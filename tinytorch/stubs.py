@@ -62,8 +62,16 @@ def generate(kata: Kata) -> str:
     for qualname, step, start, end in sorted(targets(source), key=lambda t: -t[2]):
         indent = MARKER.match(lines[start - 1]).group(1)
         message = f"{kata.label}: implement {qualname} — see exercises/{kata.folder}/README.md, step {step}"
-        lines[start - 1 : end] = [f'{indent}raise NotImplementedError("{message}")\n']
+        lines[start - 1 : end] = [_raise(indent, message)]
     return HEADER + "".join(lines)
+
+
+def _raise(indent: str, message: str) -> str:
+    """The stub body, laid out as ``ruff format`` would (one line if it fits in 120 columns)."""
+    line = f'{indent}raise NotImplementedError("{message}")\n'
+    if len(line) <= 121:
+        return line
+    return f'{indent}raise NotImplementedError(\n{indent}    "{message}"\n{indent})\n'
 
 
 def api(source: str) -> dict[str, tuple[str, str | None]]:
@@ -119,8 +127,20 @@ def verify(names: list[str]) -> int:
 def _verify_kata(kata: Kata, stubs_dir: Path) -> int:
     report = stubs_dir / f"{kata.folder}.xml"
     env = {**os.environ, "TINYTORCH_EXERCISES": str(stubs_dir)}
-    command = [sys.executable, "-m", "pytest", f"exercises/{kata.folder}", "--impl", "exercises", "-q",
-               "-p", "no:cacheprovider", "--hypothesis-profile", "ci", f"--junitxml={report}"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        f"exercises/{kata.folder}",
+        "--impl",
+        "exercises",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-profile",
+        "ci",
+        f"--junitxml={report}",
+    ]
     subprocess.run(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, check=False)
     if not report.is_file():
         print(f"{kata.label}: pytest wrote no report (did collection fail?)")
@@ -135,8 +155,10 @@ def _verify_kata(kata: Kata, stubs_dir: Path) -> int:
         if "NotImplementedError" not in text:
             outcome = "passes" if not len(case) else f"ends in {case[0].tag}: {case[0].get('message', '')[:100]}"
             bad.append(f"  {case.get('name')} {outcome}")
-    status = f"{count} tests, all fail on NotImplementedError" if count and not bad else f"{len(bad)} of {count} tests do not fail on the stub"
-    print(f"{kata.label}: {status}")
+    if count and not bad:
+        print(f"{kata.label}: {count} tests, all fail on NotImplementedError")
+    else:
+        print(f"{kata.label}: {len(bad)} of {count} tests do not fail on the stub")
     for line in bad:
         print(line)
     return len(bad) if count else 1

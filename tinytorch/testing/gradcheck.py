@@ -90,7 +90,7 @@ def _call_vjp(name: str, vjp: VJP, inputs: list[np.ndarray], grad_out: np.ndarra
         count = "None" if grads is None else len(grads)
         raise GradcheckError(f"gradcheck({name}): backward must return {len(inputs)} gradient(s), got {count}")
     grads = [np.asarray(g) for g in grads]
-    for j, (g, x) in enumerate(zip(grads, inputs)):
+    for j, (g, x) in enumerate(zip(grads, inputs, strict=True)):
         if g.shape != x.shape:
             raise GradcheckError(
                 f"gradcheck({name}): gradient for input {j} must have the input's shape {x.shape}, got {g.shape}"

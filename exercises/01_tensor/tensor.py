@@ -1,0 +1,353 @@
+# Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
+# Signatures and docstrings are the contract the tests hold you to: keep them.
+"""01 tensor: an n-dimensional array with a shape, a dtype and a price in bytes.
+
+A ``Tensor`` wraps one NumPy ndarray (its *storage*). This kata writes what sits on top of the
+storage: sizes and bytes, broadcasting, elementwise ops, reductions, views and matmul, each
+checking its inputs and saying clearly what is wrong. The shape checks are plain functions
+(``broadcast_shapes``, ``check_elementwise``, ``matmul_shape``) so that 03 autograd reuses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+Axis = int | tuple[int, ...] | None
+Scalar = int | float | bool
+
+
+def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> tuple[int, ...]:
+    """The shape that ``shapes`` broadcast to, by NumPy's rules, written out by hand.
+
+    Align the shapes on the right; in each position the sizes must be equal, or one of them 1
+    (a missing leading dimension counts as 1). The result takes the larger size.
+
+    Args:
+        *shapes: tuples of non-negative ints.
+        op: the operation asking, for the error message.
+    Returns:
+        The broadcast shape, a tuple of ints (``()`` when no shapes are given).
+    Raises:
+        ValueError: ``"<op>: shapes must broadcast, got (2, 3) and (4,)"``.
+    Complexity:
+        O(len(shapes) · max ndim) time, O(max ndim) memory. No array is touched.
+    Example:
+        >>> broadcast_shapes((2, 1, 4), (3, 1))
+        (2, 3, 4)
+    """
+    raise NotImplementedError("01 tensor: implement broadcast_shapes — see exercises/01_tensor/README.md, step 2")
+
+
+def check_elementwise(op: str, a: np.ndarray, b: np.ndarray) -> tuple[int, ...]:
+    """Check that ``a`` and ``b`` can be combined elementwise; return the output shape.
+
+    Args:
+        op: the operation, for error messages (``"add"``, ``"mul"``, ...).
+        a, b: arrays of any shapes.
+    Returns:
+        ``broadcast_shapes(a.shape, b.shape)``.
+    Raises:
+        TypeError: ``"<op>: dtypes must match, got float32 and float64"`` (no silent upcast:
+            mixing would double the bytes of float32 data without anyone asking).
+        ValueError: from ``broadcast_shapes`` when the shapes do not broadcast.
+    Complexity:
+        O(ndim) time and memory.
+    Example:
+        >>> check_elementwise("add", np.zeros((2, 3)), np.zeros(3))
+        (2, 3)
+    """
+    raise NotImplementedError("01 tensor: implement check_elementwise — see exercises/01_tensor/README.md, step 3")
+
+
+def normalize_axis(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
+    """Given: ``axis`` as a sorted tuple of non-negative axes (None means every axis).
+
+    Raises ValueError ``"<op>: axis 2 is out of range for a tensor of 2 dimensions"``, or
+    ``"<op>: axis must not repeat, got (0, 0)"``.
+    """
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
+    normalized = tuple(sorted(a % ndim for a in axes))
+    if len(set(normalized)) != len(normalized):
+        raise ValueError(f"{op}: axis must not repeat, got {axis}")
+    return normalized
+
+
+def matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape of ``A @ B`` for ``A`` of shape ``(..., m, k)`` and ``B`` of shape ``(..., k, n)``.
+
+    Leading (batch) dimensions broadcast; the result is ``(*batch, m, n)``.
+
+    Raises:
+        ValueError: ``"matmul: operands must have at least 2 dimensions, got (3,) @ (3, 4)"``;
+            ``"matmul: inner dimensions must match, got (2, 3) @ (4, 5)"``; or, from
+            ``broadcast_shapes``, ``"matmul: shapes must broadcast, ..."`` for the batch dims.
+    Complexity:
+        O(ndim).
+    Example:
+        >>> matmul_shape((5, 2, 3), (3, 4))
+        (5, 2, 4)
+    """
+    raise NotImplementedError("01 tensor: implement matmul_shape — see exercises/01_tensor/README.md, step 6")
+
+
+def matmul_loops(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
+    """``a @ b`` for 2-D arrays with three Python loops, counting floating-point operations.
+
+    Each inner step does one multiply and one add, so the count must come to ``2·m·n·k``.
+
+    Args:
+        a: shape (m, k). b: shape (k, n). Same dtype.
+    Returns:
+        ``(out, flops)``: out of shape (m, n) and a's dtype; flops an int.
+    Raises:
+        ValueError: as ``matmul_shape``.
+    Complexity:
+        O(m·n·k) Python-level steps (slow on purpose: compare with ``a @ b``), O(m·n) memory.
+    Example:
+        >>> out, flops = matmul_loops(np.ones((2, 3)), np.ones((3, 4)))
+        >>> out[0, 0], flops
+        (np.float64(3.0), 48)
+    """
+    raise NotImplementedError("01 tensor: implement matmul_loops — see exercises/01_tensor/README.md, step 7")
+
+
+class Tensor:
+    """An n-dimensional array: NumPy storage plus the operations this kata writes."""
+
+    def __init__(self, data, dtype=None) -> None:
+        """Wrap ``data`` (a Tensor, an ndarray, a nested list or a number) as ``self.data``.
+
+        An ndarray is *shared*, not copied (as ``torch.from_numpy``): creating a Tensor costs
+        no bytes. A Tensor is unwrapped to its ndarray. ``dtype`` converts (and then copies).
+
+        Raises:
+            TypeError: ``"Tensor: dtype must be boolean, integer or floating, got <U1"``.
+        Complexity:
+            O(1) for an ndarray of the right dtype; O(N) to convert anything else.
+        Example:
+            >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).shape
+            (2, 2)
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.__init__ — see exercises/01_tensor/README.md, step 1")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Given: the size of each dimension."""
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Given: the element type."""
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Given: the number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """The number of elements: the product of the shape (1 for a 0-d tensor).
+
+        Example:
+            >>> Tensor(np.zeros((2, 3, 4))).size
+            24
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.size — see exercises/01_tensor/README.md, step 1")
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes the elements take: ``size · itemsize`` (not the storage a view shares).
+
+        Example:
+            >>> Tensor(np.zeros((2, 3), dtype=np.float32)).nbytes
+            24
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.nbytes — see exercises/01_tensor/README.md, step 1")
+
+    def numpy(self) -> np.ndarray:
+        """Given: the storage, as an ndarray (shared, not copied)."""
+        return self.data
+
+    def __repr__(self) -> str:
+        """Given."""
+        return f"Tensor({self.data!r})"
+
+    def __len__(self) -> int:
+        """Given: the size of the first dimension."""
+        return len(self.data)
+
+    # --- elementwise operations (step 3) --------------------------------------------------
+
+    def _elementwise(self, other: Tensor | Scalar, fn: Callable, op: str) -> Tensor:
+        """``fn(self, other)`` elementwise with broadcasting, after checking shapes and dtypes.
+
+        Args:
+            other: a Tensor, or a Python number (which takes this tensor's dtype, as in NumPy).
+            fn: a NumPy ufunc such as ``np.add``, called as ``fn(self, other)``.
+            op: its name for errors.
+        Returns:
+            A new Tensor of the broadcast shape.
+        Raises:
+            TypeError: ``"add: operand must be a Tensor or a Python number, got list"``.
+            TypeError, ValueError: what ``check_elementwise`` raises.
+        Complexity:
+            O(N) time and one output of N elements, N the broadcast size. No expanded copies
+            of the inputs: NumPy broadcasts with zero strides.
+        Example:
+            >>> (Tensor([1.0, 2.0]) + 1.0).numpy()
+            array([2., 3.])
+        """
+        raise NotImplementedError(
+            "01 tensor: implement Tensor._elementwise — see exercises/01_tensor/README.md, step 3"
+        )
+
+    def __add__(self, other):
+        return self._elementwise(other, np.add, "add")
+
+    def __radd__(self, other):
+        return self._elementwise(other, np.add, "add")
+
+    def __sub__(self, other):
+        return self._elementwise(other, np.subtract, "sub")
+
+    def __rsub__(self, other):
+        return self._elementwise(other, lambda a, b: b - a, "sub")
+
+    def __mul__(self, other):
+        return self._elementwise(other, np.multiply, "mul")
+
+    def __rmul__(self, other):
+        return self._elementwise(other, np.multiply, "mul")
+
+    def __truediv__(self, other):
+        return self._elementwise(other, np.divide, "div")
+
+    def __rtruediv__(self, other):
+        return self._elementwise(other, lambda a, b: b / a, "div")
+
+    def __pow__(self, exponent: Scalar):
+        return self._elementwise(exponent, np.power, "pow")
+
+    def __neg__(self):
+        return self._elementwise(-1, np.multiply, "neg")
+
+    # --- reductions (step 4) --------------------------------------------------------------
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Sum over ``axis`` (an int, a tuple, or None for all), keeping the dtype.
+
+        Raises:
+            ValueError: ``"sum: axis 2 is out of range for a tensor of 2 dimensions"``.
+        Complexity:
+            O(N) time, O(output) memory.
+        Example:
+            >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0).numpy()
+            array([4., 6.])
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.sum — see exercises/01_tensor/README.md, step 4")
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """Mean over ``axis``: the sum divided by the number of elements reduced.
+
+        Raises:
+            ValueError: as ``sum``, with ``mean:``; ``"mean: must reduce at least one element"``.
+        Complexity:
+            O(N) time, O(output) memory.
+        Example:
+            >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).mean(axis=1).numpy()
+            array([1.5, 3.5])
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.mean — see exercises/01_tensor/README.md, step 4")
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """The largest element over ``axis``.
+
+        Raises:
+            ValueError: as ``sum``, with ``max:``; ``"max: must reduce at least one element"``.
+        Complexity:
+            O(N) time, O(output) memory.
+        Example:
+            >>> Tensor([[1.0, 5.0], [3.0, 4.0]]).max(axis=0).numpy()
+            array([3., 5.])
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.max — see exercises/01_tensor/README.md, step 4")
+
+    # --- views (step 5) -------------------------------------------------------------------
+
+    def reshape(self, *shape: int) -> Tensor:
+        """The same elements in a new shape; one size may be -1 (inferred). A view if possible.
+
+        ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` both work.
+
+        Raises:
+            ValueError: ``"reshape: cannot reshape a tensor of size 6 into shape (4, 2)"``.
+        Complexity:
+            O(1) time and memory for a contiguous tensor (a view shares the storage);
+            a transposed tensor is copied.
+        Example:
+            >>> Tensor(np.arange(6.0)).reshape(2, -1).shape
+            (2, 3)
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.reshape — see exercises/01_tensor/README.md, step 5")
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Permute the dimensions (reverse them when no axes are given). Always a view.
+
+        Raises:
+            ValueError: ``"transpose: axes must be a permutation of 0..1, got (0, 0)"``.
+        Complexity:
+            O(ndim): only the strides change; no element moves.
+        Example:
+            >>> Tensor(np.zeros((2, 3, 4))).transpose(2, 0, 1).shape
+            (4, 2, 3)
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.transpose — see exercises/01_tensor/README.md, step 5")
+
+    @property
+    def T(self) -> Tensor:
+        """Given: the transpose, all dimensions reversed."""
+        return self.transpose()
+
+    def __getitem__(self, index) -> Tensor:
+        """NumPy indexing: ints and slices give a view; integer arrays give a copy.
+
+        Raises:
+            IndexError: NumPy's own message, which names the axis and its size.
+        Complexity:
+            O(1) for a view; O(output) for a copy.
+        Example:
+            >>> Tensor(np.arange(6.0).reshape(2, 3))[:, 1].numpy()
+            array([1., 4.])
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.__getitem__ — see exercises/01_tensor/README.md, step 5")
+
+    # --- matmul (step 6) ------------------------------------------------------------------
+
+    def matmul(self, other: Tensor) -> Tensor:
+        """Matrix product ``self @ other`` over the last two dimensions, batch dims broadcast.
+
+        Args:
+            other: a Tensor of shape ``(..., k, n)``; self has shape ``(..., m, k)``.
+        Returns:
+            Shape ``(*batch, m, n)``.
+        Raises:
+            TypeError: ``"matmul: dtypes must match, got float32 and float64"``.
+            ValueError: from ``matmul_shape``.
+        Complexity:
+            2·m·n·k FLOPs per batch element; O(output) memory.
+        Example:
+            >>> (Tensor(np.ones((2, 3))) @ Tensor(np.ones((3, 4)))).shape
+            (2, 4)
+        """
+        raise NotImplementedError("01 tensor: implement Tensor.matmul — see exercises/01_tensor/README.md, step 6")
+
+    def __matmul__(self, other: Tensor) -> Tensor:
+        return self.matmul(other)
