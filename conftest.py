@@ -54,13 +54,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     impl = config.getoption("impl")
     os.environ["TINYTORCH_IMPL"] = impl  # read when tinytorch is first imported
-    import tinytorch
-    from tinytorch.registry import ROOT, built
-
-    under_test = _katas_named(config.args, Path(config.invocation_params.dir), ROOT, built())
     try:
+        import tinytorch
+        from tinytorch.registry import ROOT, built
+
+        under_test = _katas_named(config.args, Path(config.invocation_params.dir), ROOT, built())
         tinytorch.select(impl, under_test, deps=config.getoption("deps"))
-    except tinytorch.SwitchError as error:
+    except RuntimeError as error:  # tinytorch.SwitchError: a missing kata file, a bad option
         raise pytest.UsageError(str(error)) from None
     if sys.platform.startswith("linux"):
         resource.setrlimit(resource.RLIMIT_AS, (MAX_ADDRESS_SPACE, MAX_ADDRESS_SPACE))

@@ -35,8 +35,8 @@ class Kata:
 
 KATAS: tuple[Kata, ...] = (
     Kata(1, "tensor", "Tensors: storage, shape, views, broadcasting", (), True),
-    Kata(2, "activations", "Activations and their vector-Jacobian products", (), False),
-    Kata(3, "autograd", "Automatic differentiation", ("tensor", "activations"), False),
+    Kata(2, "activations", "Activations and their vector-Jacobian products", (), True),
+    Kata(3, "autograd", "Automatic differentiation", ("tensor", "activations"), True),
     Kata(4, "layers", "Modules, parameters and layers", ("autograd",), False),
     Kata(5, "losses", "Loss functions from logits", ("autograd",), False),
     Kata(6, "optimizers", "SGD, Adam, AdamW", ("layers",), False),

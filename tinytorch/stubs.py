@@ -8,7 +8,8 @@ helpers, signatures, docstrings) and replaces the target's body from the marker 
 
 Commands (``python -m tinytorch.stubs ...``):
 
-    write    regenerate exercises/NN_name/name.py for every kata (overwrites your work!)
+    write    regenerate exercises/NN_name/name.py for the named katas, or all (overwrites your work!);
+             for a kata whose stub does not exist yet, run it with TINYTORCH_IMPL=solutions
     check    fail if a committed stub differs from the one generated from the reference
     verify   generate pristine stubs in a temporary folder and run each kata's tests on them:
              every test must fail with NotImplementedError (not pass, skip or error)
@@ -104,9 +105,12 @@ def check() -> int:
     return 1 if drifted else 0
 
 
-def write() -> int:
+def write(names: list[str]) -> int:
     for kata in built():
-        kata_file(kata, "exercises").write_text(generate(kata))
+        if not names or kata.name in names:
+            path = kata_file(kata, "exercises")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(generate(kata))
     return 0
 
 
@@ -115,10 +119,11 @@ def verify(names: list[str]) -> int:
     katas = [kata for kata in built() if not names or kata.name in names]
     problems = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for kata in katas:
+        for kata in built():  # every stub: the switch checks that each kata's file exists
             stub = kata_file(kata, "exercises", Path(tmp))
             stub.parent.mkdir(parents=True)
             stub.write_text(generate(kata))
+        for kata in katas:
             problems += _verify_kata(kata, Path(tmp))
     print("stub check:", "every kata test fails on its stub" if not problems else f"{problems} problem(s)")
     return 1 if problems else 0
@@ -167,11 +172,11 @@ def _verify_kata(kata: Kata, stubs_dir: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tinytorch.stubs", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("write", "check", "verify"))
-    parser.add_argument("katas", nargs="*", help="kata names for verify (default: all)")
+    parser.add_argument("katas", nargs="*", help="kata names for write and verify (default: all)")
     args = parser.parse_args(argv)
     if args.command == "verify":
         return verify(args.katas)
-    return write() if args.command == "write" else check()
+    return write(args.katas) if args.command == "write" else check()
 
 
 if __name__ == "__main__":

@@ -107,7 +107,9 @@ def matmul_loops(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
     Returns:
         ``(out, flops)``: out of shape (m, n) and a's dtype; flops an int.
     Raises:
-        ValueError: as ``matmul_shape``.
+        ValueError: ``"matmul_loops: operands must have 2 dimensions, got (2, 3, 4) @ (4, 5)"``;
+            otherwise as ``matmul_shape`` (``"matmul: inner dimensions must match, ..."``).
+        TypeError: ``"matmul_loops: dtypes must match, got float32 and float64"``.
     Complexity:
         O(m·n·k) Python-level steps (slow on purpose: compare with ``a @ b``), O(m·n) memory.
     Example:
@@ -190,7 +192,8 @@ class Tensor:
         """``fn(self, other)`` elementwise with broadcasting, after checking shapes and dtypes.
 
         Args:
-            other: a Tensor, or a Python number (which takes this tensor's dtype, as in NumPy).
+            other: a Tensor, or a Python number. As in NumPy, a number does not widen a float
+                tensor (float32 stays float32); an int tensor meets a float number as float64.
             fn: a NumPy ufunc such as ``np.add``, called as ``fn(self, other)``.
             op: its name for errors.
         Returns:
@@ -242,7 +245,7 @@ class Tensor:
     # --- reductions (step 4) --------------------------------------------------------------
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (an int, a tuple, or None for all), keeping the dtype.
+        """Sum over ``axis`` (an int, a tuple, or None for all), keeping a float dtype.
 
         Raises:
             ValueError: ``"sum: axis 2 is out of range for a tensor of 2 dimensions"``.
@@ -319,6 +322,8 @@ class Tensor:
     def __getitem__(self, index) -> Tensor:
         """NumPy indexing: ints and slices give a view; integer arrays give a copy.
 
+        An int for every dimension gives a 0-d view (NumPy alone would return a copied scalar).
+
         Raises:
             IndexError: NumPy's own message, which names the axis and its size.
         Complexity:
@@ -339,7 +344,8 @@ class Tensor:
         Returns:
             Shape ``(*batch, m, n)``.
         Raises:
-            TypeError: ``"matmul: dtypes must match, got float32 and float64"``.
+            TypeError: ``"matmul: operand must be a Tensor, got list"``;
+                ``"matmul: dtypes must match, got float32 and float64"``.
             ValueError: from ``matmul_shape``.
         Complexity:
             2·m·n·k FLOPs per batch element; O(output) memory.

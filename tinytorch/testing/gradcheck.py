@@ -50,7 +50,7 @@ def gradcheck(
     for j, x in enumerate(inputs):
         if x.dtype != np.float64:
             raise GradcheckError(f"gradcheck({name}): input {j} must be float64, got {x.dtype}")
-    output = np.asarray(forward(*inputs))
+    output = np.array(forward(*inputs), copy=True)
     numerical = [_numerical_jacobian(forward, inputs, j, output.shape, eps) for j in range(len(inputs))]
     analytical = [np.zeros_like(jac) for jac in numerical]
     for i in range(output.size):
@@ -74,10 +74,12 @@ def _numerical_jacobian(forward: Forward, inputs: list[np.ndarray], j: int, out_
     jacobian = np.zeros((int(np.prod(out_shape, dtype=int)), x.size))
     for k in range(x.size):
         original = x.flat[k]
+        # NOTE: copy each output: a forward that returns a view of x (a slice, a transpose)
+        # would otherwise see x restored below, and every difference would come out zero.
         x.flat[k] = original + eps
-        plus = np.asarray(forward(*inputs), dtype=np.float64)
+        plus = np.array(forward(*inputs), dtype=np.float64, copy=True)
         x.flat[k] = original - eps
-        minus = np.asarray(forward(*inputs), dtype=np.float64)
+        minus = np.array(forward(*inputs), dtype=np.float64, copy=True)
         x.flat[k] = original
         jacobian[:, k] = ((plus - minus) / (2 * eps)).ravel()
     return jacobian
@@ -85,6 +87,7 @@ def _numerical_jacobian(forward: Forward, inputs: list[np.ndarray], j: int, out_
 
 def _call_vjp(name: str, vjp: VJP, inputs: list[np.ndarray], grad_out: np.ndarray) -> list[np.ndarray]:
     """Run ``vjp`` and check that it returns one gradient of the right shape per input."""
+    __tracebackhide__ = True
     grads = vjp([x.copy() for x in inputs], grad_out)
     if grads is None or len(grads) != len(inputs):
         count = "None" if grads is None else len(grads)
@@ -99,16 +102,38 @@ def _call_vjp(name: str, vjp: VJP, inputs: list[np.ndarray], grad_out: np.ndarra
 
 
 def _compare(name, j, analytical, numerical, out_shape, in_shape, atol, rtol) -> None:
+    __tracebackhide__ = True
     close = np.isclose(analytical, numerical, atol=atol, rtol=rtol)
     if close.all():
         return
     error = np.where(close, -1.0, np.abs(analytical - numerical))
     row, col = np.unravel_index(int(np.argmax(error)), error.shape)
-    out_index = np.unravel_index(row, out_shape) if out_shape else ()
-    in_index = np.unravel_index(col, in_shape) if in_shape else ()
+    out_index = [int(i) for i in np.unravel_index(row, out_shape)] if out_shape else []
+    in_index = [int(i) for i in np.unravel_index(col, in_shape)] if in_shape else []
     raise GradcheckError(
-        f"gradcheck({name}): d output{list(out_index)} / d input {j}{list(in_index)}: "
+        f"gradcheck({name}): d output{out_index} / d input {j}{in_index}: "
         f"analytic {analytical[row, col]:.6g}, numerical {numerical[row, col]:.6g}, "
         f"difference {abs(analytical[row, col] - numerical[row, col]):.3g} "
         f"({int((~close).sum())} of {close.size} Jacobian entries differ; atol={atol:g}, rtol={rtol:g})"
     )
+
+
+def gradcheck_tensors(name: str, fn: Callable, inputs: Sequence[np.ndarray], **tolerances: float) -> None:
+    """``gradcheck`` for ``fn(*tensors) -> Tensor`` built from ``tinytorch.autograd``.
+
+    The vjp makes each input a leaf that requires grad, runs ``fn`` and
+    ``backward(grad_out)``, and reads the leaves' ``.grad`` (a leaf that got none counts as
+    zero, so a gradient that never arrives shows up as a mismatch).
+    """
+    __tracebackhide__ = True
+    from tinytorch.autograd import Tensor
+
+    def forward(*arrays: np.ndarray) -> np.ndarray:
+        return fn(*(Tensor(a) for a in arrays)).numpy()
+
+    def vjp(arrays: Sequence[np.ndarray], grad_out: np.ndarray) -> list[np.ndarray]:
+        leaves = [Tensor(a, requires_grad=True) for a in arrays]
+        fn(*leaves).backward(grad_out)
+        return [np.zeros_like(leaf.numpy()) if leaf.grad is None else leaf.grad for leaf in leaves]
+
+    gradcheck(name, forward, vjp, inputs, **tolerances)

@@ -1,0 +1,348 @@
+# Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
+# Signatures and docstrings are the contract the tests hold you to: keep them.
+"""02 activations: nonlinearities and their vector-Jacobian products, written by hand.
+
+Every function here works on raw NumPy arrays. A forward ``f(x)`` returns ``y``; its
+``f_vjp(x, y, grad_out)`` returns ``dL/dx`` given ``grad_out = dL/dy`` (the upstream gradient).
+03 autograd wraps each pair in a ``Function``, so the contract is strict: a vjp returns an
+array of x's shape and dtype, and nothing here modifies its arguments.
+
+Two systems lessons live in this file. ``exp`` overflows (above 709 in float64, above 88 in
+float32), so sigmoid, softmax and log_softmax are written in forms that never exponentiate a
+large positive number. And temporaries cost memory: softmax holds one output-sized buffer,
+not the three that ``e = np.exp(x - m); e / e.sum()`` allocates along the way.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+# The tanh approximation of GELU (Hendrycks & Gimpel 2016), as GPT-2 uses it.
+GELU_C = math.sqrt(2.0 / math.pi)  # a Python float: it keeps float32 arrays float32
+GELU_A = 0.044715
+
+
+def check_floating(op: str, x) -> None:
+    """Given: raise TypeError unless ``x`` is a floating-point array (a NumPy float scalar counts).
+
+    Example message: ``"relu: x must be a floating-point array, got int64"``.
+    """
+    dtype = getattr(x, "dtype", None)
+    if dtype is None or dtype.kind != "f":
+        got = type(x).__name__ if dtype is None else dtype
+        raise TypeError(f"{op}: x must be a floating-point array, got {got}")
+
+
+def check_axis(op: str, x: np.ndarray, axis: int) -> None:
+    """Given: raise unless ``axis`` names a dimension of ``x`` that has at least one element.
+
+    Example messages: ``"softmax: axis 2 is out of range for an array of 2 dimensions"``,
+    ``"softmax: axis -1 must not be empty, got shape (4, 0)"``, ``"softmax: axis must be an
+    int, got tuple"``.
+    """
+    if not isinstance(axis, (int, np.integer)):
+        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for an array of {x.ndim} dimensions")
+    if x.shape[axis] == 0:
+        raise ValueError(f"{op}: axis {axis} must not be empty, got shape {x.shape}")
+
+
+def check_grad_out(op: str, y: np.ndarray, grad_out: np.ndarray) -> None:
+    """Given: raise unless ``grad_out`` has the output's shape (ValueError) and dtype (TypeError).
+
+    Example message: ``"relu_vjp: grad_out must have the output's shape (2, 3), got (3, 2)"``.
+    """
+    if np.shape(grad_out) != np.shape(y):
+        raise ValueError(f"{op}: grad_out must have the output's shape {np.shape(y)}, got {np.shape(grad_out)}")
+    dtype = getattr(grad_out, "dtype", None)
+    if dtype != y.dtype:
+        got = type(grad_out).__name__ if dtype is None else dtype
+        raise TypeError(f"{op}: grad_out must have the output's dtype {y.dtype}, got {got}")
+
+
+# --- step 1: relu and leaky_relu -----------------------------------------------------------
+
+
+def relu(x: np.ndarray) -> np.ndarray:
+    """The rectified linear unit: ``relu(x) = max(x, 0)``, elementwise.
+
+    Args:
+        x: floating-point array, any shape (N elements).
+    Returns:
+        A new array of x's shape and dtype.
+    Raises:
+        TypeError: ``"relu: x must be a floating-point array, got int64"``.
+    Complexity:
+        O(N) time; O(N) extra memory (the output).
+    Example:
+        >>> relu(np.array([-2.0, 0.0, 3.0]))
+        array([0., 0., 3.])
+    """
+    raise NotImplementedError("02 activations: implement relu — see exercises/02_activations/README.md, step 1")
+
+
+def relu_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+    """The gradient of ``relu``: ``dL/dx = grad_out · [x > 0]`` (0 at the kink x = 0, as PyTorch).
+
+    Args:
+        x: relu's input. y: its output (unused). grad_out: dL/dy, y's shape and dtype.
+    Returns:
+        dL/dx, a new array of x's shape and dtype.
+    Raises:
+        TypeError: ``"relu_vjp: x must be a floating-point array, got int64"``.
+        ValueError: ``"relu_vjp: grad_out must have the output's shape (2, 3), got (3, 2)"``.
+    Complexity:
+        O(N) time; O(N) extra memory.
+    Example:
+        >>> relu_vjp(np.array([-2.0, 3.0]), np.array([0.0, 3.0]), np.array([10.0, 10.0]))
+        array([ 0., 10.])
+    """
+    raise NotImplementedError("02 activations: implement relu_vjp — see exercises/02_activations/README.md, step 1")
+
+
+def leaky_relu(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    """Leaky relu: ``x`` where ``x > 0``, else ``negative_slope · x``, elementwise.
+
+    Args:
+        x: floating-point array, any shape (N elements).
+        negative_slope: a Python float, the slope for negative inputs.
+    Returns:
+        A new array of x's shape and dtype.
+    Raises:
+        TypeError: ``"leaky_relu: x must be a floating-point array, got int64"``.
+    Complexity:
+        O(N) time; O(N) extra memory.
+    Example:
+        >>> leaky_relu(np.array([-2.0, 3.0]), negative_slope=0.5)
+        array([-1.,  3.])
+    """
+    raise NotImplementedError("02 activations: implement leaky_relu — see exercises/02_activations/README.md, step 1")
+
+
+def leaky_relu_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
+    """The gradient of ``leaky_relu``: ``dL/dx = grad_out`` where ``x > 0``, else ``negative_slope · grad_out``.
+
+    Args:
+        x: leaky_relu's input. y: its output (unused). grad_out: dL/dy, y's shape and dtype.
+        negative_slope: the forward's slope.
+    Returns:
+        dL/dx, a new array of x's shape and dtype.
+    Raises:
+        TypeError, ValueError: as ``relu_vjp``, naming ``leaky_relu_vjp``.
+    Complexity:
+        O(N) time; O(N) extra memory.
+    Example:
+        >>> leaky_relu_vjp(np.array([-2.0, 3.0]), np.array([-1.0, 3.0]), np.ones(2), negative_slope=0.5)
+        array([0.5, 1. ])
+    """
+    raise NotImplementedError(
+        "02 activations: implement leaky_relu_vjp — see exercises/02_activations/README.md, step 1"
+    )
+
+
+# --- step 2: sigmoid and tanh ----------------------------------------------------------------
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function ``σ(x) = 1 / (1 + e^(−x))``, elementwise, without overflow.
+
+    Args:
+        x: floating-point array, any shape (N elements), any finite values (±1e4 included).
+    Returns:
+        A new array of x's shape and dtype, values in [0, 1].
+    Raises:
+        TypeError: ``"sigmoid: x must be a floating-point array, got int64"``.
+    Complexity:
+        O(N) time; a few N-element temporaries.
+    Example:
+        >>> sigmoid(np.array([-1e4, 0.0, 1e4]))
+        array([0. , 0.5, 1. ])
+    """
+    raise NotImplementedError("02 activations: implement sigmoid — see exercises/02_activations/README.md, step 2")
+
+
+def sigmoid_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+    """The gradient of ``sigmoid``: ``σ'(x) = σ(x)(1 − σ(x))``, so ``dL/dx = grad_out · y(1 − y)``.
+
+    Args:
+        x: sigmoid's input. y: its output. grad_out: dL/dy, y's shape and dtype.
+    Returns:
+        dL/dx, a new array of x's shape and dtype.
+    Raises:
+        TypeError, ValueError: as ``relu_vjp``, naming ``sigmoid_vjp``.
+    Complexity:
+        O(N) time; O(N) extra memory. Uses y, so no exponential is recomputed.
+    Example:
+        >>> sigmoid_vjp(np.array([0.0]), np.array([0.5]), np.array([1.0]))
+        array([0.25])
+    """
+    raise NotImplementedError("02 activations: implement sigmoid_vjp — see exercises/02_activations/README.md, step 2")
+
+
+def tanh(x: np.ndarray) -> np.ndarray:
+    """The hyperbolic tangent ``tanh(x) = (e^x − e^(−x)) / (e^x + e^(−x))``, elementwise.
+
+    Args:
+        x: floating-point array, any shape (N elements).
+    Returns:
+        A new array of x's shape and dtype, values in [−1, 1].
+    Raises:
+        TypeError: ``"tanh: x must be a floating-point array, got int64"``.
+    Complexity:
+        O(N) time; O(N) extra memory.
+    Example:
+        >>> tanh(np.array([-1e4, 0.0, 1e4]))
+        array([-1.,  0.,  1.])
+    """
+    raise NotImplementedError("02 activations: implement tanh — see exercises/02_activations/README.md, step 2")
+
+
+def tanh_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+    """The gradient of ``tanh``: ``tanh'(x) = 1 − tanh(x)²``, so ``dL/dx = grad_out · (1 − y²)``.
+
+    Args:
+        x: tanh's input. y: its output. grad_out: dL/dy, y's shape and dtype.
+    Returns:
+        dL/dx, a new array of x's shape and dtype.
+    Raises:
+        TypeError, ValueError: as ``relu_vjp``, naming ``tanh_vjp``.
+    Complexity:
+        O(N) time; O(N) extra memory.
+    Example:
+        >>> tanh_vjp(np.array([0.0]), np.array([0.0]), np.array([3.0]))
+        array([3.])
+    """
+    raise NotImplementedError("02 activations: implement tanh_vjp — see exercises/02_activations/README.md, step 2")
+
+
+# --- step 3: gelu --------------------------------------------------------------------------
+
+
+def gelu(x: np.ndarray) -> np.ndarray:
+    """GELU, tanh approximation (as GPT-2): ``0.5·x·(1 + tanh(c·(x + a·x³)))``, c = √(2/π), a = 0.044715.
+
+    The exact GELU is ``x·Φ(x)`` with Φ the normal CDF, which needs erf; NumPy has no erf, and
+    the approximation is within 5e-4 of it everywhere.
+
+    Args:
+        x: floating-point array, any shape (N elements).
+    Returns:
+        A new array of x's shape and dtype.
+    Raises:
+        TypeError: ``"gelu: x must be a floating-point array, got int64"``.
+    Complexity:
+        O(N) time; a few N-element temporaries.
+    Example:
+        >>> gelu(np.array([0.0, 1e4]))
+        array([    0., 10000.])
+    """
+    raise NotImplementedError("02 activations: implement gelu — see exercises/02_activations/README.md, step 3")
+
+
+def gelu_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
+    """The gradient of ``gelu``: with ``t = tanh(c·(x + a·x³))``, ``gelu'(x) = ½(1 + t) + ½·x·(1 − t²)·c·(1 + 3a·x²)``.
+
+    Args:
+        x: gelu's input. y: its output (unused: t is recomputed from x). grad_out: dL/dy.
+    Returns:
+        dL/dx, a new array of x's shape and dtype.
+    Raises:
+        TypeError, ValueError: as ``relu_vjp``, naming ``gelu_vjp``.
+    Complexity:
+        O(N) time; a few N-element temporaries.
+    Example:
+        >>> gelu_vjp(np.array([0.0]), np.array([0.0]), np.array([1.0]))
+        array([0.5])
+    """
+    raise NotImplementedError("02 activations: implement gelu_vjp — see exercises/02_activations/README.md, step 3")
+
+
+# --- step 4: softmax -----------------------------------------------------------------------
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``softmax(x)_i = e^(x_i) / Σ_j e^(x_j)`` along ``axis``: each slice becomes probabilities.
+
+    Args:
+        x: floating-point array of shape (..., C, ...), C (the size of ``axis``) ≥ 1.
+        axis: the dimension to normalize over.
+    Returns:
+        A new array of x's shape and dtype; along ``axis``, values in [0, 1] summing to 1.
+    Raises:
+        TypeError: ``"softmax: x must be a floating-point array, got int64"``.
+        ValueError: ``"softmax: axis 2 is out of range for an array of 2 dimensions"``.
+    Complexity:
+        O(N) time. Extra memory: the output plus one value per slice (N/C), no other
+        N-element temporary.
+    Example:
+        >>> softmax(np.array([[0.0, 0.0], [1e4, 1e4]]))
+        array([[0.5, 0.5],
+               [0.5, 0.5]])
+    """
+    raise NotImplementedError("02 activations: implement softmax — see exercises/02_activations/README.md, step 4")
+
+
+def softmax_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The gradient of ``softmax``: ``dL/dx = y ⊙ (grad_out − Σ_axis grad_out ⊙ y)``.
+
+    (The Jacobian is ``diag(y) − y·yᵀ`` per slice; this product never builds it.)
+
+    Args:
+        x: softmax's input. y: its output. grad_out: dL/dy, y's shape and dtype. axis: as forward.
+    Returns:
+        dL/dx, a new array of x's shape and dtype.
+    Raises:
+        TypeError, ValueError: as ``relu_vjp`` and ``softmax``, naming ``softmax_vjp``.
+    Complexity:
+        O(N) time; O(N) extra memory (never the C×C Jacobian).
+    Example:
+        >>> softmax_vjp(np.zeros(2), np.array([0.5, 0.5]), np.array([1.0, 0.0]))
+        array([ 0.25, -0.25])
+    """
+    raise NotImplementedError("02 activations: implement softmax_vjp — see exercises/02_activations/README.md, step 4")
+
+
+# --- step 5: log_softmax -------------------------------------------------------------------
+
+
+def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """``log_softmax(x)_i = x_i − log Σ_j e^(x_j)`` along ``axis``, finite for any finite x.
+
+    Args:
+        x: floating-point array of shape (..., C, ...), C (the size of ``axis``) ≥ 1.
+        axis: the dimension to normalize over.
+    Returns:
+        A new array of x's shape and dtype; values ≤ 0 whose exponentials sum to 1 along axis.
+    Raises:
+        TypeError: ``"log_softmax: x must be a floating-point array, got int64"``.
+        ValueError: ``"log_softmax: axis 2 is out of range for an array of 2 dimensions"``.
+    Complexity:
+        O(N) time; O(N) extra memory (the output and one temporary for the exponentials).
+    Example:
+        >>> log_softmax(np.array([0.0, -1e4]))
+        array([     0., -10000.])
+    """
+    raise NotImplementedError("02 activations: implement log_softmax — see exercises/02_activations/README.md, step 5")
+
+
+def log_softmax_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The gradient of ``log_softmax``: ``dL/dx = grad_out − softmax(x) · Σ_axis grad_out``, softmax(x) = e^y.
+
+    Args:
+        x: log_softmax's input. y: its output. grad_out: dL/dy, y's shape and dtype. axis: as forward.
+    Returns:
+        dL/dx, a new array of x's shape and dtype.
+    Raises:
+        TypeError, ValueError: as ``relu_vjp`` and ``softmax``, naming ``log_softmax_vjp``.
+    Complexity:
+        O(N) time; O(N) extra memory.
+    Example:
+        >>> log_softmax_vjp(np.zeros(2), np.log([0.5, 0.5]), np.array([1.0, 0.0]))
+        array([ 0.5, -0.5])
+    """
+    raise NotImplementedError(
+        "02 activations: implement log_softmax_vjp — see exercises/02_activations/README.md, step 5"
+    )

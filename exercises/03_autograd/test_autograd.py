@@ -1,0 +1,430 @@
+"""Kata 03 autograd. Run: pytest exercises/03_autograd   (one step: -k "step1" ... "step8")."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tinytorch.autograd import Function, Tensor, no_grad, topological_order, unbroadcast
+
+from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
+from tinytorch.testing.strategies import arrays, broadcastable_shapes
+
+# --- step 1: no_grad and detach ------------------------------------------------------------
+
+
+def test_step1_operations_inside_no_grad_record_no_graph():
+    x = Tensor(np.ones(3), requires_grad=True)
+    with no_grad():
+        y = x * 2.0
+    assert not y.requires_grad
+    assert y.grad_fn is None
+
+
+def test_step1_no_grad_nests_and_restores_recording_even_after_an_error():
+    x = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(KeyError), no_grad():
+        with no_grad():
+            pass
+        assert (x * 2.0).grad_fn is None  # still off after the inner block closed
+        raise KeyError("boom")
+    assert (x * 2.0).requires_grad
+
+
+def test_step1_detach_shares_storage_and_leaves_the_graph():
+    x = Tensor(np.arange(4.0), requires_grad=True)
+    y = (x * 2.0).detach()
+    assert not y.requires_grad and y.grad_fn is None
+    z = x.detach()
+    assert np.shares_memory(z.numpy(), x.numpy())
+
+
+N = 256 * 1024  # elements of a chain's tensor: 2 MiB in float64
+K = 16  # ops in the chain
+
+
+@pytest.fixture
+def chain_input() -> Tensor:
+    return Tensor(np.ones(N), requires_grad=True)
+
+
+# Under no_grad, each step's output replaces the previous one: at most two outputs of N float64
+# are alive at once (the old one until the name is rebound). Recording would keep all K.
+@memory_budget(2 * N * 8, slack=64 * 1024)
+def test_step1_a_chain_under_no_grad_keeps_no_graph_in_memory(chain_input):
+    x = chain_input
+    with no_grad():
+        for _ in range(K):
+            x = x * 1.0001
+    assert x.grad_fn is None
+
+
+# --- step 2: Function.apply -----------------------------------------------------------------
+
+
+def test_step2_apply_records_the_function_and_its_inputs():
+    a = Tensor(np.ones((2, 3)), requires_grad=True)
+    b = Tensor(np.ones((2, 3)))
+    y = a * b
+    assert y.requires_grad
+    assert type(y.grad_fn).__name__ == "Mul"
+    assert y.grad_fn.parents[0] is a and y.grad_fn.parents[1] is b
+
+
+def test_step2_apply_records_nothing_when_no_input_requires_grad():
+    y = Tensor(np.ones(3)) * Tensor(np.ones(3))
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_step2_a_python_number_becomes_a_constant_of_the_tensor_dtype():
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    y = 2.0 * x + 1.0
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    assert_close(x.grad, np.full(3, 2.0, dtype=np.float32))
+
+
+class WrongShape(Function):
+    """A Function whose backward returns the transpose of the right gradient."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.T * 2.0
+
+
+def test_step2_the_engine_names_a_function_whose_gradient_has_the_wrong_shape():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"WrongShape.backward: gradient 0 must have its input's shape \(2, 3\)"):
+        WrongShape.apply(x).sum().backward()
+
+
+# --- step 3: unbroadcast --------------------------------------------------------------------
+
+
+def test_step3_unbroadcast_sums_prepended_and_stretched_dimensions():
+    grad = np.arange(24.0).reshape(4, 2, 3)
+    assert_close(unbroadcast(grad, (2, 1)), grad.sum(axis=(0, 2)).reshape(2, 1))
+    assert_close(unbroadcast(grad, (3,)), grad.sum(axis=(0, 1)))
+    assert_close(unbroadcast(grad, (4, 2, 3)), grad)
+    assert_close(unbroadcast(grad, ()), grad.sum())
+
+
+@given(st.data())
+def test_step3_unbroadcast_is_the_adjoint_of_broadcasting(data):
+    # <broadcast(x), g> == <x, unbroadcast(g)> for every x and g: the definition of a gradient.
+    small, large = data.draw(broadcastable_shapes(num_shapes=2))
+    out_shape = np.broadcast_shapes(small, large)
+    x = data.draw(arrays(small))
+    g = data.draw(arrays(out_shape))
+    result = unbroadcast(g, small)
+    assert result.shape == small
+    assert np.isclose(np.sum(np.broadcast_to(x, out_shape) * g), np.sum(x * result), rtol=1e-9, atol=1e-9)
+
+
+# --- step 4: the backward pass ---------------------------------------------------------------
+
+
+def test_step4_backward_of_x_times_x_accumulates_both_uses():
+    x = Tensor(np.array([3.0, -2.0]), requires_grad=True)
+    (x * x).sum().backward()
+    assert_close(x.grad, [6.0, -4.0])
+
+
+def test_step4_gradients_accumulate_across_backward_calls():
+    x = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    (x * 3.0).sum().backward()
+    (x * x).sum().backward()
+    assert_close(x.grad, [3.0 + 2.0, 3.0 + 4.0])
+
+
+def test_step4_a_zero_dimensional_tensor_needs_no_explicit_gradient():
+    x = Tensor(np.float64(3.0), requires_grad=True)
+    (x * x * x).backward()
+    assert_close(x.grad, 27.0)
+
+
+def test_step4_only_leaves_keep_their_gradient():
+    x = Tensor(np.ones(3), requires_grad=True)
+    constant = Tensor(np.ones(3))
+    hidden = x * constant
+    (hidden * 2.0).sum().backward()
+    assert hidden.grad is None
+    assert constant.grad is None
+    assert_close(x.grad, np.full(3, 2.0))
+
+
+def test_step4_backward_through_10000_ops_does_not_recurse():
+    x = Tensor(np.ones(2), requires_grad=True)
+    y = x
+    for _ in range(10_000):
+        y = y + 1.0
+    y.sum().backward()
+    assert_close(x.grad, np.ones(2))
+
+
+def test_step4_backward_frees_the_graph_it_no_longer_needs():
+    x = Tensor(np.ones(3), requires_grad=True)
+    hidden = x * 2.0
+    watcher = weakref.ref(hidden)
+    loss = (hidden * hidden).sum()
+    del hidden
+    loss.backward()
+    gc.collect()
+    assert watcher() is None, "after backward(), the graph should not keep intermediate tensors alive"
+    with pytest.raises(RuntimeError, match="retain_graph"):
+        loss.backward()
+
+
+def test_step4_retain_graph_allows_a_second_backward():
+    x = Tensor(np.array([2.0]), requires_grad=True)
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert_close(x.grad, [8.0])
+
+
+def test_step4_backward_checks_its_upstream_gradient():
+    y = Tensor(np.ones((2, 3)), requires_grad=True) * 2.0
+    with pytest.raises(RuntimeError, match=r"grad must be given for an output of shape \(2, 3\)"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"grad must have the output's shape \(2, 3\), got \(3,\)"):
+        y.backward(np.ones(3))
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        Tensor(np.ones(1)).backward()
+
+
+@st.composite
+def expression_trees(draw):
+    """A random expression over two leaves: a list of (op, i, j) steps on a growing list of nodes."""
+    steps = draw(
+        st.lists(
+            st.tuples(st.sampled_from(["add", "mul", "sub", "tanh", "x2"]), st.integers(0, 99), st.integers(0, 99)),
+            min_size=1,
+            max_size=8,
+        )
+    )
+    return steps
+
+
+STEP_OPS = {
+    "add": lambda left, right: left + right,
+    "mul": lambda left, right: left * right,
+    "sub": lambda left, right: left - right,
+    "tanh": lambda left, right: left.tanh(),
+    "x2": lambda left, right: left * 0.5,
+}
+
+
+def evaluate(steps, a, b):
+    nodes = [a, b]
+    for op, i, j in steps:
+        nodes.append(STEP_OPS[op](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+    return nodes[-1]
+
+
+@given(expression_trees())
+def test_step4_topological_order_puts_every_tensor_before_its_inputs(steps):
+    a, b = Tensor(np.ones(2), requires_grad=True), Tensor(np.ones(2), requires_grad=True)
+    root = evaluate(steps, a, b)
+    order = topological_order(root)
+    position = {id(t): k for k, t in enumerate(order)}
+    assert order[0] is root
+    assert len(position) == len(order), "each tensor must appear once"
+    for node in order:
+        for parent in node.grad_fn.parents if node.grad_fn else ():
+            assert position[id(parent)] > position[id(node)]
+
+
+@given(expression_trees(), st.data())
+def test_step4_random_expression_trees_have_correct_gradients(steps, data):
+    a, b = data.draw(arrays((2, 3), "unit")), data.draw(arrays((2, 3), "unit"))
+    gradcheck_tensors("expression tree", lambda x, y: evaluate(steps, x, y), [a, b])
+
+
+# A chain of K multiplications records K outputs of N float64 (each Mul saves its inputs, which
+# are those same outputs: no copies). backward() adds the upstream gradient we pass in, and in
+# any one Mul step: the gradient arriving, and one gradient per input (two). Budget: K + 4
+# buffers of N float64, and 64 KiB for the Function objects and tuples of the graph.
+@memory_budget((K + 4) * N * 8, slack=64 * 1024)
+def test_step4_a_chain_of_k_ops_holds_k_buffers_through_backward(chain_input):
+    y = chain_input
+    for _ in range(K):
+        y = y * 1.0001
+    y.backward(np.ones(N))
+    assert chain_input.grad is not None
+
+
+# --- steps 5 to 8: every operation, forward against NumPy and backward against finite differences
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def gelu(x):
+    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x**3)))
+
+
+def softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    tensor_fn: Callable  # on Tensors: the code under test
+    numpy_fn: Callable  # on ndarrays: the oracle
+    shapes: tuple[tuple[int, ...], ...]
+    domain: str = "real"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def sample(op: Op, rng: np.random.Generator) -> list[np.ndarray]:
+    """Inputs for ``op``: 'real' in [-2, 2], 'positive' in [0.5, 2], 'away_from_zero' with |x| >= 0.1."""
+    out = []
+    for shape in op.shapes:
+        x = rng.uniform(-2.0, 2.0, size=shape)
+        if op.domain == "positive":
+            x = np.abs(x) * 0.75 + 0.5
+        elif op.domain == "away_from_zero":
+            x = np.where(x >= 0, x + 0.1, x - 0.1)
+        out.append(x)
+    return out
+
+
+OPS = [
+    # step 5: arithmetic, with and without broadcasting
+    Op("add", lambda a, b: a + b, np.add, ((3, 4), (3, 4))),
+    Op("add broadcast", lambda a, b: a + b, np.add, ((2, 3, 4), (3, 1))),
+    Op("add python number", lambda a: 2.0 + a, lambda a: 2.0 + a, ((3, 4),)),
+    Op("sub broadcast", lambda a, b: a - b, np.subtract, ((3, 4), (4,))),
+    Op("rsub python number", lambda a: 1.0 - a, lambda a: 1.0 - a, ((3, 4),)),
+    Op("mul broadcast", lambda a, b: a * b, np.multiply, ((2, 1, 4), (3, 1))),
+    Op("div broadcast", lambda a, b: a / b, np.divide, ((3, 4), (1, 4)), "positive"),
+    Op("rtruediv python number", lambda a: 1.0 / a, lambda a: 1.0 / a, ((3, 4),), "positive"),
+    Op("neg", lambda a: -a, np.negative, ((3, 4),)),
+    Op("pow 3", lambda a: a**3, lambda a: a**3, ((3, 4),)),
+    Op("pow 0.5", lambda a: a**0.5, np.sqrt, ((3, 4),), "positive"),
+    Op("diamond x * x", lambda a: a * a, lambda a: a * a, ((3, 4),)),
+    Op("x used three times", lambda a: a * a + a, lambda a: a * a + a, ((3, 4),)),
+    # step 6: matmul
+    Op("matmul", lambda a, b: a @ b, np.matmul, ((3, 4), (4, 2))),
+    Op("matmul batched with broadcast", lambda a, b: a @ b, np.matmul, ((2, 3, 4), (4, 5))),
+    Op("matmul batch dim of 1", lambda a, b: a.matmul(b), np.matmul, ((1, 3, 4), (2, 4, 2))),
+    # step 7: reductions and views
+    Op("sum all", lambda a: a.sum(), np.sum, ((3, 4),)),
+    Op("sum axis 0", lambda a: a.sum(axis=0), lambda a: a.sum(axis=0), ((3, 4),)),
+    Op(
+        "sum axes keepdims",
+        lambda a: a.sum(axis=(0, 2), keepdims=True),
+        lambda a: a.sum(axis=(0, 2), keepdims=True),
+        ((2, 3, 4),),
+    ),
+    Op("mean axis -1", lambda a: a.mean(axis=-1), lambda a: a.mean(axis=-1), ((3, 4),)),
+    Op("mean all", lambda a: a.mean(), np.mean, ((2, 3, 4),)),
+    Op("max axis 1", lambda a: a.max(axis=1), lambda a: a.max(axis=1), ((3, 4),)),
+    Op("max all keepdims", lambda a: a.max(keepdims=True), lambda a: a.max(keepdims=True), ((3, 4),)),
+    Op("reshape", lambda a: a.reshape(4, 3) * 1.0, lambda a: a.reshape(4, 3), ((3, 4),)),
+    Op("reshape with -1", lambda a: a.reshape((2, -1)), lambda a: a.reshape(2, -1), ((2, 3, 2),)),
+    Op("transpose", lambda a: a.transpose(1, 2, 0), lambda a: a.transpose(1, 2, 0), ((2, 3, 4),)),
+    Op("T", lambda a: a.T, lambda a: a.T, ((3, 4),)),
+    Op("slice", lambda a: a[1:, ::2], lambda a: a[1:, ::2], ((3, 4),)),
+    Op("repeated index", lambda a: a[np.array([0, 2, 0])], lambda a: a[[0, 2, 0]], ((3, 4),)),
+    # step 8: elementwise functions
+    Op("exp", lambda a: a.exp(), np.exp, ((3, 4),)),
+    Op("log", lambda a: a.log(), np.log, ((3, 4),), "positive"),
+    Op("relu", lambda a: a.relu(), lambda a: np.maximum(a, 0.0), ((3, 4),), "away_from_zero"),
+    Op("leaky_relu", lambda a: a.leaky_relu(0.1), lambda a: np.where(a > 0, a, 0.1 * a), ((3, 4),), "away_from_zero"),
+    Op("sigmoid", lambda a: a.sigmoid(), sigmoid, ((3, 4),)),
+    Op("tanh", lambda a: a.tanh(), np.tanh, ((3, 4),)),
+    Op("gelu", lambda a: a.gelu(), gelu, ((3, 4),)),
+    Op("softmax axis 0", lambda a: a.softmax(axis=0), lambda a: softmax(a, 0), ((3, 4),)),
+    Op("log_softmax", lambda a: a.log_softmax(), lambda a: np.log(softmax(a, -1)), ((3, 4),)),
+    Op(
+        "a small network",
+        lambda x, w, b: ((x @ w + b).tanh() ** 2).mean(axis=0),
+        lambda x, w, b: (np.tanh(x @ w + b) ** 2).mean(axis=0),
+        ((5, 3), (3, 4), (4,)),
+    ),
+]
+
+
+@pytest.mark.parametrize("op", OPS, ids=str)
+def test_steps5to8_forward_matches_numpy(op, rng):
+    inputs = sample(op, rng)
+    assert_close(op.tensor_fn(*(Tensor(x) for x in inputs)), op.numpy_fn(*inputs), what=op.name)
+
+
+@pytest.mark.parametrize("op", OPS, ids=str)
+def test_steps5to8_backward_matches_finite_differences(op, rng):
+    gradcheck_tensors(op.name, op.tensor_fn, sample(op, rng))
+
+
+@pytest.mark.parametrize("op", OPS, ids=str)
+def test_steps5to8_float32_in_gives_float32_gradients(op, rng):
+    leaves = [Tensor(x.astype(np.float32), requires_grad=True) for x in sample(op, rng)]
+    out = op.tensor_fn(*leaves)
+    out.backward(np.ones(out.shape, dtype=np.float32))
+    assert out.dtype == np.float32
+    assert all(leaf.grad.dtype == np.float32 for leaf in leaves)
+
+
+@given(st.data())
+def test_step5_broadcast_mul_gradients_reduce_to_each_input_shape(data):
+    a_shape, b_shape = data.draw(broadcastable_shapes(num_shapes=2, max_dims=3))
+    a = Tensor(data.draw(arrays(a_shape)), requires_grad=True)
+    b = Tensor(data.draw(arrays(b_shape)), requires_grad=True)
+    (a * b).sum().backward()
+    out_shape = np.broadcast_shapes(a_shape, b_shape)
+    assert_close(a.grad, unbroadcast_oracle(np.broadcast_to(b.numpy(), out_shape), a_shape))
+    assert_close(b.grad, unbroadcast_oracle(np.broadcast_to(a.numpy(), out_shape), b_shape))
+
+
+def unbroadcast_oracle(grad, shape):
+    """Slow and obvious: add each element of grad into the input element it was broadcast from."""
+    out = np.zeros(shape)
+    padded = (1,) * (grad.ndim - len(shape)) + shape
+    for index in np.ndindex(grad.shape):
+        source = tuple(0 if side == 1 else i for i, side in zip(index, padded, strict=True))
+        out.reshape(padded)[source] += grad[index]
+    return out
+
+
+def test_step7_max_splits_the_gradient_between_tied_maxima():
+    x = Tensor(np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]]), requires_grad=True)
+    x.max(axis=1).sum().backward()
+    assert_close(x.grad, [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+
+
+# --- errors: 01's checks still speak through the autograd Tensor ---------------------------
+
+
+def test_errors_name_the_operation_and_both_shapes():
+    with pytest.raises(ValueError, match=r"matmul: inner dimensions must match, got \(2, 3\) @ \(4, 5\)"):
+        Tensor(np.ones((2, 3)), requires_grad=True) @ Tensor(np.ones((4, 5)))
+    with pytest.raises(ValueError, match=r"add: shapes must broadcast, got \(2, 3\) and \(4,\)"):
+        Tensor(np.ones((2, 3)), requires_grad=True) + Tensor(np.ones(4))
+    with pytest.raises(ValueError, match="sum: axis 2 is out of range for a tensor of 2 dimensions"):
+        Tensor(np.ones((2, 3)), requires_grad=True).sum(axis=2)
+
+
+def test_errors_requires_grad_needs_a_floating_dtype():
+    with pytest.raises(TypeError, match="requires_grad needs a floating dtype, got int64"):
+        Tensor(np.array([1, 2], dtype=np.int64), requires_grad=True)
+    x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    with pytest.raises(TypeError, match="mul: dtypes must match, got float32 and float64"):
+        x * Tensor(np.ones(2))

@@ -1,0 +1,694 @@
+"""03 autograd: the chain rule, automated.
+
+Every differentiable operation is a ``Function``: ``forward`` computes on raw ndarrays and saves
+what ``backward`` will need; ``backward`` turns the gradient of the output into gradients of the
+inputs (a vector-Jacobian product). ``Function.apply`` is the single choke point: it runs the
+forward and records the graph. ``Tensor.backward`` walks that graph from the output to the
+leaves, in topological order, accumulating gradients where a tensor is used twice.
+
+This ``Tensor`` extends 01's: same storage, shape and checks; every operation is redefined to
+go through ``Function.apply``. Gradients (``Tensor.grad``) are plain ndarrays.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinytorch import activations
+from tinytorch import tensor as base
+
+# --- step 1: when to record ---------------------------------------------------------------
+
+
+class _GradMode:
+    """Given: a switch that ``no_grad`` flips; read it with ``is_grad_enabled()``."""
+
+    enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """Given: whether operations record a graph right now."""
+    return _GradMode.enabled
+
+
+class no_grad:
+    """Context manager: operations inside it record no graph (evaluation, optimizer steps).
+
+    Example:
+        >>> x = Tensor([1.0], requires_grad=True)
+        >>> with no_grad():
+        ...     y = x * 2.0
+        >>> y.requires_grad, y.grad_fn is None
+        (False, True)
+    """
+
+    def __enter__(self) -> no_grad:
+        """Turn recording off, remembering whether it was on (so that blocks can nest)."""
+        # solution: step 1
+        self.previous = _GradMode.enabled
+        _GradMode.enabled = False
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """Restore recording as it was, even if the block raised."""
+        # solution: step 1
+        _GradMode.enabled = self.previous
+
+
+# --- step 2: Function, the node of the graph ---------------------------------------------
+
+
+class Function:
+    """One recorded operation: its inputs (``parents``) and what ``forward`` saved.
+
+    A subclass writes two static methods on raw ndarrays:
+    ``forward(ctx, *arrays, **options) -> ndarray`` and
+    ``backward(ctx, grad_out) -> gradient or tuple of gradients, one per input``
+    (``None`` for an input that needs none). The instance itself is the context ``ctx``.
+    """
+
+    def __init__(self, *parents: Tensor) -> None:
+        """Given."""
+        self.parents = parents
+        self.saved: tuple[np.ndarray, ...] | None = ()
+
+    def save_for_backward(self, *arrays: np.ndarray) -> None:
+        """Given: keep ``arrays`` for ``backward`` (read them back from ``ctx.saved``)."""
+        self.saved = arrays
+
+    @classmethod
+    def apply(cls, *inputs: Tensor | float, **options) -> Tensor:
+        """Run ``cls.forward`` on the inputs' arrays and, if needed, record the graph.
+
+        A Python number among the inputs becomes a constant of the first Tensor's dtype.
+        The output requires grad, and keeps this Function as its ``grad_fn``, only when
+        recording is on and some input requires grad; otherwise nothing is kept, so the
+        Function and what it saved are freed at once.
+
+        Args:
+            *inputs: Tensors (at least one) or Python numbers.
+            **options: passed to ``forward`` (an axis, a shape, an exponent).
+        Returns:
+            A new Tensor holding the forward's output.
+        Complexity:
+            The forward's, plus O(len(inputs)).
+        Example:
+            >>> y = Mul.apply(Tensor([2.0], requires_grad=True), 3.0)
+            >>> y.numpy(), type(y.grad_fn).__name__
+            (array([6.]), 'Mul')
+        """
+        # solution: step 2
+        dtype = next(x.dtype for x in inputs if isinstance(x, Tensor))
+        tensors = [x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=dtype)) for x in inputs]
+        ctx = cls(*tensors)
+        out = Tensor(cls.forward(ctx, *(t.data for t in tensors), **options))
+        if is_grad_enabled() and any(t.requires_grad for t in tensors):
+            out.requires_grad = True
+            out.grad_fn = ctx
+        return out
+
+    def gradients(self, grad_out: np.ndarray, retain_graph: bool = False) -> tuple[np.ndarray | None, ...]:
+        """Given: run ``backward`` and check what it returns; the engine's only way in.
+
+        Checks that there is one gradient per input, each with its input's shape and dtype,
+        and names the Function at fault. Unless ``retain_graph``, frees the saved arrays and
+        the links to the inputs: what a backward pass has used, it no longer needs.
+        """
+        name = type(self).__name__
+        if self.saved is None:
+            raise RuntimeError(
+                f"backward: {name} was already freed by an earlier backward(); "
+                "pass retain_graph=True to the first backward() to go through a graph twice"
+            )
+        grads = type(self).backward(self, grad_out)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != len(self.parents):
+            raise RuntimeError(f"{name}.backward: must return {len(self.parents)} gradient(s), got {len(grads)}")
+        for i, (grad, parent) in enumerate(zip(grads, self.parents, strict=True)):
+            if grad is None:
+                continue
+            if grad.shape != parent.shape:
+                raise RuntimeError(
+                    f"{name}.backward: gradient {i} must have its input's shape {parent.shape}, got {grad.shape}"
+                )
+            if grad.dtype != parent.dtype:
+                raise RuntimeError(
+                    f"{name}.backward: gradient {i} must have its input's dtype {parent.dtype}, got {grad.dtype}"
+                )
+        if not retain_graph:
+            self.saved, self.parents = None, ()
+        return grads
+
+
+# --- step 3: undoing broadcasting ----------------------------------------------------------
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` down to ``shape``: the gradient of a broadcast is a sum.
+
+    If ``x`` of shape ``shape`` was broadcast to ``grad.shape``, each element of ``x`` was
+    used once per copy, so its gradient is the sum over the copies: sum away the leading
+    dimensions broadcasting added, then (keeping them) the dimensions where ``shape`` has 1.
+
+    Args:
+        grad: shape (..., *S') where S' broadcasts from ``shape``.
+        shape: the input's shape.
+    Returns:
+        An array of ``shape`` and grad's dtype.
+    Complexity:
+        O(grad.size) time, O(prod(shape)) memory; no copy at all when nothing was broadcast.
+    Example:
+        >>> unbroadcast(np.ones((4, 2, 3)), (2, 1)).tolist()
+        [[12.0], [12.0]]
+    """
+    # solution: step 3
+    leading = grad.ndim - len(shape)
+    if leading:
+        grad = grad.sum(axis=tuple(range(leading)))  # the dims broadcasting prepended
+    stretched = tuple(axis for axis, side in enumerate(shape) if side == 1 and grad.shape[axis] != 1)
+    if stretched:
+        grad = grad.sum(axis=stretched, keepdims=True)  # the dims stretched from size 1
+    # NOTE: when nothing was broadcast, grad itself comes back: `sum(axis=())` would copy it.
+    return grad
+
+
+# --- step 4: the backward pass -------------------------------------------------------------
+
+
+def topological_order(root: Tensor) -> list[Tensor]:
+    """Every tensor ``root`` depends on, each listed before the tensors it was made from.
+
+    Iterative depth-first search (a recursive one dies on a graph 10,000 ops deep): a tensor
+    is appended once all its parents are, and the list is reversed at the end.
+
+    Returns:
+        A list starting with ``root``; each tensor appears once.
+    Complexity:
+        O(nodes + edges) time and memory.
+    Example:
+        >>> x = Tensor([1.0], requires_grad=True)
+        >>> y = x * 2.0
+        >>> [t is y for t in topological_order(y)][0]
+        True
+    """
+    # solution: step 4
+    order, visited = [], set()
+    stack = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))  # comes back after everything pushed below it
+        if node.grad_fn is not None:
+            stack.extend((parent, False) for parent in node.grad_fn.parents if id(parent) not in visited)
+    order.reverse()
+    return order
+
+
+# --- the Tensor ----------------------------------------------------------------------------
+
+
+class Tensor(base.Tensor):
+    """01's Tensor, plus a gradient and a link to the Function that made it."""
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
+        """Given: wrap ``data`` (as 01's Tensor does); ``requires_grad`` marks a leaf to train.
+
+        Raises TypeError ``"Tensor: requires_grad needs a floating dtype, got int64"``.
+        """
+        super().__init__(data, dtype)
+        if requires_grad and self.dtype.kind != "f":
+            raise TypeError(f"Tensor: requires_grad needs a floating dtype, got {self.dtype}")
+        self.requires_grad = requires_grad
+        self.grad: np.ndarray | None = None
+        self.grad_fn: Function | None = None
+
+    def __repr__(self) -> str:
+        """Given."""
+        suffix = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({self.data!r}{suffix})"
+
+    @property
+    def is_leaf(self) -> bool:
+        """Given: made by the user (not by an operation), so ``backward`` fills its ``grad``."""
+        return self.grad_fn is None
+
+    def detach(self) -> Tensor:
+        """The same storage, cut from the graph: no ``grad_fn``, no ``requires_grad``.
+
+        Complexity:
+            O(1): shares the storage.
+        Example:
+            >>> Tensor([1.0], requires_grad=True).detach().requires_grad
+            False
+        """
+        # solution: step 1
+        return Tensor(self.data)
+
+    def backward(self, grad: np.ndarray | None = None, retain_graph: bool = False) -> None:
+        """Accumulate d self / d leaf into ``leaf.grad`` for every leaf that requires grad.
+
+        Args:
+            grad: d loss / d self, of self's shape; may be omitted when self has one element
+                (then it is 1).
+            retain_graph: keep the graph, to call ``backward`` through it again.
+        Raises:
+            RuntimeError: ``"backward: tensor does not require grad"``;
+                ``"backward: grad must be given for an output of shape (2, 3)"``.
+            ValueError: ``"backward: grad must have the output's shape (2, 3), got (3,)"``.
+        Complexity:
+            One ``backward`` per Function in the graph; holds at most one gradient per
+            tensor whose consumers are not all done; frees each Function once used.
+        Example:
+            >>> x = Tensor([3.0], requires_grad=True)
+            >>> (x * x).backward()
+            >>> x.grad
+            array([6.])
+        """
+        # solution: step 4
+        if not self.requires_grad:
+            raise RuntimeError("backward: tensor does not require grad")
+        if grad is None:
+            if self.size != 1:
+                raise RuntimeError(f"backward: grad must be given for an output of shape {self.shape}")
+            grad = np.ones(self.shape, dtype=self.dtype)
+        grad = np.asarray(grad, dtype=self.dtype)
+        if grad.shape != self.shape:
+            raise ValueError(f"backward: grad must have the output's shape {self.shape}, got {grad.shape}")
+        pending = {id(self): grad}  # gradients that have arrived but not yet been passed on
+        for node in topological_order(self):
+            node_grad = pending.pop(id(node), None)
+            if node_grad is None:
+                continue
+            if node.is_leaf:
+                # NOTE: copy on first arrival: node_grad may be a read-only broadcast view, or the
+                # very array another input received; accumulating out of place keeps them apart.
+                node.grad = node_grad.copy() if node.grad is None else node.grad + node_grad
+                continue
+            parents = node.grad_fn.parents
+            for parent, parent_grad in zip(parents, node.grad_fn.gradients(node_grad, retain_graph), strict=True):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                previous = pending.get(id(parent))
+                pending[id(parent)] = parent_grad if previous is None else previous + parent_grad
+
+    # Every operation goes through Function.apply, one line each.
+    def __add__(self, other):
+        return Add.apply(self, other)
+
+    def __radd__(self, other):
+        return Add.apply(other, self)
+
+    def __sub__(self, other):
+        return Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return Div.apply(other, self)
+
+    def __neg__(self):
+        return Neg.apply(self)
+
+    def __pow__(self, exponent: float):
+        return Pow.apply(self, exponent=exponent)
+
+    def matmul(self, other):
+        return MatMul.apply(self, other)
+
+    def __matmul__(self, other):
+        return MatMul.apply(self, other)
+
+    def sum(self, axis=None, keepdims=False):
+        return Sum.apply(self, axis=axis, keepdims=keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return Mean.apply(self, axis=axis, keepdims=keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return Max.apply(self, axis=axis, keepdims=keepdims)
+
+    def reshape(self, *shape):
+        return Reshape.apply(self, shape=shape)
+
+    def transpose(self, *axes):
+        return Transpose.apply(self, axes=axes)
+
+    def __getitem__(self, index):
+        return GetItem.apply(self, index=index)
+
+    def exp(self):
+        return Exp.apply(self)
+
+    def log(self):
+        return Log.apply(self)
+
+    def relu(self):
+        return ReLU.apply(self)
+
+    def leaky_relu(self, negative_slope=0.01):
+        return LeakyReLU.apply(self, negative_slope=negative_slope)
+
+    def sigmoid(self):
+        return Sigmoid.apply(self)
+
+    def tanh(self):
+        return Tanh.apply(self)
+
+    def gelu(self):
+        return GELU.apply(self)
+
+    def softmax(self, axis=-1):
+        return Softmax.apply(self, axis=axis)
+
+    def log_softmax(self, axis=-1):
+        return LogSoftmax.apply(self, axis=axis)
+
+
+# --- step 5: arithmetic --------------------------------------------------------------------
+# Each forward is 01's operation (with its shape and dtype checks) on the raw arrays.
+
+
+class Add(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a + b, broadcast."""
+        # solution: step 5
+        return (base.Tensor(a) + base.Tensor(b)).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """d(a + b)/da = d(a + b)/db = 1: grad to both, summed down to each input's shape."""
+        # solution: step 5
+        a, b = ctx.parents
+        return unbroadcast(grad, a.shape), unbroadcast(grad, b.shape)
+
+
+class Sub(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a - b, broadcast."""
+        # solution: step 5
+        return (base.Tensor(a) - base.Tensor(b)).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """d(a - b)/da = 1, d(a - b)/db = -1."""
+        # solution: step 5
+        a, b = ctx.parents
+        return unbroadcast(grad, a.shape), unbroadcast(-grad, b.shape)
+
+
+class Mul(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a * b, broadcast; saves both."""
+        # solution: step 5
+        ctx.save_for_backward(a, b)
+        return (base.Tensor(a) * base.Tensor(b)).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """d(a * b)/da = b, d(a * b)/db = a."""
+        # solution: step 5
+        a, b = ctx.saved
+        return unbroadcast(grad * b, a.shape), unbroadcast(grad * a, b.shape)
+
+
+class Div(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a / b, broadcast; saves both."""
+        # solution: step 5
+        ctx.save_for_backward(a, b)
+        return (base.Tensor(a) / base.Tensor(b)).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """d(a / b)/da = 1 / b, d(a / b)/db = -a / b²."""
+        # solution: step 5
+        a, b = ctx.saved
+        return unbroadcast(grad / b, a.shape), unbroadcast(-grad * a / (b * b), b.shape)
+
+
+class Neg(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray) -> np.ndarray:
+        """-a."""
+        # solution: step 5
+        return (-base.Tensor(a)).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """d(-a)/da = -1."""
+        # solution: step 5
+        return -grad
+
+
+class Pow(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, exponent: float) -> np.ndarray:
+        """a ** exponent, for a constant exponent; saves a."""
+        # solution: step 5
+        ctx.save_for_backward(a)
+        ctx.exponent = exponent
+        return (base.Tensor(a) ** exponent).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """d(a ** p)/da = p · a ** (p - 1)."""
+        # solution: step 5
+        (a,) = ctx.saved
+        return grad * ctx.exponent * a ** (ctx.exponent - 1)
+
+
+# --- step 6: matmul ------------------------------------------------------------------------
+
+
+class MatMul(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a @ b: (..., m, k) @ (..., k, n) -> (..., m, n); saves both."""
+        # solution: step 6
+        ctx.save_for_backward(a, b)
+        return (base.Tensor(a) @ base.Tensor(b)).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """dL/da = grad @ bᵀ (..., m, k); dL/db = aᵀ @ grad (..., k, n); batch dims summed."""
+        # solution: step 6
+        a, b = ctx.saved
+        grad_a = grad @ b.swapaxes(-1, -2)  # (..., m, n) @ (..., n, k)
+        grad_b = a.swapaxes(-1, -2) @ grad  # (..., k, m) @ (..., m, n)
+        return unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape)
+
+
+# --- step 7: reductions and views ----------------------------------------------------------
+
+
+def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> np.ndarray:
+    """Given: put back the reduced ``axes`` of ``grad`` and broadcast it to ``shape`` (a view)."""
+    if not keepdims:
+        grad = np.expand_dims(grad, axes)
+    return np.broadcast_to(grad, shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
+        """a summed over axis."""
+        # solution: step 7
+        ctx.axes, ctx.keepdims = base.normalize_axis("sum", axis, a.ndim), keepdims
+        return base.Tensor(a).sum(axis, keepdims).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """d sum(a)/da = 1: every element receives the gradient of its sum."""
+        # solution: step 7
+        return _expand(grad, ctx.axes, ctx.keepdims, ctx.parents[0].shape)
+
+
+class Mean(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
+        """a averaged over axis."""
+        # solution: step 7
+        ctx.axes, ctx.keepdims = base.normalize_axis("mean", axis, a.ndim), keepdims
+        return base.Tensor(a).mean(axis, keepdims).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """d mean(a)/da = 1 / n, n the number of elements averaged."""
+        # solution: step 7
+        shape = ctx.parents[0].shape
+        count = int(np.prod([shape[axis] for axis in ctx.axes]))
+        return _expand(grad / count, ctx.axes, ctx.keepdims, shape)
+
+
+class Max(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
+        """The largest element over axis; saves a and the maxima."""
+        # solution: step 7
+        ctx.axes, ctx.keepdims = base.normalize_axis("max", axis, a.ndim), keepdims
+        out = base.Tensor(a).max(axis, keepdims).data
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """d max(a)/da = 1 at the maximum, 0 elsewhere; tied maxima share it equally."""
+        # solution: step 7
+        a, out = ctx.saved
+        winners = (a == _expand(out, ctx.axes, ctx.keepdims, a.shape)).astype(a.dtype)
+        winners /= winners.sum(axis=ctx.axes, keepdims=True)  # ties split the gradient
+        return winners * _expand(grad, ctx.axes, ctx.keepdims, a.shape)
+
+
+class Reshape(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """a in a new shape (a view when possible)."""
+        # solution: step 7
+        return base.Tensor(a).reshape(*shape).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """Reshaping moves no value: the gradient takes the input's shape back."""
+        # solution: step 7
+        return grad.reshape(ctx.parents[0].shape)
+
+
+class Transpose(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+        """a with its dimensions permuted (all reversed when axes is empty)."""
+        # solution: step 7
+        ctx.axes = axes or tuple(reversed(range(a.ndim)))
+        return base.Tensor(a).transpose(*axes).data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """The inverse permutation puts every gradient back in its place."""
+        # solution: step 7
+        return grad.transpose(np.argsort(ctx.axes))
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray, index) -> np.ndarray:
+        """a[index]."""
+        # solution: step 7
+        ctx.index = index.data if isinstance(index, base.Tensor) else index
+        return base.Tensor(a)[ctx.index].data
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """Each selected element receives its gradient; one selected twice receives both."""
+        # solution: step 7
+        parent = ctx.parents[0]
+        out = np.zeros(parent.shape, dtype=parent.dtype)
+        np.add.at(out, ctx.index, grad)  # NOTE: `out[index] += grad` would drop repeated indices
+        return out
+
+
+# --- step 8: elementwise functions ---------------------------------------------------------
+
+
+class Exp(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray) -> np.ndarray:
+        """e ** a; saves the output."""
+        # solution: step 8
+        out = np.exp(a)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """d exp(a)/da = exp(a), the saved output."""
+        # solution: step 8
+        (out,) = ctx.saved
+        return grad * out
+
+
+class Log(Function):
+    @staticmethod
+    def forward(ctx, a: np.ndarray) -> np.ndarray:
+        """The natural logarithm; saves a."""
+        # solution: step 8
+        ctx.save_for_backward(a)
+        return np.log(a)
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """d log(a)/da = 1 / a."""
+        # solution: step 8
+        (a,) = ctx.saved
+        return grad / a
+
+
+class Activation(Function):
+    """An activation from 02 as a Function.
+
+    A subclass sets ``function`` (02's forward, ``f(x, **options)``) and ``vjp`` (02's
+    ``f_vjp(x, y, grad_out, **options)``); this class does the rest for all of them.
+    """
+
+    @staticmethod
+    def forward(ctx, x: np.ndarray, **options) -> np.ndarray:
+        """y = function(x); saves x, y and the options (an axis, a slope) for the vjp."""
+        # solution: step 8
+        y = ctx.function(x, **options)
+        ctx.save_for_backward(x, y)
+        ctx.options = options
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> np.ndarray:
+        """02's vjp does the work: d f(x)/dx applied to grad."""
+        # solution: step 8
+        x, y = ctx.saved
+        return ctx.vjp(x, y, grad, **ctx.options)
+
+
+class ReLU(Activation):
+    function, vjp = staticmethod(activations.relu), staticmethod(activations.relu_vjp)
+
+
+class LeakyReLU(Activation):
+    function, vjp = staticmethod(activations.leaky_relu), staticmethod(activations.leaky_relu_vjp)
+
+
+class Sigmoid(Activation):
+    function, vjp = staticmethod(activations.sigmoid), staticmethod(activations.sigmoid_vjp)
+
+
+class Tanh(Activation):
+    function, vjp = staticmethod(activations.tanh), staticmethod(activations.tanh_vjp)
+
+
+class GELU(Activation):
+    function, vjp = staticmethod(activations.gelu), staticmethod(activations.gelu_vjp)
+
+
+class Softmax(Activation):
+    function, vjp = staticmethod(activations.softmax), staticmethod(activations.softmax_vjp)
+
+
+class LogSoftmax(Activation):
+    function, vjp = staticmethod(activations.log_softmax), staticmethod(activations.log_softmax_vjp)
