@@ -8,7 +8,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from tinytorch.registry import ROOT, KATAS
+from tinytorch.registry import KATAS, ROOT
 
 
 def passing(folder: str) -> tuple[int, int]:
