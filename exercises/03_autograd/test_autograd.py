@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from tinytorch.autograd import Function, Tensor, no_grad, topological_order, unbroadcast
 
+from tinytorch.autograd import Function, Tensor, no_grad, topological_order, unbroadcast
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
 from tinytorch.testing.strategies import arrays, broadcastable_shapes
 
