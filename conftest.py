@@ -16,15 +16,19 @@ from pathlib import Path
 import numpy as np
 import numpy.random
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # No deadline: pytest-timeout guards against infinite loops instead, and a deadline would
-# flake on a busy machine. `ci` is deterministic; `dev` explores new examples on every run.
-settings.register_profile("dev", max_examples=40, deadline=None)
+# flake on a busy machine. No `explain` phase: it re-runs a failing test many times to annotate
+# the report, which turned a stub's instant NotImplementedError into a minute per test.
+# `ci` is deterministic; `dev` explores new examples on every run.
+PHASES = [phase for phase in Phase if phase is not Phase.explain]
+settings.register_profile("dev", max_examples=40, deadline=None, phases=PHASES)
 settings.register_profile(
     "ci",
     max_examples=40,
     deadline=None,
+    phases=PHASES,
     derandomize=True,
     database=None,
     print_blob=True,

@@ -1,0 +1,684 @@
+"""Kata 06 optimizers. Run: pytest exercises/06_optimizers   (one step: -k "step1" ... "step5").
+
+Every update is checked against PyTorch's rule written out below in plain NumPy (`sgd_oracle`,
+`adam_oracle`): a slow, obvious twin that builds new arrays at every line. Parameters are
+autograd Tensors with requires_grad=True; gradients are set by hand (`p.grad = ...`), as
+`backward()` would leave them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tinytorch.autograd import Tensor
+from tinytorch.optimizers import SGD, Adam, AdamW, Optimizer
+from tinytorch.testing import assert_close, memory_budget
+from tinytorch.testing.strategies import arrays, shapes
+
+# Non-square, a vector, a 3-d block and a 0-d scalar: an update treats every element alike,
+# but a stray transpose, reshape or scalar conversion shows up on one of these.
+SHAPES = [(3, 4), (5,), (2, 3, 2), ()]
+STEPS = 4
+SMALL_SHAPE = shapes(max_dims=3)
+
+
+def make_params(rng: np.random.Generator, shape_list=SHAPES, dtype=np.float64) -> list[Tensor]:
+    return [Tensor(np.asarray(rng.standard_normal(shape), dtype=dtype), requires_grad=True) for shape in shape_list]
+
+
+def make_grads(rng: np.random.Generator, params: list[Tensor], steps: int = STEPS) -> list[list[np.ndarray]]:
+    """Random gradients for `steps` steps, with scales from 0.01 to 100 (Adam must not care)."""
+    return [
+        [np.asarray(rng.standard_normal(p.shape) * 10.0 ** rng.uniform(-2, 2), dtype=p.dtype) for p in params]
+        for _ in range(steps)
+    ]
+
+
+def run(optimizer: Optimizer, params: list[Tensor], grads_per_step) -> None:
+    """Set each parameter's gradient (None: no gradient this step) and call step(), per step."""
+    for grads in grads_per_step:
+        for p, g in zip(params, grads, strict=True):
+            p.grad = g
+        optimizer.step()
+
+
+def values(params: list[Tensor]) -> list[np.ndarray]:
+    return [p.numpy().copy() for p in params]
+
+
+def sgd_oracle(params, grads_per_step, lr, momentum=0.0, weight_decay=0.0, nesterov=False):
+    """PyTorch's torch.optim.SGD, written out one parameter at a time, on new arrays."""
+    params = [np.array(p, dtype=np.float64) for p in params]
+    buffers = [None] * len(params)
+    for grads in grads_per_step:
+        for i, g in enumerate(grads):
+            if g is None:
+                continue
+            g = g + weight_decay * params[i]
+            if momentum != 0:
+                buffers[i] = g.copy() if buffers[i] is None else momentum * buffers[i] + g
+                g = g + momentum * buffers[i] if nesterov else buffers[i]
+            params[i] = params[i] - lr * g
+    return params
+
+
+def adam_oracle(params, grads_per_step, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled=False):
+    """Adam as in the paper, with PyTorch's weight decay: L2 (Adam) or decoupled (AdamW).
+
+    Each parameter counts its own steps t (a step without gradient does not count), and the
+    bias-corrected moments are m̂ = m / (1 - β1^t), v̂ = v / (1 - β2^t).
+    """
+    beta1, beta2 = betas
+    params = [np.array(p, dtype=np.float64) for p in params]
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    t = [0] * len(params)
+    for grads in grads_per_step:
+        for i, g in enumerate(grads):
+            if g is None:
+                continue
+            p = params[i]
+            if decoupled:
+                p = p * (1 - lr * weight_decay)
+            else:
+                g = g + weight_decay * p
+            t[i] += 1
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            m_hat = m[i] / (1 - beta1 ** t[i])
+            v_hat = v[i] / (1 - beta2 ** t[i])
+            params[i] = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return params
+
+
+def state_bytes(optimizer: Optimizer) -> int:
+    """The bytes of every array the optimizer keeps as per-parameter state."""
+    return sum(v.nbytes for entry in optimizer.state.values() for v in entry.values() if isinstance(v, np.ndarray))
+
+
+# --- step 1: the optimizer holds the parameters --------------------------------------------
+
+
+def test_step1_the_optimizer_reads_a_generator_once_and_keeps_the_parameters_themselves(rng):
+    params = make_params(rng)
+    optimizer = Optimizer(p for p in params)
+    assert isinstance(optimizer.params, list)
+    assert len(optimizer.params) == len(params)
+    assert all(kept is given for kept, given in zip(optimizer.params, params, strict=True))
+    assert optimizer.state == {}
+    assert optimizer.step_count == 0
+
+
+def test_step1_zero_grad_sets_every_gradient_to_none(rng):
+    params = make_params(rng)
+    for p in params[:-1]:
+        p.grad = np.ones(p.shape)  # the last one has no gradient already
+    Optimizer(params).zero_grad()
+    assert all(p.grad is None for p in params)
+
+
+def test_step1_the_optimizer_rejects_what_it_cannot_train():
+    trainable = Tensor(np.ones(3), requires_grad=True)
+    with pytest.raises(ValueError, match="params must contain at least one tensor, got an empty list"):
+        Optimizer([])
+    with pytest.raises(ValueError, match="params must contain at least one tensor"):
+        Optimizer(p for p in [])
+    with pytest.raises(ValueError, match="parameter 1 must require grad, got requires_grad=False"):
+        Optimizer([trainable, Tensor(np.ones(3))])
+    with pytest.raises(TypeError, match="parameter 0 must be a Tensor, got ndarray"):
+        Optimizer([np.ones(3)])
+    with pytest.raises(ValueError, match="parameters must be distinct, got parameter 0 again at position 1"):
+        Optimizer([trainable, trainable])
+
+
+# --- step 2: SGD ---------------------------------------------------------------------------
+
+SGD_CONFIGS = [
+    dict(lr=0.1),
+    dict(lr=0.05, weight_decay=0.1),
+    dict(lr=0.1, momentum=0.9),
+    dict(lr=0.02, momentum=0.5, weight_decay=0.01),
+    dict(lr=0.1, momentum=0.9, nesterov=True),
+    dict(lr=0.03, momentum=0.8, weight_decay=0.2, nesterov=True),
+]
+
+
+@pytest.mark.parametrize("config", SGD_CONFIGS, ids=str)
+def test_step2_sgd_follows_the_update_written_out_over_several_steps(rng, config):
+    params = make_params(rng)
+    start = values(params)
+    grads = make_grads(rng, params)
+    run(SGD(params, **config), params, grads)
+    for i, (p, expected) in enumerate(zip(params, sgd_oracle(start, grads, **config), strict=True)):
+        assert_close(p, expected, rtol=1e-9, atol=1e-12, what=f"parameter {i} of shape {p.shape}")
+
+
+def test_step2_the_first_momentum_step_is_a_plain_sgd_step_then_momentum_accumulates(rng):
+    (p,) = make_params(rng, [(3, 4)])
+    p0 = p.numpy().copy()
+    g1, g2 = rng.standard_normal((2, 3, 4))
+    optimizer = SGD([p], lr=0.1, momentum=0.9)
+    run(optimizer, [p], [[g1]])
+    assert_close(p, p0 - 0.1 * g1, rtol=1e-12, what="after step 1 (b = g, not (1 - μ)·g nor μ·0 + g·lr)")
+    assert_close(optimizer.state[0]["momentum_buffer"], g1, rtol=1e-12, what="momentum buffer after step 1")
+    run(optimizer, [p], [[g2]])
+    assert_close(p, p0 - 0.1 * g1 - 0.1 * (0.9 * g1 + g2), rtol=1e-12, what="after step 2")
+
+
+def test_step2_nesterov_looks_ahead_along_the_momentum(rng):
+    (p,) = make_params(rng, [(2, 5)])
+    p0 = p.numpy().copy()
+    g1, g2 = rng.standard_normal((2, 2, 5))
+    optimizer = SGD([p], lr=0.1, momentum=0.9, nesterov=True)
+    run(optimizer, [p], [[g1]])
+    assert_close(p, p0 - 0.1 * (g1 + 0.9 * g1), rtol=1e-12, what="after step 1: g + μ·b with b = g")
+    b2 = 0.9 * g1 + g2
+    run(optimizer, [p], [[g2]])
+    assert_close(p, p0 - 0.1 * 1.9 * g1 - 0.1 * (g2 + 0.9 * b2), rtol=1e-12, what="after step 2")
+
+
+def test_step2_step_updates_the_same_array_in_place_and_leaves_the_gradient_alone(rng):
+    (p,) = make_params(rng, [(4, 3)])
+    storage, view = p.data, p.data[1:, ::2]
+    grad = rng.standard_normal((4, 3))
+    grad_before = grad.copy()
+    optimizer = SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1, nesterov=True)
+    run(optimizer, [p], [[grad], [grad]])
+    assert p.data is storage, "step() must update p.data in place, not bind a new array"
+    assert np.shares_memory(view, p.data)
+    assert_close(view, p.numpy()[1:, ::2], rtol=0, atol=0, what="a view of the parameter")
+    assert p.grad is grad
+    assert_close(grad, grad_before, rtol=0, atol=0, what="p.grad after step() (weight decay must not write into it)")
+
+
+def test_step2_parameters_without_a_gradient_are_skipped_and_get_no_state(rng):
+    params = make_params(rng, [(3,), (2, 2)])
+    untouched = params[1].numpy().copy()
+    optimizer = SGD(params, lr=0.1, momentum=0.9)
+    run(optimizer, params, [[rng.standard_normal(3), None], [rng.standard_normal(3), None]])
+    assert_close(params[1], untouched, rtol=0, atol=0, what="a parameter whose grad is None")
+    assert list(optimizer.state) == [0]
+    assert optimizer.step_count == 2
+
+
+def test_step2_step_records_no_graph_and_leaves_gradient_recording_on(rng):
+    params = make_params(rng)
+    run(SGD(params, lr=0.1, momentum=0.5), params, make_grads(rng, params, steps=1))
+    for p in params:
+        assert p.requires_grad and p.is_leaf and p.grad_fn is None
+    assert (params[0] * 2.0).requires_grad
+
+
+def test_step2_float32_parameters_stay_float32_and_so_does_the_momentum_buffer(rng):
+    params = make_params(rng, dtype=np.float32)
+    start = values(params)
+    grads = make_grads(rng, params)
+    optimizer = SGD(params, lr=0.1, momentum=0.9, weight_decay=0.01)
+    run(optimizer, params, grads)
+    expected = sgd_oracle(start, grads, lr=0.1, momentum=0.9, weight_decay=0.01)
+    for p, e in zip(params, expected, strict=True):
+        assert p.dtype == np.float32
+        assert_close(p, e.astype(np.float32), rtol=1e-4, atol=1e-5)
+    assert all(entry["momentum_buffer"].dtype == np.float32 for entry in optimizer.state.values())
+
+
+def test_step2_sgd_state_is_one_buffer_per_parameter_with_momentum_and_none_without(rng):
+    params = make_params(rng, [(64, 32), (32,), (5, 3, 2)])
+    param_bytes = sum(p.nbytes for p in params)
+    plain, heavy = SGD(params, lr=0.1), SGD(params, lr=0.1, momentum=0.9)
+    grads = make_grads(rng, params, steps=2)
+    run(plain, params, grads)
+    run(heavy, params, grads)
+    assert state_bytes(plain) == 0
+    assert state_bytes(heavy) == param_bytes
+
+
+@given(
+    x=arrays(SMALL_SHAPE),
+    data=st.data(),
+    momentum=st.sampled_from([0.0, 0.5, 0.9]),
+    weight_decay=st.floats(0.0, 1.0),
+)
+def test_step2_sgd_with_learning_rate_zero_leaves_parameters_unchanged(x, data, momentum, weight_decay):
+    p = Tensor(x.copy(), requires_grad=True)
+    optimizer = SGD([p], lr=0.0, momentum=momentum, weight_decay=weight_decay, nesterov=momentum > 0)
+    for _ in range(3):
+        p.grad = data.draw(arrays(x.shape))
+        optimizer.step()
+    assert_close(p, x, rtol=0, atol=0, what="parameter after steps with lr = 0")
+
+
+@given(
+    x=arrays(SMALL_SHAPE),
+    lr=st.floats(0.0, 10.0),
+    momentum=st.sampled_from([0.0, 0.5, 0.9]),
+    nesterov=st.booleans(),
+)
+def test_step2_sgd_on_zero_gradients_without_decay_leaves_parameters_unchanged(x, lr, momentum, nesterov):
+    p = Tensor(x.copy(), requires_grad=True)
+    optimizer = SGD([p], lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0)
+    for _ in range(3):
+        p.grad = np.zeros(x.shape)
+        optimizer.step()
+    assert_close(p, x, rtol=0, atol=0, what="parameter after steps on zero gradients")
+
+
+def test_step2_sgd_rejects_bad_hyperparameters():
+    params = [Tensor(np.ones(3), requires_grad=True)]
+    with pytest.raises(ValueError, match=r"SGD: lr must be >= 0, got -0.1"):
+        SGD(params, lr=-0.1)
+    with pytest.raises(ValueError, match=r"SGD: momentum must be >= 0, got -0.5"):
+        SGD(params, lr=0.1, momentum=-0.5)
+    with pytest.raises(ValueError, match="SGD: weight_decay must be >= 0, got -1"):
+        SGD(params, lr=0.1, weight_decay=-1)
+    with pytest.raises(ValueError, match="SGD: lr must be >= 0, got nan"):
+        SGD(params, lr=float("nan"))
+    with pytest.raises(ValueError, match=r"SGD: momentum must be > 0 for nesterov, got 0.0"):
+        SGD(params, lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="params must contain at least one tensor"):
+        SGD([], lr=0.1)
+
+
+def test_step2_step_names_a_parameter_whose_gradient_has_the_wrong_shape():
+    params = [Tensor(np.ones(2), requires_grad=True), Tensor(np.ones((3, 4)), requires_grad=True)]
+    params[1].grad = np.ones((4, 3))
+    with pytest.raises(ValueError, match=r"gradient of parameter 1 must have its shape \(3, 4\), got \(4, 3\)"):
+        SGD(params, lr=0.1).step()
+
+
+# --- step 3: Adam --------------------------------------------------------------------------
+
+ADAM_CONFIGS = [
+    dict(lr=0.01),
+    dict(lr=0.1, betas=(0.5, 0.9)),
+    dict(lr=0.01, eps=1e-3),
+    dict(lr=0.01, weight_decay=0.1),
+    dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.5),
+]
+
+
+@pytest.mark.parametrize("config", ADAM_CONFIGS, ids=str)
+def test_step3_adam_follows_the_update_written_out_over_several_steps(rng, config):
+    params = make_params(rng)
+    start = values(params)
+    grads = make_grads(rng, params)
+    run(Adam(params, **config), params, grads)
+    for i, (p, expected) in enumerate(zip(params, adam_oracle(start, grads, **config), strict=True)):
+        assert_close(p, expected, rtol=1e-9, atol=1e-12, what=f"parameter {i} of shape {p.shape}")
+
+
+def test_step3_adam_defaults_are_pytorchs(rng):
+    params = make_params(rng)
+    optimizer = Adam(params)
+    assert (optimizer.lr, optimizer.betas, optimizer.eps, optimizer.weight_decay) == (1e-3, (0.9, 0.999), 1e-8, 0.0)
+    start, grads = values(params), make_grads(rng, params)
+    run(optimizer, params, grads)
+    for p, expected in zip(params, adam_oracle(start, grads, lr=1e-3), strict=True):
+        assert_close(p, expected, rtol=1e-9, atol=1e-12)
+
+
+@given(
+    shape=SMALL_SHAPE,
+    data=st.data(),
+    exponent=st.floats(-2.0, 3.0),
+    lr=st.sampled_from([1e-3, 0.01, 0.3]),
+)
+def test_step3_bias_correction_makes_the_first_step_lr_whatever_the_gradient_scale(shape, data, exponent, lr):
+    # At t = 1: m̂ = g and √v̂ = |g|, so Δp = -lr·g / (|g| + ε) ≈ -lr·sign(g). Without the
+    # correction the first step would be lr·(1 - β1)/√(1 - β2) ≈ 3.2·lr. Here |g| >= 1e-4,
+    # so ε/|g| <= 1e-4.
+    x = data.draw(arrays(shape))
+    g = data.draw(arrays(shape, "away_from_zero")) * 10.0**exponent
+    p = Tensor(x.copy(), requires_grad=True)
+    p.grad = g
+    Adam([p], lr=lr).step()
+    step = p.numpy() - x
+    assert_close(np.abs(step), np.full(shape, lr), rtol=2e-4, atol=0, what="|first step|")
+    assert np.all(np.sign(step) == -np.sign(g))
+
+
+@given(x=arrays(SMALL_SHAPE), data=st.data(), scale=st.floats(1e-3, 1e3))
+def test_step3_adam_without_eps_ignores_the_scale_of_the_gradients(x, data, scale):
+    # m scales with c and √v with c: m̂ / √v̂ is the same for g and c·g.
+    grads = [data.draw(arrays(x.shape, "away_from_zero")) for _ in range(3)]
+    p, q = Tensor(x.copy(), requires_grad=True), Tensor(x.copy(), requires_grad=True)
+    run(Adam([p], lr=0.01, eps=0.0), [p], [[g] for g in grads])
+    run(Adam([q], lr=0.01, eps=0.0), [q], [[g * scale] for g in grads])
+    assert_close(q, p.numpy(), rtol=1e-9, atol=1e-12, what="parameter trained on scaled gradients")
+
+
+@given(x=arrays(SMALL_SHAPE), lr=st.floats(0.0, 1.0), eps=st.sampled_from([1e-8, 1e-3]))
+def test_step3_adam_on_zero_gradients_without_decay_leaves_parameters_unchanged(x, lr, eps):
+    p = Tensor(x.copy(), requires_grad=True)
+    optimizer = Adam([p], lr=lr, eps=eps)
+    for _ in range(3):
+        p.grad = np.zeros(x.shape)
+        optimizer.step()
+    assert_close(p, x, rtol=0, atol=0, what="parameter after steps on zero gradients")
+
+
+def test_step3_each_parameter_counts_its_own_steps_for_bias_correction(rng):
+    # The second parameter has no gradient at step 1: its first update, at step 2, is still a
+    # first step (t = 1 for it), of size lr, like PyTorch's per-parameter "step".
+    params = make_params(rng, [(3,), (2, 3)])
+    late = params[1].numpy().copy()
+    g_late = rng.standard_normal((2, 3))
+    optimizer = Adam(params, lr=0.01)
+    run(optimizer, params, [[rng.standard_normal(3), None], [rng.standard_normal(3), g_late]])
+    assert (optimizer.state[0]["step"], optimizer.state[1]["step"], optimizer.step_count) == (2, 1, 2)
+    assert_close(params[1], late - 0.01 * g_late / (np.abs(g_late) + 1e-8), rtol=1e-12, what="a late parameter")
+
+
+def test_step3_adam_with_l2_decay_and_zero_gradient_moves_every_weight_by_lr_towards_zero():
+    # The decay enters as a gradient g = λ·p, and Adam divides it by √v̂ = λ·|p|: the step is
+    # lr·sign(p), the same for a weight of 0.02 as for one of 100, and nearly independent of λ.
+    x = np.array([0.02, -0.5, 3.0, -100.0])
+    steps = {}
+    for weight_decay in (0.1, 10.0):
+        p = Tensor(x.copy(), requires_grad=True)
+        run(Adam([p], lr=0.01, weight_decay=weight_decay), [p], [[np.zeros(4)]])
+        expected = adam_oracle([x], [[np.zeros(4)]], lr=0.01, weight_decay=weight_decay)[0]
+        assert_close(p, expected, rtol=1e-12, what=f"Adam(weight_decay={weight_decay}) on a zero gradient")
+        steps[weight_decay] = p.numpy() - x
+    assert_close(steps[0.1], -0.01 * np.sign(x), rtol=1e-5, what="step with λ = 0.1")
+    assert_close(steps[10.0], steps[0.1], rtol=1e-5, what="step with λ = 10 against λ = 0.1")
+
+
+def test_step3_adam_state_is_exactly_twice_the_parameter_bytes(rng):
+    params = make_params(rng, [(64, 32), (32,), (5, 3, 2)]) + make_params(rng, [(7, 9)], dtype=np.float32)
+    optimizer = Adam(params)
+    run(optimizer, params, make_grads(rng, params, steps=2))
+    assert state_bytes(optimizer) == 2 * sum(p.nbytes for p in params)
+    assert all(optimizer.state[i]["exp_avg"].dtype == p.dtype for i, p in enumerate(params))
+
+
+def test_step3_adam_updates_in_place_and_records_no_graph(rng):
+    params = make_params(rng)
+    storages = [p.data for p in params]
+    grads = make_grads(rng, params)
+    run(Adam(params, lr=0.01, weight_decay=0.1), params, grads)
+    assert all(p.data is s for p, s in zip(params, storages, strict=True))
+    assert all(p.grad is g for p, g in zip(params, grads[-1], strict=True))
+    assert all(p.is_leaf and p.requires_grad for p in params)
+
+
+def test_step3_adam_rejects_bad_hyperparameters():
+    params = [Tensor(np.ones(3), requires_grad=True)]
+    with pytest.raises(ValueError, match="Adam: lr must be >= 0, got -1"):
+        Adam(params, lr=-1)
+    with pytest.raises(ValueError, match="Adam: eps must be >= 0, got -1e-08"):
+        Adam(params, eps=-1e-8)
+    with pytest.raises(ValueError, match=r"Adam: weight_decay must be >= 0, got -0.1"):
+        Adam(params, weight_decay=-0.1)
+    with pytest.raises(ValueError, match=r"Adam: betas must be in \[0, 1\), got \(0.9, 1.0\)"):
+        Adam(params, betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match=r"Adam: betas must be in \[0, 1\), got \(-0.1, 0.999\)"):
+        Adam(params, betas=(-0.1, 0.999))
+    with pytest.raises(ValueError, match="must require grad"):
+        Adam([Tensor(np.ones(3))])
+
+
+# --- step 4: AdamW -------------------------------------------------------------------------
+
+ADAMW_CONFIGS = [
+    dict(lr=0.01),
+    dict(lr=0.01, weight_decay=0.1),
+    dict(lr=0.05, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.5),
+]
+
+
+@pytest.mark.parametrize("config", ADAMW_CONFIGS, ids=str)
+def test_step4_adamw_follows_the_update_written_out_over_several_steps(rng, config):
+    params = make_params(rng)
+    start = values(params)
+    grads = make_grads(rng, params)
+    optimizer = AdamW(params, **config)
+    run(optimizer, params, grads)
+    expected = adam_oracle(start, grads, decoupled=True, **{"weight_decay": 1e-2, **config})
+    for i, (p, e) in enumerate(zip(params, expected, strict=True)):
+        assert_close(p, e, rtol=1e-9, atol=1e-12, what=f"parameter {i} of shape {p.shape}")
+
+
+def test_step4_adamw_weight_decay_defaults_to_one_hundredth(rng):
+    assert AdamW(make_params(rng)).weight_decay == 1e-2
+
+
+def test_step4_adamw_decouples_decay_each_weight_shrinks_by_the_same_factor():
+    # Zero gradient: m = v = 0, the Adam update is 0 / (0 + ε) = 0, and only the decay acts:
+    # p ← p·(1 - lr·λ) per step, proportional to p. Adam with L2 moves every weight by ≈ lr instead.
+    x = np.array([0.02, -0.5, 3.0, -100.0])
+    lr, weight_decay = 0.01, 0.1
+    p, q = Tensor(x.copy(), requires_grad=True), Tensor(x.copy(), requires_grad=True)
+    zero = [[np.zeros(4)]] * 3
+    run(AdamW([p], lr=lr, weight_decay=weight_decay), [p], zero)
+    run(Adam([q], lr=lr, weight_decay=weight_decay), [q], zero)
+    assert_close(p, x * (1 - lr * weight_decay) ** 3, rtol=1e-12, what="AdamW after 3 steps on zero gradients")
+    assert_close(q, adam_oracle([x], zero, lr=lr, weight_decay=weight_decay)[0], rtol=1e-9, what="Adam with L2")
+    assert_close(x - p.numpy(), x * (1 - (1 - lr * weight_decay) ** 3), rtol=1e-9, what="AdamW: shrink ∝ p")
+    # Adam's steps are ≈ lr each (a little less once p, and so λ·p, has shrunk): ≈ 3·lr in all,
+    # for the weight of 0.5 as for the weight of 100 (0.02 would overshoot zero: left out).
+    assert_close(np.abs(x - q.numpy())[1:], np.full(3, 3 * lr), rtol=1e-3, what="Adam: shrink ≈ 3·lr per weight")
+
+
+@given(x=arrays(SMALL_SHAPE), data=st.data(), lr=st.sampled_from([1e-3, 0.1]))
+def test_step4_adamw_without_decay_is_adam_bit_for_bit(x, data, lr):
+    grads = [[data.draw(arrays(x.shape))] for _ in range(3)]
+    p, q = Tensor(x.copy(), requires_grad=True), Tensor(x.copy(), requires_grad=True)
+    run(AdamW([p], lr=lr, weight_decay=0.0), [p], grads)
+    run(Adam([q], lr=lr), [q], grads)
+    assert_close(p, q.numpy(), rtol=0, atol=0, what="AdamW(weight_decay=0) against Adam")
+
+
+def test_step4_adamw_updates_in_place_and_skips_parameters_without_gradient(rng):
+    params = make_params(rng, [(3, 2), (4,)])
+    storage, frozen = params[0].data, params[1].numpy().copy()
+    optimizer = AdamW(params, lr=0.01, weight_decay=0.5)
+    run(optimizer, params, [[rng.standard_normal((3, 2)), None]] * 3)
+    assert params[0].data is storage
+    assert_close(params[1], frozen, rtol=0, atol=0, what="a parameter without gradient is not decayed either")
+    assert list(optimizer.state) == [0]
+
+
+def test_step4_adamw_names_itself_in_its_errors():
+    with pytest.raises(ValueError, match=r"AdamW: weight_decay must be >= 0, got -0.01"):
+        AdamW([Tensor(np.ones(3), requires_grad=True)], weight_decay=-0.01)
+    with pytest.raises(ValueError, match=r"AdamW: betas must be in \[0, 1\)"):
+        AdamW([Tensor(np.ones(3), requires_grad=True)], betas=(1.0, 0.999))
+
+
+# --- step 5: state_dict and load_state_dict ------------------------------------------------
+
+FACTORIES: dict[str, Callable[[list[Tensor]], Optimizer]] = {
+    "sgd momentum nesterov decay": lambda ps: SGD(ps, lr=0.05, momentum=0.9, weight_decay=0.01, nesterov=True),
+    "adam with L2": lambda ps: Adam(ps, lr=0.01, betas=(0.8, 0.99), weight_decay=0.1),
+    "adamw": lambda ps: AdamW(ps, lr=0.01, weight_decay=0.1),
+}
+# Built with other hyper-parameters on purpose: loading must restore the saved ones.
+FRESH: dict[str, Callable[[list[Tensor]], Optimizer]] = {
+    "sgd momentum nesterov decay": lambda ps: SGD(ps, lr=9.0),
+    "adam with L2": lambda ps: Adam(ps, lr=9.0),
+    "adamw": lambda ps: AdamW(ps, lr=9.0, weight_decay=0.0),
+}
+
+
+def is_plain(value) -> bool:
+    """Only dicts, tuples, lists, numbers, strings and ndarrays: no Tensor, no optimizer."""
+    if isinstance(value, dict):
+        return all(is_plain(k) and is_plain(v) for k, v in value.items())
+    if isinstance(value, (tuple, list)):
+        return all(is_plain(v) for v in value)
+    return isinstance(value, (bool, int, float, str, np.ndarray, np.number))
+
+
+@pytest.mark.parametrize("kind", FACTORIES)
+def test_step5_a_fresh_optimizer_loaded_with_the_state_continues_bit_for_bit(rng, kind):
+    params = make_params(rng)
+    grads = make_grads(rng, params, steps=6)
+    grads[0][1] = None  # parameter 1 skips the first step: its state (and Adam's count) lag
+    original = FACTORIES[kind](params)
+    run(original, params, grads[:3])
+    snapshot = original.state_dict()
+    twins = [Tensor(p.numpy().copy(), requires_grad=True) for p in params]
+    fresh = FRESH[kind](twins)
+    fresh.load_state_dict(snapshot)
+    for entry in snapshot["state"].values():  # loading copied the arrays in
+        for value in entry.values():
+            if isinstance(value, np.ndarray):
+                value[...] = 1e6
+    run(original, params, grads[3:])
+    run(fresh, twins, grads[3:])
+    for i, (p, twin) in enumerate(zip(params, twins, strict=True)):
+        assert_close(twin, p.numpy(), rtol=0, atol=0, what=f"parameter {i} after loading and 3 more steps")
+    assert fresh.step_count == original.step_count == 6
+    assert fresh.lr == original.lr
+
+
+@pytest.mark.parametrize("kind", FACTORIES)
+def test_step5_the_state_dict_is_a_snapshot_of_plain_values(rng, kind):
+    params = make_params(rng)
+    optimizer = FACTORIES[kind](params)
+    run(optimizer, params, make_grads(rng, params, steps=2))
+    snapshot = optimizer.state_dict()
+    assert sorted(snapshot) == ["hyperparameters", "state", "step_count"]
+    assert is_plain(snapshot), "a state_dict must hold plain values (no Tensor, no optimizer)"
+    assert sorted(snapshot["state"]) == list(range(len(params)))
+    assert snapshot["step_count"] == 2
+    saved = {i: {k: np.copy(v) for k, v in entry.items()} for i, entry in snapshot["state"].items()}
+    run(optimizer, params, make_grads(rng, params, steps=1))
+    for i, entry in snapshot["state"].items():
+        for name, value in entry.items():
+            assert_close(value, saved[i][name], rtol=0, atol=0, what=f"{name} of parameter {i} in the snapshot")
+            if isinstance(value, np.ndarray):
+                assert not np.shares_memory(value, optimizer.state[i][name])
+
+
+def test_step5_the_state_dict_holds_the_hyperparameters_and_the_per_parameter_state(rng):
+    params = make_params(rng, [(2, 3)])
+    optimizer = Adam(params, lr=0.02, betas=(0.8, 0.9), eps=1e-6, weight_decay=0.1)
+    assert optimizer.state_dict() == {
+        "hyperparameters": {"lr": 0.02, "betas": (0.8, 0.9), "eps": 1e-6, "weight_decay": 0.1},
+        "step_count": 0,
+        "state": {},
+    }
+    run(optimizer, params, make_grads(rng, params, steps=1))
+    entry = optimizer.state_dict()["state"][0]
+    assert sorted(entry) == ["exp_avg", "exp_avg_sq", "step"]
+    assert entry["step"] == 1
+    assert entry["exp_avg"].shape == entry["exp_avg_sq"].shape == (2, 3)
+
+
+def sgd_snapshot(buffer_shape=(3,), index=0) -> dict:
+    return {
+        "hyperparameters": {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0, "nesterov": False},
+        "step_count": 1,
+        "state": {index: {"momentum_buffer": np.ones(buffer_shape)}},
+    }
+
+
+def test_step5_load_state_dict_checks_keys_names_indices_and_shapes():
+    optimizer = SGD([Tensor(np.ones(3), requires_grad=True), Tensor(np.ones((3, 4)), requires_grad=True)], lr=0.1)
+    bad = sgd_snapshot()
+    del bad["step_count"]
+    with pytest.raises(ValueError, match=r"keys must be \['hyperparameters', 'state', 'step_count'\], got"):
+        optimizer.load_state_dict(bad)
+    adam_state = Adam([Tensor(np.ones(3), requires_grad=True)]).state_dict()
+    with pytest.raises(ValueError, match=r"hyperparameters must be \['lr', 'momentum', 'nesterov', 'weight_decay'\]"):
+        optimizer.load_state_dict(adam_state)
+    with pytest.raises(ValueError, match=r"state index must be in range\(0, 2\), got 5"):
+        optimizer.load_state_dict(sgd_snapshot(index=5))
+    bad = sgd_snapshot()
+    bad["state"][0] = {"exp_avg": np.ones(3)}
+    with pytest.raises(
+        ValueError, match=r"state names of parameter 0 must be \['momentum_buffer'\], got \['exp_avg'\]"
+    ):
+        optimizer.load_state_dict(bad)
+    with pytest.raises(ValueError, match=r"momentum_buffer of parameter 1 must have shape \(3, 4\), got \(4, 3\)"):
+        optimizer.load_state_dict(sgd_snapshot((4, 3), index=1))
+
+
+def test_step5_a_rejected_state_dict_leaves_the_optimizer_as_it_was(rng):
+    params = make_params(rng, [(3,), (3, 4)])
+    optimizer = SGD(params, lr=0.1, momentum=0.5)
+    run(optimizer, params, make_grads(rng, params, steps=1))
+    before = optimizer.state_dict()
+    bad = sgd_snapshot()  # a good entry for parameter 0 ...
+    bad["state"][1] = {"momentum_buffer": np.ones((4, 3))}  # ... and a bad one for parameter 1
+    with pytest.raises(ValueError, match="must have shape"):
+        optimizer.load_state_dict(bad)
+    assert (optimizer.lr, optimizer.momentum, optimizer.step_count) == (0.1, 0.5, 1)
+    for i in (0, 1):
+        assert_close(optimizer.state[i]["momentum_buffer"], before["state"][i]["momentum_buffer"], rtol=0, atol=0)
+
+
+def test_step5_loading_converts_buffers_to_the_parameter_dtype(rng):
+    params = make_params(rng, [(3,)], dtype=np.float32)
+    optimizer = SGD(params, lr=0.1)
+    optimizer.load_state_dict(sgd_snapshot())  # float64 buffer
+    assert optimizer.state[0]["momentum_buffer"].dtype == np.float32
+    params[0].grad = np.ones(3, dtype=np.float32)
+    optimizer.step()
+    assert params[0].dtype == np.float32
+
+
+# --- memory: the state, and what a step allocates ------------------------------------------
+# Parameters of 4 MiB, 1 MiB and 8 KiB (float64), gradients set, built in fixtures (not counted).
+BIG_SHAPES = [(512, 1024), (256, 512), (1024,)]
+PARAM_BYTES = sum(int(np.prod(s)) * 8 for s in BIG_SHAPES)  # 5.0 MiB
+LARGEST = max(int(np.prod(s)) * 8 for s in BIG_SHAPES)  # 4 MiB
+
+OPTIMIZERS: dict[str, Callable[[list[Tensor]], Optimizer]] = {
+    "sgd": lambda ps: SGD(ps, lr=0.01),
+    "sgd momentum nesterov decay": lambda ps: SGD(ps, lr=0.01, momentum=0.9, weight_decay=1e-4, nesterov=True),
+    "adam": lambda ps: Adam(ps, lr=1e-3),
+    "adamw": lambda ps: AdamW(ps, lr=1e-3, weight_decay=0.01),
+}
+
+
+@pytest.fixture
+def big_params(rng) -> list[Tensor]:
+    params = [Tensor(rng.standard_normal(shape), requires_grad=True) for shape in BIG_SHAPES]
+    for p in params:
+        p.grad = rng.standard_normal(p.shape)
+    return params
+
+
+@pytest.fixture(params=list(OPTIMIZERS))
+def stepped(request, big_params):
+    """An optimizer after its first step, so its state already exists when the test starts."""
+    optimizer = OPTIMIZERS[request.param](big_params)
+    optimizer.step()
+    return optimizer
+
+
+# After the first step, step() allocates one scratch array the size of the parameter it is
+# updating, freed before the next parameter (everything else is in place: `*=`, `+=`, `out=`),
+# so the peak is the largest parameter's bytes. 64 KiB of slack covers Python objects. A step
+# that copied every parameter, or left two temporaries alive, would need 5 MiB or 8 MiB.
+@memory_budget(LARGEST)
+def test_steps2to4_further_steps_allocate_one_scratch_array_of_the_largest_parameter(stepped, big_params):
+    storages = [p.data for p in big_params]
+    for _ in range(3):
+        stepped.step()
+    assert all(p.data is s for p, s in zip(big_params, storages, strict=True))
+
+
+# The first step also allocates the state: Adam's m and v (2 × all parameter bytes), on top of
+# the one scratch array.
+@memory_budget(2 * PARAM_BYTES + LARGEST)
+def test_step3_adams_first_step_allocates_its_two_moments_and_one_scratch_array(big_params):
+    optimizer = Adam(big_params)
+    optimizer.step()
+    assert state_bytes(optimizer) == 2 * PARAM_BYTES
+
+
+# SGD with momentum: the buffers (1 × all parameter bytes), plus the scratch array.
+@memory_budget(PARAM_BYTES + LARGEST)
+def test_step2_sgds_first_step_with_momentum_allocates_its_buffers_and_one_scratch_array(big_params):
+    optimizer = SGD(big_params, lr=0.01, momentum=0.9)
+    optimizer.step()
+    assert state_bytes(optimizer) == PARAM_BYTES

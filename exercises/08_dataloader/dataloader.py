@@ -1,0 +1,242 @@
+# Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
+# Signatures and docstrings are the contract the tests hold you to: keep them.
+"""08 dataloader: datasets, batches and shuffling, without copying the data.
+
+A ``Dataset`` answers two questions: how many samples (``len``) and which sample is number
+``i`` (``dataset[i]``). A ``DataLoader`` walks a dataset in batches: it decides the order of an
+epoch (``0..N-1``, or a fresh permutation when shuffling), cuts that order into batches of
+indices, and gathers each batch into Tensors. The one systems rule: shuffle the *indices*, never
+the data. An epoch then costs one permutation (8 bytes per sample) and one batch at a time,
+however large the dataset.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from tinytorch.autograd import Tensor
+from tinytorch.datasets import load_digits
+
+# --- the interface ------------------------------------------------------------------------
+
+
+class Dataset:
+    """Given: the interface every dataset offers. Subclasses write ``__getitem__`` and ``__len__``.
+
+    ``dataset[i]`` returns one sample as a tuple (for example ``(features, label)``) and
+    ``len(dataset)`` the number of samples. A ``DataLoader`` needs nothing else.
+    """
+
+    def __getitem__(self, index: int) -> tuple:
+        """Given: the sample number ``index``; a subclass must override it."""
+        raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must implement __getitem__")
+
+    def __len__(self) -> int:
+        """Given: the number of samples; a subclass must override it."""
+        raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must implement __len__")
+
+
+# --- step 1: TensorDataset ----------------------------------------------------------------
+
+
+class TensorDataset(Dataset):
+    """Samples held in ndarrays of equal length: sample ``i`` is ``(a[i] for a in arrays)``."""
+
+    def __init__(self, *arrays: np.ndarray) -> None:
+        """Keep ``arrays`` as they are (no copy, no dtype change) in ``self.arrays``.
+
+        Args:
+            *arrays: one or more ndarrays of shapes (N, ...), all with the same first
+                dimension N (e.g. features (N, C) and labels (N,)).
+        Raises:
+            ValueError: ``"TensorDataset: at least one array must be given, got 0"``;
+                ``"TensorDataset: arrays must have at least 1 dimension, got shape ()"``;
+                ``"TensorDataset: arrays must have the same first dimension, got lengths (5, 4)"``.
+        Complexity:
+            O(len(arrays)) time; no extra memory: the arrays are shared, not copied.
+        Example:
+            >>> data = TensorDataset(np.zeros((5, 3)), np.arange(5))
+            >>> len(data.arrays), data.arrays[1].dtype
+            (2, dtype('int64'))
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement TensorDataset.__init__ — see exercises/08_dataloader/README.md, step 1"
+        )
+
+    def __len__(self) -> int:
+        """The number of samples N: the arrays' common first dimension.
+
+        Example:
+            >>> len(TensorDataset(np.zeros((5, 3)), np.arange(5)))
+            5
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement TensorDataset.__len__ — see exercises/08_dataloader/README.md, step 1"
+        )
+
+    def __getitem__(self, index: int | slice | np.ndarray) -> tuple[np.ndarray, ...]:
+        """One sample, or a batch: ``tuple(array[index] for array in self.arrays)``.
+
+        Args:
+            index: an int (one sample: views of shape (...)), a slice (views of shape
+                (B, ...)) or an integer array of B indices (copies of shape (B, ...)).
+        Returns:
+            A tuple with one entry per array, dtypes unchanged.
+        Raises:
+            IndexError: from NumPy, for an index out of range.
+        Complexity:
+            O(1) for an int or a slice (views); O(B · item size) time and memory for an
+            integer array: NumPy's fancy indexing copies exactly the B rows asked for.
+        Example:
+            >>> data = TensorDataset(np.arange(10).reshape(5, 2), np.arange(5))
+            >>> data[np.array([4, 0])]
+            (array([[8, 9],
+                   [0, 1]]), array([4, 0]))
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement TensorDataset.__getitem__ — see exercises/08_dataloader/README.md, step 1"
+        )
+
+
+# --- step 2: gathering a batch of samples from any Dataset --------------------------------
+
+
+def collate(samples: Sequence[tuple]) -> tuple[np.ndarray, ...]:
+    """Stack B samples, field by field: ``(stack of first fields, stack of second fields, ...)``.
+
+    Args:
+        samples: B >= 1 tuples of equal length F; field f of every sample has one shape S_f
+            (a number counts as shape ()).
+    Returns:
+        F ndarrays, the f-th of shape (B, *S_f), with NumPy's dtype for the stacked values
+        (float32 stays float32; Python ints become int64).
+    Raises:
+        ValueError: ``"collate: at least one sample must be given, got 0"``;
+            ``"collate: samples must have the same number of fields, got 2 and 3"``;
+            from NumPy, if a field's shapes differ between samples.
+    Complexity:
+        O(B · sample size) time; one copy of the batch in memory.
+    Example:
+        >>> collate([(np.zeros(2, np.float32), 3), (np.ones(2, np.float32), 7)])
+        (array([[0., 0.],
+               [1., 1.]], dtype=float32), array([3, 7]))
+    """
+    raise NotImplementedError("08 dataloader: implement collate — see exercises/08_dataloader/README.md, step 2")
+
+
+# --- steps 3 to 5: DataLoader -------------------------------------------------------------
+
+
+class DataLoader:
+    """Iterate over a dataset in batches of Tensors, in order or shuffled with a seed."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        seed: int | None = None,
+    ) -> None:
+        """Remember the settings and make the generator that every epoch's shuffle draws from.
+
+        Args:
+            dataset: any Dataset (``len`` and ``dataset[i]``); a TensorDataset is gathered
+                faster (see ``__iter__``).
+            batch_size: B, the samples per batch, an int >= 1.
+            shuffle: visit the samples in a fresh random order every epoch.
+            drop_last: skip the final batch when it has fewer than B samples.
+            seed: seeds ``self.rng = np.random.default_rng(seed)``, made once here; the same
+                seed gives the same sequence of epochs. None: a different one each run.
+        Raises:
+            ValueError: ``"DataLoader: batch_size must be an int >= 1, got 0"``.
+        Complexity:
+            O(1): nothing is read from the dataset.
+        Example:
+            >>> loader = DataLoader(TensorDataset(np.arange(5)), batch_size=2, seed=0)
+            >>> loader.batch_size, loader.shuffle, loader.drop_last
+            (2, False, False)
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement DataLoader.__init__ — see exercises/08_dataloader/README.md, step 3"
+        )
+
+    def __len__(self) -> int:
+        """The number of batches in an epoch: ⌈N / B⌉, or ⌊N / B⌋ with ``drop_last``.
+
+        Example:
+            >>> len(DataLoader(TensorDataset(np.arange(10)), batch_size=4))
+            3
+            >>> len(DataLoader(TensorDataset(np.arange(10)), batch_size=4, drop_last=True))
+            2
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement DataLoader.__len__ — see exercises/08_dataloader/README.md, step 3"
+        )
+
+    def epoch_order(self) -> np.ndarray:
+        """The order one epoch visits the samples in: ``0..N-1``, or a new permutation.
+
+        With ``shuffle``, each call draws ``self.rng.permutation(N)``: a fresh order every
+        epoch from the one generator, so a seed fixes the whole sequence of epochs.
+
+        Returns:
+            An int64 array of shape (N,) holding each of 0..N-1 exactly once.
+        Complexity:
+            O(N) time; 8·N bytes, the only memory that grows with the dataset.
+        Example:
+            >>> DataLoader(TensorDataset(np.arange(4))).epoch_order()
+            array([0, 1, 2, 3])
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement DataLoader.epoch_order — see exercises/08_dataloader/README.md, step 4"
+        )
+
+    def __iter__(self) -> Iterator[tuple[Tensor, ...]]:
+        """Yield one epoch's batches, each a tuple of Tensors (one per field of a sample).
+
+        Batch k holds the samples ``order[k·B : (k+1)·B]`` of ``order = self.epoch_order()``.
+        A TensorDataset gathers a batch with one fancy index per array (``dataset[indices]``);
+        any other Dataset is asked sample by sample and the samples are ``collate``-d.
+        Dtypes are kept: float features stay float32, integer labels stay integer.
+
+        Yields:
+            Tuples of Tensors of shapes (B, ...), the last one (B', ...) with B' = N mod B
+            unless ``drop_last`` drops it; ``len(self)`` batches in all.
+        Complexity:
+            O(N · sample size) time per epoch; extra memory: the order (8·N bytes) and the
+            batch being built (one copy of B samples). The dataset is never copied.
+        Example:
+            >>> loader = DataLoader(TensorDataset(np.arange(5)), batch_size=2)
+            >>> [batch[0].numpy().tolist() for batch in loader]
+            [[0, 1], [2, 3], [4]]
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement DataLoader.__iter__ — see exercises/08_dataloader/README.md, step 5"
+        )
+
+
+# --- step 6: the shipped digits ------------------------------------------------------------
+
+
+def digits(split: str = "train") -> TensorDataset:
+    """The 8×8 handwritten digits as a TensorDataset ``(images, labels)``.
+
+    Images are flattened to 64 pixels and scaled from 0..16 to [0, 1] (divided by 16).
+
+    Args:
+        split: ``"train"`` (N = 1437) or ``"test"`` (N = 360).
+    Returns:
+        A TensorDataset of images (N, 64) float32 in [0, 1] and labels (N,) int64 in 0..9.
+    Raises:
+        ValueError: ``"digits: split must be 'train' or 'test', got 'val'"``.
+    Complexity:
+        O(N · 64) time; the float32 images (N · 64 · 4 bytes) and int64 labels (N · 8 bytes).
+    Example:
+        >>> images, labels = digits("test").arrays
+        >>> images.shape, images.dtype, labels.dtype
+        ((360, 64), dtype('float32'), dtype('int64'))
+    """
+    raise NotImplementedError("08 dataloader: implement digits — see exercises/08_dataloader/README.md, step 6")
