@@ -14,6 +14,8 @@ go through ``Function.apply``. Gradients (``Tensor.grad``) are plain ndarrays.
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from tinytorch import activations
@@ -232,7 +234,8 @@ class Tensor(base.Tensor):
             ValueError: ``"backward: grad must have the output's shape (2, 3), got (3,)"``.
         Complexity:
             One ``backward`` per Function in the graph; holds at most one gradient per
-            tensor whose consumers are not all done; frees each Function once used.
+            tensor whose consumers are not all done; frees each Function once used, and lets
+            go of each tensor once its gradient is passed on (unless ``retain_graph``).
         Example:
             >>> x = Tensor([3.0], requires_grad=True)
             >>> (x * x).backward()

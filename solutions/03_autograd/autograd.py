@@ -12,6 +12,8 @@ go through ``Function.apply``. Gradients (``Tensor.grad``) are plain ndarrays.
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 
 from tinytorch import activations
@@ -262,7 +264,8 @@ class Tensor(base.Tensor):
             ValueError: ``"backward: grad must have the output's shape (2, 3), got (3,)"``.
         Complexity:
             One ``backward`` per Function in the graph; holds at most one gradient per
-            tensor whose consumers are not all done; frees each Function once used.
+            tensor whose consumers are not all done; frees each Function once used, and lets
+            go of each tensor once its gradient is passed on (unless ``retain_graph``).
         Example:
             >>> x = Tensor([3.0], requires_grad=True)
             >>> (x * x).backward()
@@ -280,7 +283,9 @@ class Tensor(base.Tensor):
         if grad.shape != self.shape:
             raise ValueError(f"backward: grad must have the output's shape {self.shape}, got {grad.shape}")
         pending = {id(self): grad}  # gradients that have arrived but not yet been passed on
-        for node in topological_order(self):
+        queue = deque(topological_order(self))  # popped as we go: the walk lets go of each tensor
+        while queue:
+            node = queue.popleft()
             node_grad = pending.pop(id(node), None)
             if node_grad is None:
                 continue

@@ -1,0 +1,663 @@
+"""04 layers: parameters, modules, and the layers a network is built from.
+
+A ``Parameter`` is a Tensor that always requires grad: a number the optimizer will train. A
+``Module`` owns Parameters and other Modules as plain attributes; it finds them by looking at
+its own attributes (``vars(self)``), in the order they were assigned, and names them with dots
+(``block.fc1.weight``) as PyTorch does. On that tree sit the things every later kata uses:
+``parameters()`` for the optimizer, ``train()``/``eval()`` for Dropout, ``state_dict()`` and
+``load_state_dict()`` for checkpoints, and the layers themselves: ``Linear``, ``Sequential``,
+``Dropout`` and the activations, plus Xavier and Kaiming initialization.
+
+Randomness: everything random takes ``rng``, a ``np.random.Generator``. ``rng=None`` means this
+module's own generator, seeded with 0 at import and reseeded by ``manual_seed(seed)`` (as
+``torch.manual_seed``), so a script that never passes a generator is still reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from tinytorch.autograd import Tensor
+
+# --- randomness ---------------------------------------------------------------------------
+
+_GENERATOR = np.random.default_rng(0)
+
+
+def manual_seed(seed: int) -> None:
+    """Given: reseed the generator that every ``rng=None`` draws from (as ``torch.manual_seed``).
+
+    The generator is reseeded in place, so a layer that already holds it sees the new seed.
+    """
+    _GENERATOR.bit_generator.state = np.random.default_rng(seed).bit_generator.state
+
+
+def generator(rng: np.random.Generator | None = None) -> np.random.Generator:
+    """Given: ``rng`` itself, or this module's seeded generator when ``rng`` is None."""
+    return _GENERATOR if rng is None else rng
+
+
+def _join(prefix: str, name: str) -> str:
+    """Given: a dotted name, ``_join("block", "fc1") == "block.fc1"``, ``_join("", "fc1") == "fc1"``."""
+    return f"{prefix}.{name}" if prefix else name
+
+
+# --- step 1: Parameter and the module tree ------------------------------------------------
+
+
+class Parameter(Tensor):
+    """A Tensor that always requires grad: a leaf that an optimizer will update."""
+
+    def __init__(self, data, dtype=None) -> None:
+        """Wrap ``data`` as a trainable leaf; an ndarray of the right dtype is shared, not copied.
+
+        Args:
+            data: an ndarray, a Tensor, a nested list or a number (any shape N).
+            dtype: converts (and then copies) when given.
+        Raises:
+            TypeError: ``"Parameter: dtype must be floating, got int64"`` (only floats have
+                gradients).
+        Complexity:
+            O(1) for an ndarray of the right dtype; O(N) to convert anything else.
+        Example:
+            >>> Parameter(np.zeros(3)).requires_grad
+            True
+        """
+        # solution: step 1
+        array = np.asarray(data.data if isinstance(data, Tensor) else data, dtype=dtype)
+        if array.dtype.kind != "f":
+            raise TypeError(f"Parameter: dtype must be floating, got {array.dtype}")
+        super().__init__(array, requires_grad=True)
+
+    def __repr__(self) -> str:
+        """Given."""
+        return f"Parameter({self.data!r})"
+
+
+class Module:
+    """The base of every layer and model: a tree of Parameters and sub-Modules.
+
+    A subclass calls ``super().__init__()``, assigns its Parameters and Modules as attributes,
+    and writes ``forward``. Calling the module calls ``forward``.
+    """
+
+    def __init__(self) -> None:
+        """Given: a new module is in training mode."""
+        self.training = True
+
+    def forward(self, *args):
+        """Given: what the module computes; every subclass writes its own."""
+        raise NotImplementedError(f"{type(self).__name__}: a Module subclass must define forward")
+
+    def __call__(self, *args):
+        """Given: ``module(x)`` is ``module.forward(x)``."""
+        return self.forward(*args)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The direct sub-Modules and their attribute names, in assignment order.
+
+        Found by looking at the instance's attributes, ``vars(self)``, and keeping the Modules.
+        A container (``Sequential``) overrides this method to name its members ``"0"``, ``"1"``...
+
+        Returns:
+            An iterator of ``(name, module)``.
+        Complexity:
+            O(number of attributes).
+        Example:
+            >>> [name for name, _ in Sequential(ReLU(), Tanh()).named_children()]
+            ['0', '1']
+        """
+        # solution: step 1
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module (named ``prefix``) and every module below it, depth first.
+
+        Args:
+            prefix: the name of this module ("" for the root).
+        Returns:
+            An iterator of ``(dotted name, module)``, starting with ``(prefix, self)``.
+        Complexity:
+            O(modules in the tree); recursion as deep as the tree (a few levels, never a graph).
+        Example:
+            >>> [name for name, _ in Sequential(Linear(2, 3), ReLU()).named_modules()]
+            ['', '0', '1']
+        """
+        # solution: step 1
+        yield prefix, self
+        for name, child in self.named_children():
+            yield from child.named_modules(_join(prefix, name))
+
+    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
+        """Every Parameter of the tree with its dotted name, each once (a shared one, once).
+
+        Module by module, as ``named_modules`` lists them; in each module, its own Parameter
+        attributes in assignment order (PyTorch's order: own parameters before the children's).
+
+        Returns:
+            An iterator of ``(name, parameter)``, e.g. ``("block.fc1.weight", p)``.
+        Complexity:
+            O(modules + parameters) time; O(parameters) memory for the set of those seen.
+        Example:
+            >>> [name for name, _ in Sequential(Linear(2, 3), ReLU()).named_parameters()]
+            ['0.weight', '0.bias']
+        """
+        # solution: step 1
+        seen = set()  # ids: a parameter shared by two modules (tied weights) is yielded once
+        for module_name, module in self.named_modules():
+            for name, value in vars(module).items():
+                if isinstance(value, Parameter) and id(value) not in seen:
+                    seen.add(id(value))
+                    yield _join(module_name, name), value
+
+    def parameters(self) -> Iterator[Parameter]:
+        """Given: the Parameters of ``named_parameters``, without their names."""
+        for _, param in self.named_parameters():
+            yield param
+
+    def children(self) -> Iterator[Module]:
+        """Given: the Modules of ``named_children``, without their names."""
+        for _, child in self.named_children():
+            yield child
+
+    # --- step 2: modes and gradients ------------------------------------------------------
+
+    def train(self, mode: bool = True) -> Module:
+        """Set ``training`` to ``mode`` in this module and every module below it.
+
+        Returns:
+            self (so that ``model = Net().train()`` reads well).
+        Complexity:
+            O(modules).
+        Example:
+            >>> Sequential(Dropout(0.5)).train(False)[0].training
+            False
+        """
+        # solution: step 2
+        for _, module in self.named_modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Given: ``train(False)``: Dropout becomes the identity."""
+        return self.train(False)
+
+    def zero_grad(self) -> None:
+        """Forget every parameter's gradient: ``grad = None`` (backward then starts afresh).
+
+        Complexity:
+            O(parameters); frees the gradients' memory instead of filling it with zeros.
+        Example:
+            >>> layer = Linear(2, 1)
+            >>> layer(Tensor(np.ones((1, 2), dtype=np.float32))).sum().backward()
+            >>> layer.zero_grad()
+            >>> layer.weight.grad is None
+            True
+        """
+        # solution: step 2
+        for param in self.parameters():
+            param.grad = None
+
+    # --- step 3: checkpoints --------------------------------------------------------------
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A snapshot of every parameter: dotted name -> a copy of its array.
+
+        Returns:
+            A dict in ``named_parameters`` order; the arrays are copies, so training on
+            afterwards does not change the snapshot.
+        Complexity:
+            O(parameters) time; memory: one copy of every parameter (``parameter_bytes``).
+        Example:
+            >>> sorted(Linear(2, 3).state_dict())
+            ['bias', 'weight']
+        """
+        # solution: step 3
+        return {name: param.data.copy() for name, param in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy ``state``'s arrays into the existing parameters, in place.
+
+        In place: the Parameter objects (and their storage) stay the same, so an optimizer
+        that holds them keeps working. Everything is checked before anything is written, so a
+        bad checkpoint leaves the model untouched. A dtype must match exactly: no silent
+        conversion (the rule of 01), so a float64 checkpoint is rejected by a float32 model.
+
+        Args:
+            state: dotted name -> array, as ``state_dict`` returns.
+        Raises:
+            KeyError: ``"load_state_dict: state must hold every parameter, missing fc1.bias"``;
+                ``"load_state_dict: state must hold only the model's parameters, got unexpected fc3.weight"``.
+            ValueError: ``"load_state_dict: fc1.weight must have shape (4, 3), got (3, 4)"``.
+            TypeError: ``"load_state_dict: fc1.weight must have dtype float32, got float64"``.
+        Complexity:
+            O(parameters) time; no extra memory (values are copied into existing storage).
+        Example:
+            >>> a, b = Linear(2, 3), Linear(2, 3)
+            >>> b.load_state_dict(a.state_dict())
+            >>> bool((a.weight.numpy() == b.weight.numpy()).all())
+            True
+        """
+        # solution: step 3
+        params = dict(self.named_parameters())
+        missing = [name for name in params if name not in state]
+        if missing:
+            raise KeyError(f"load_state_dict: state must hold every parameter, missing {', '.join(missing)}")
+        unexpected = [name for name in state if name not in params]
+        if unexpected:
+            raise KeyError(
+                f"load_state_dict: state must hold only the model's parameters, got unexpected {', '.join(unexpected)}"
+            )
+        for name, param in params.items():
+            value = np.asarray(state[name])
+            if value.shape != param.shape:
+                raise ValueError(f"load_state_dict: {name} must have shape {param.shape}, got {value.shape}")
+            if value.dtype != param.dtype:
+                raise TypeError(f"load_state_dict: {name} must have dtype {param.dtype}, got {value.dtype}")
+        for name, param in params.items():
+            param.data[...] = state[name]  # into the existing storage: no new array
+
+
+# --- step 4: initialization ---------------------------------------------------------------
+
+GAINS = {"linear": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0)}
+
+
+def calculate_gain(nonlinearity: str) -> float:
+    """Given: PyTorch's gain, the factor that keeps the variance through a nonlinearity.
+
+    Raises ValueError ``"calculate_gain: nonlinearity must be one of linear, sigmoid, tanh, relu, got 'elu'"``.
+    """
+    if nonlinearity not in GAINS:
+        raise ValueError(f"calculate_gain: nonlinearity must be one of {', '.join(GAINS)}, got {nonlinearity!r}")
+    return GAINS[nonlinearity]
+
+
+def fans(shape: tuple[int, ...]) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight of shape ``(out, in, *kernel)``, as PyTorch counts them.
+
+    ``fan_in = in · k`` and ``fan_out = out · k``, where ``k`` is the product of the kernel
+    dimensions (1 for a Linear weight ``(out, in)``).
+
+    Raises:
+        ValueError: ``"fans: weight must have at least 2 dimensions, got (3,)"``.
+    Complexity:
+        O(ndim).
+    Example:
+        >>> fans((4, 3)), fans((16, 8, 3, 3))
+        ((3, 4), (72, 144))
+    """
+    # solution: step 4
+    if len(shape) < 2:
+        raise ValueError(f"fans: weight must have at least 2 dimensions, got {shape}")
+    receptive = math.prod(shape[2:])  # 1 for a (out, in) weight
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def xavier_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, gain: float = 1.0) -> Tensor:
+    """Fill ``tensor`` in place from U(-a, a), ``a = gain · √(6 / (fan_in + fan_out))``.
+
+    Variance ``a² / 3 = gain² · 2 / (fan_in + fan_out)``: the average of what keeps the
+    forward activations (fan_in) and the backward gradients (fan_out) at unit variance.
+
+    Args:
+        tensor: a floating Tensor or Parameter of shape ``(out, in, *kernel)``.
+        rng: the generator (None: this module's, see ``manual_seed``).
+        gain: from ``calculate_gain``.
+    Returns:
+        ``tensor`` itself, its storage overwritten.
+    Complexity:
+        O(N) time; one N-element float64 draw as a temporary.
+    Example:
+        >>> w = xavier_uniform_(Parameter(np.zeros((4, 2))), np.random.default_rng(0))
+        >>> bool(np.abs(w.numpy()).max() <= 1.0)
+        True
+    """
+    # solution: step 4
+    fan_in, fan_out = fans(tensor.shape)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    tensor.data[...] = generator(rng).uniform(-bound, bound, size=tensor.shape)
+    return tensor
+
+
+def xavier_normal_(tensor: Tensor, rng: np.random.Generator | None = None, gain: float = 1.0) -> Tensor:
+    """Fill ``tensor`` in place from N(0, σ²), ``σ = gain · √(2 / (fan_in + fan_out))``.
+
+    Args and Returns: as ``xavier_uniform_``.
+    Complexity:
+        O(N) time; one N-element float64 draw as a temporary.
+    Example:
+        >>> xavier_normal_(Parameter(np.zeros((4, 2))), np.random.default_rng(0)).shape
+        (4, 2)
+    """
+    # solution: step 4
+    fan_in, fan_out = fans(tensor.shape)
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    tensor.data[...] = generator(rng).normal(0.0, std, size=tensor.shape)
+    return tensor
+
+
+def kaiming_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, nonlinearity: str = "relu") -> Tensor:
+    """Fill ``tensor`` in place from U(-a, a), ``a = gain · √(3 / fan_in)`` (He et al., 2015).
+
+    Variance ``gain² / fan_in``: with relu's gain √2, it makes up for relu zeroing half the
+    inputs, so activations keep their variance from layer to layer.
+
+    Args:
+        tensor: a floating Tensor or Parameter of shape ``(out, in, *kernel)``.
+        rng: the generator (None: this module's, see ``manual_seed``).
+        nonlinearity: a name for ``calculate_gain``.
+    Returns:
+        ``tensor`` itself, its storage overwritten.
+    Raises:
+        ValueError: from ``calculate_gain`` and ``fans``.
+    Complexity:
+        O(N) time; one N-element float64 draw as a temporary.
+    Example:
+        >>> w = kaiming_uniform_(Parameter(np.zeros((4, 6))), np.random.default_rng(0))
+        >>> bool(np.abs(w.numpy()).max() <= 1.0)
+        True
+    """
+    # solution: step 4
+    fan_in, _ = fans(tensor.shape)
+    bound = calculate_gain(nonlinearity) * math.sqrt(3.0 / fan_in)
+    tensor.data[...] = generator(rng).uniform(-bound, bound, size=tensor.shape)
+    return tensor
+
+
+def kaiming_normal_(tensor: Tensor, rng: np.random.Generator | None = None, nonlinearity: str = "relu") -> Tensor:
+    """Fill ``tensor`` in place from N(0, σ²), ``σ = gain / √fan_in``.
+
+    Args, Returns and Raises: as ``kaiming_uniform_``.
+    Complexity:
+        O(N) time; one N-element float64 draw as a temporary.
+    Example:
+        >>> kaiming_normal_(Parameter(np.zeros((4, 6))), np.random.default_rng(0)).shape
+        (4, 6)
+    """
+    # solution: step 4
+    fan_in, _ = fans(tensor.shape)
+    std = calculate_gain(nonlinearity) / math.sqrt(fan_in)
+    tensor.data[...] = generator(rng).normal(0.0, std, size=tensor.shape)
+    return tensor
+
+
+# --- step 5: Linear -----------------------------------------------------------------------
+
+
+class Linear(Module):
+    """``y = x @ weightᵀ + bias``: the fully connected layer, with PyTorch's shapes and init."""
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        *,
+        rng: np.random.Generator | None = None,
+        dtype=np.float32,
+    ) -> None:
+        """Create ``weight`` (out_features, in_features) and ``bias`` (out_features,) or None.
+
+        Init, PyTorch's default: weight and bias both from U(-1/√in, 1/√in), variance
+        ``1 / (3 · in_features)`` (kaiming_uniform_ with PyTorch's a=√5 comes to this bound).
+        The weight is drawn first, then the bias, from the same generator.
+
+        Args:
+            in_features (C_in), out_features (C_out): positive ints.
+            bias: whether to add a bias.
+            rng: the generator (None: this module's, see ``manual_seed``).
+            dtype: of the parameters.
+        Raises:
+            ValueError: ``"Linear: in_features must be a positive integer, got 0"`` (same for out_features).
+        Complexity:
+            O(C_in · C_out) time; parameter memory ``(C_in · C_out + C_out) · itemsize``.
+        Example:
+            >>> Linear(3, 4).weight.shape
+            (4, 3)
+        """
+        # solution: step 5
+        super().__init__()
+        for what, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"Linear: {what} must be a positive integer, got {value}")
+        self.in_features, self.out_features = in_features, out_features
+        rng = generator(rng)
+        bound = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(rng.uniform(-bound, bound, size=(out_features, in_features)), dtype=dtype)
+        self.bias = Parameter(rng.uniform(-bound, bound, size=out_features), dtype=dtype) if bias else None
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x @ weightᵀ + bias`` over the last dimension of ``x``.
+
+        Args:
+            x: shape (B, ..., C_in), the parameters' dtype, at least 2 dimensions.
+        Returns:
+            Shape (B, ..., C_out), the parameters' dtype.
+        Raises:
+            ValueError: ``"Linear: input must have 3 features in its last dimension, got (2, 4)"``;
+                ``"Linear: input must have at least 2 dimensions (a batch), got (3,)"``.
+            TypeError: ``"Linear: input must have dtype float32, got float64"``.
+        Complexity:
+            2 · B · C_in · C_out FLOPs; memory: the output, plus x @ weightᵀ before the bias is
+            added (one temporary of the output's size). ``weight.T`` is a view: no copy.
+        Example:
+            >>> Linear(3, 4)(Tensor(np.ones((2, 3), dtype=np.float32))).shape
+            (2, 4)
+        """
+        # solution: step 5
+        if x.ndim < 2:
+            raise ValueError(f"Linear: input must have at least 2 dimensions (a batch), got {x.shape}")
+        if x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear: input must have {self.in_features} features in its last dimension, got {x.shape}"
+            )
+        if x.dtype != self.weight.dtype:
+            raise TypeError(f"Linear: input must have dtype {self.weight.dtype}, got {x.dtype}")
+        out = x @ self.weight.T  # (B, ..., C_in) @ (C_in, C_out) -> (B, ..., C_out)
+        if self.bias is not None:
+            out = out + self.bias  # (C_out,) broadcasts over every row
+        return out
+
+
+# --- step 6: containers and activations ---------------------------------------------------
+
+
+class Sequential(Module):
+    """Modules applied one after the other; its members are named "0", "1", ... (as PyTorch)."""
+
+    def __init__(self, *modules: Module) -> None:
+        """Keep the modules, in order, in a list ``self.layers``.
+
+        Raises:
+            TypeError: ``"Sequential: every layer must be a Module, got int"``.
+        Example:
+            >>> len(Sequential(ReLU(), Tanh()).layers)
+            2
+        """
+        # solution: step 6
+        super().__init__()
+        for module in modules:
+            if not isinstance(module, Module):
+                raise TypeError(f"Sequential: every layer must be a Module, got {type(module).__name__}")
+        self.layers = list(modules)
+
+    def __len__(self) -> int:
+        """Given."""
+        return len(self.layers)
+
+    def __getitem__(self, index: int) -> Module:
+        """Given: the module at ``index`` (an int; negative counts from the end)."""
+        return self.layers[index]
+
+    def __iter__(self) -> Iterator[Module]:
+        """Given."""
+        return iter(self.layers)
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """The members, named by their position: ``("0", first), ("1", second), ...``.
+
+        The members live in a list, which ``vars(self)`` shows as one attribute that is not a
+        Module: this override is how a container shows its members to the tree.
+
+        Example:
+            >>> [name for name, _ in Sequential(ReLU(), ReLU()).named_children()]
+            ['0', '1']
+        """
+        # solution: step 6
+        for position, module in enumerate(self.layers):
+            yield str(position), module
+
+    def forward(self, x):
+        """Each member applied to the previous one's output: ``f_n(... f_1(f_0(x)))``.
+
+        Complexity:
+            The members' costs summed; holds what the members hold.
+        Example:
+            >>> Sequential(ReLU(), Tanh())(Tensor([-1.0, 0.0])).numpy()
+            array([0., 0.])
+        """
+        # solution: step 6
+        for module in self.layers:
+            x = module(x)
+        return x
+
+
+class ReLU(Module):
+    """``max(x, 0)``, as a module (no parameters)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Tensor.relu.
+
+        Example:
+            >>> ReLU()(Tensor([-1.0, 2.0])).numpy()
+            array([0., 2.])
+        """
+        # solution: step 6
+        return x.relu()
+
+
+class Tanh(Module):
+    """``tanh(x)``, as a module (no parameters)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Tensor.tanh.
+
+        Example:
+            >>> Tanh()(Tensor([0.0])).numpy()
+            array([0.])
+        """
+        # solution: step 6
+        return x.tanh()
+
+
+class Sigmoid(Module):
+    """``1 / (1 + e^-x)``, as a module (no parameters)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Tensor.sigmoid.
+
+        Example:
+            >>> Sigmoid()(Tensor([0.0])).numpy()
+            array([0.5])
+        """
+        # solution: step 6
+        return x.sigmoid()
+
+
+class GELU(Module):
+    """GELU (02's tanh approximation), as a module (no parameters)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Tensor.gelu.
+
+        Example:
+            >>> GELU()(Tensor([0.0])).numpy()
+            array([0.])
+        """
+        # solution: step 6
+        return x.gelu()
+
+
+# --- step 7: Dropout ----------------------------------------------------------------------
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability p, scale the rest."""
+
+    def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
+        """Remember ``p`` and the generator.
+
+        Raises:
+            ValueError: ``"Dropout: p must be in [0, 1), got 1.0"``.
+        Example:
+            >>> Dropout(0.1).p
+            0.1
+        """
+        # solution: step 7
+        super().__init__()
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
+        self.p = p
+        self.rng = generator(rng)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """In training: ``x · mask``, mask 1/(1-p) with probability 1-p and 0 otherwise; in eval: x.
+
+        ``E[mask] = (1 - p) · 1/(1 - p) = 1``: the expectation of every element is kept, so
+        the next layer sees the same scale in training and in eval, and eval needs no change.
+
+        Args:
+            x: floating Tensor, any shape (N elements).
+        Returns:
+            In eval (or p == 0): ``x`` itself. In training: a new Tensor of x's shape and dtype.
+        Complexity:
+            O(N); in training, a mask of x's size and dtype, a boolean array of N bytes and the
+            output. In eval, nothing.
+        Example:
+            >>> Dropout(0.5).eval()(Tensor([1.0, 2.0])).numpy()
+            array([1., 2.])
+        """
+        # solution: step 7
+        if not self.training or self.p == 0.0:
+            return x
+        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p  # True with probability 1 - p
+        mask = keep.astype(x.dtype)  # (N,) of x's dtype
+        mask /= 1.0 - self.p  # NOTE: in place; scaling now means eval needs no rescaling
+        return x * Tensor(mask)
+
+
+# --- step 8: what a model costs -----------------------------------------------------------
+
+
+def count_parameters(module: Module) -> int:
+    """The number of trainable numbers in ``module``: the sum of its parameters' sizes.
+
+    A parameter shared by two layers counts once. For a Linear: ``in · out + out``.
+
+    Complexity:
+        O(parameters).
+    Example:
+        >>> count_parameters(Linear(3, 4))
+        16
+    """
+    # solution: step 8
+    return sum(param.size for param in module.parameters())
+
+
+def parameter_bytes(module: Module) -> int:
+    """The bytes the parameters take: ``Σ size · itemsize`` (what a checkpoint weighs).
+
+    Complexity:
+        O(parameters).
+    Example:
+        >>> parameter_bytes(Linear(3, 4))
+        64
+    """
+    # solution: step 8
+    return sum(param.nbytes for param in module.parameters())
