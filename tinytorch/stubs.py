@@ -78,7 +78,7 @@ def _raise(indent: str, message: str) -> str:
 
 
 def api(source: str) -> dict[str, tuple[str, str | None]]:
-    """Public name -> (signature, docstring) of every function and class, methods included."""
+    """Name -> (signature, docstring) of every function and class, methods and private names included."""
     found: dict[str, tuple[str, str | None]] = {}
 
     def visit(node: ast.AST, prefix: str) -> None:

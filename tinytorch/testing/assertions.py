@@ -26,9 +26,10 @@ def assert_close(actual, expected, *, rtol: float = 1e-6, atol: float = 1e-8, wh
         return
     error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
     error[close] = -1.0
-    worst = np.unravel_index(int(np.argmax(error)), actual.shape)
+    # Python ints and str(), not repr(): NumPy 2 would print np.int64(1) and np.float64(2.0).
+    worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), actual.shape))
     raise AssertionError(
         f"{what}: {int((~close).sum())} of {actual.size} elements differ; worst at index {worst}: "
-        f"got {actual[worst]!r}, expected {expected[worst]!r}, |difference| = {error[worst]:.3g} "
+        f"got {actual[worst]}, expected {expected[worst]}, |difference| = {error[worst]:.3g} "
         f"(allowed atol={atol:g} + rtol={rtol:g}·|expected|)"
     )

@@ -1,0 +1,252 @@
+"""The switch: ``--impl``, ``--deps`` and ``TINYTORCH_IMPL`` pick one file behind each
+``tinytorch.<kata>``, the pytest header says which, and every wrong setup fails loudly.
+
+A process chooses once, so each claim about another choice runs in a child process (see
+``conftest.py`` here), as few of them as the claims allow: a child pytest is about 1.5 s of CPU.
+Header checks only collect (``--co``): pytest prints the header at start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import re
+import textwrap
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+
+import tinytorch
+from tinytorch.registry import BY_NAME, KATAS, ROOT, Kata, built, kata_file
+from tinytorch.stubs import generate
+
+HEADER_LINE = re.compile(r"^\s+tinytorch\.(\w+)\s+<- (.+?)\s*$", re.MULTILINE)
+USAGE_ERROR = 4  # pytest's exit code for a bad command line
+BY_BUILT = [kata.name for kata in built()]
+IGNORE_KATA_TESTS = "--ignore-glob=exercises/*/test_*.py"
+
+
+def header(output: str) -> dict[str, str]:
+    """The ``tinytorch.<name> <- <path>`` lines of a pytest header, as {name: path}."""
+    return dict(HEADER_LINE.findall(output))
+
+
+def shown(path: Path) -> str:
+    """A path as the header shows it: relative to the repository when inside it."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def expected(choice: dict[str, str], exercises_dir: Path | None = None) -> dict[str, str]:
+    """The header for ``{name: impl}``."""
+    return {kata.name: shown(kata_file(kata, choice[kata.name], exercises_dir)) for kata in built()}
+
+
+@pytest.fixture(scope="module")
+def first() -> Kata:
+    """The kata these tests put under test: the first one built (01 tensor)."""
+    return built()[0]
+
+
+def write_stubs(folder: Path) -> Path:
+    """Lay ``folder`` out like ``exercises/``, with the pristine stub of every built kata."""
+    for kata in built():
+        stub = kata_file(kata, "exercises", folder)
+        stub.parent.mkdir(parents=True)
+        stub.write_text(generate(kata))
+    return folder
+
+
+class BrokenStub(NamedTuple):
+    folder: Path  # laid out like exercises/
+    file: Path  # the first kata's stub, with a syntax error
+    line: int  # where the error is
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory, first) -> BrokenStub:
+    """Pristine stubs of every built kata, the first kata's broken by a missing colon."""
+    folder = write_stubs(tmp_path_factory.mktemp("exercises"))
+    file = kata_file(first, "exercises", folder)
+    line = file.read_text().count("\n") + 1
+    with file.open("a") as stub:
+        stub.write("def forgot_a_colon(x)\n    return x\n")
+    return BrokenStub(folder, file, line)
+
+
+@pytest.fixture(scope="module")
+def broken_run(run_pytest, broken, first):
+    """The learner runs their kata's tests with their own code for every kata (--deps exercises)."""
+    env = {"TINYTORCH_EXERCISES": str(broken.folder)}
+    return run_pytest(f"exercises/{first.folder}", "--impl", "exercises", "--deps", "exercises", env=env)
+
+
+# --- the pytest header says which file backs each module ---------------------------------
+
+
+def test_impl_solutions_backs_every_built_kata_with_its_reference(run_pytest):
+    # Every kata is under test, so --deps must not matter; the kata tests themselves are
+    # not collected (the header is written at start-up, and tox -e solutions runs them).
+    result = run_pytest("exercises", "--co", "--impl", "solutions", "--deps", "exercises", IGNORE_KATA_TESTS)
+    assert "tinytorch: --impl solutions --deps exercises" in result.stdout, result.stdout
+    assert header(result.stdout) == expected(dict.fromkeys(BY_BUILT, "solutions")), result.stdout
+
+
+def test_a_kata_under_test_comes_from_impl_and_every_other_kata_from_the_reference(run_pytest, first):
+    result = run_pytest(f"exercises/{first.folder}", "--co", "--impl", "exercises")
+    assert "tinytorch: --impl exercises --deps solutions" in result.stdout, result.stdout
+    choice = {name: "exercises" if name == first.name else "solutions" for name in BY_BUILT}
+    assert header(result.stdout) == expected(choice), result.stdout
+    assert result.returncode == 0, result.stdout  # and the kata's tests import under this choice
+
+
+def test_deps_exercises_makes_every_kata_the_learners(broken_run, broken):
+    # The run of the syntax-error test below, which reads the exercises from a copy of the stubs.
+    assert header(broken_run.stdout) == expected(dict.fromkeys(BY_BUILT, "exercises"), broken.folder), broken_run.stdout
+
+
+def test_a_bad_impl_is_a_usage_error_naming_the_choices(run_pytest, first):
+    result = run_pytest(f"exercises/{first.folder}", "--co", "--impl", "solution")
+    assert result.returncode == USAGE_ERROR, result.stdout
+    assert re.search(
+        r"--impl: invalid choice: '?solution'? \(choose from '?exercises'?, '?solutions'?\)", result.stdout
+    )
+
+
+# --- outside pytest: TINYTORCH_IMPL, and one file per module --------------------------------
+
+# One script answers every question about a process that chose with TINYTORCH_IMPL; it runs
+# once with TINYTORCH_IMPL=solutions and once without it (a learner's script or REPL).
+PROBE = textwrap.dedent(
+    """
+    import json, sys
+    import tinytorch
+    answers = {}
+    try:
+        tinytorch.select("solutions", deps="mine")
+    except tinytorch.SwitchError as error:
+        answers["bad_deps"] = str(error)
+    import tinytorch.tensor as t
+    answers["tensor_file"] = t.__file__
+    import tinytorch.activations, tinytorch.autograd
+    answers["autograd.base is tensor"] = tinytorch.autograd.base is tinytorch.tensor
+    answers["autograd.activations is activations"] = tinytorch.autograd.activations is tinytorch.activations
+    answers["autograd.Tensor extends tensor.Tensor"] = issubclass(tinytorch.autograd.Tensor, tinytorch.tensor.Tensor)
+    answers["loaded_files"] = [getattr(m, "__file__", None) for m in list(sys.modules.values())]
+    before = (tinytorch.selection(), list(tinytorch.__path__))
+    try:
+        tinytorch.select("exercises")
+    except tinytorch.SwitchError as error:
+        answers["select_after_import"] = str(error)
+    answers["unchanged"] = (tinytorch.selection(), list(tinytorch.__path__)) == before
+    print(json.dumps(answers))
+    """
+)
+PROBE_ENV = {"solutions": {"TINYTORCH_IMPL": "solutions"}, "exercises": {}}
+
+
+@pytest.fixture(scope="module")
+def probe(run_python):
+    """``probe[impl]``: the PROBE script's answers in a process that chose ``impl``."""
+    answers = {}
+    for impl, env in PROBE_ENV.items():
+        result = run_python("-c", PROBE, env=env)
+        assert result.returncode == 0, result.stdout
+        answers[impl] = json.loads(result.stdout.strip().splitlines()[-1])
+    return answers
+
+
+def test_tinytorch_impl_solutions_makes_a_script_run_the_reference(probe):
+    assert Path(probe["solutions"]["tensor_file"]) == kata_file(BY_NAME["tensor"], "solutions")
+
+
+def test_without_tinytorch_impl_a_script_runs_the_learners_code(probe):
+    assert Path(probe["exercises"]["tensor_file"]) == kata_file(BY_NAME["tensor"], "exercises")
+
+
+def test_a_bad_tinytorch_impl_is_an_error_naming_the_choices(run_python):
+    result = run_python("-c", "import tinytorch.tensor", env={"TINYTORCH_IMPL": "reference"})
+    assert result.returncode != 0
+    assert "SwitchError: tinytorch: impl must be one of exercises, solutions, got 'reference'" in result.stdout
+
+
+def test_select_rejects_a_bad_deps_value(probe):
+    assert probe["solutions"]["bad_deps"] == "tinytorch: deps must be one of exercises, solutions, got 'mine'"
+
+
+def test_select_after_a_kata_was_imported_raises_and_changes_nothing(probe):
+    error = "tinytorch: cannot switch after importing tensor, activations, autograd"
+    assert probe["solutions"]["select_after_import"] == error
+    assert probe["solutions"]["unchanged"]
+
+
+@pytest.mark.parametrize("impl", PROBE_ENV)
+def test_autograd_and_its_dependencies_share_one_module_per_file(probe, impl):
+    answers = probe[impl]
+    assert answers["autograd.base is tensor"] and answers["autograd.activations is activations"], answers
+    assert answers["autograd.Tensor extends tensor.Tensor"], answers
+    selected = {str(kata_file(kata, impl)) for kata in built()}
+    loaded = [file for file in answers["loaded_files"] if file in selected]
+    assert len(loaded) == len(set(loaded)) == 3, loaded  # tensor, activations, autograd: once each
+
+
+# --- a missing or broken kata file fails loudly, naming the file --------------------------
+
+
+def test_a_missing_kata_file_stops_pytest_at_start_up_naming_the_path(run_pytest, tmp_path, first):
+    missing = kata_file(first, "exercises", write_stubs(tmp_path))
+    missing.unlink()
+    result = run_pytest(f"exercises/{first.folder}", "--impl", "exercises", env={"TINYTORCH_EXERCISES": str(tmp_path)})
+    assert result.returncode == USAGE_ERROR, result.stdout
+    assert f"exercises for kata {first.label} must be at {missing}, but there is no such file" in result.stdout
+    assert not header(result.stdout), "a header means the run went on with some other file"
+    assert not re.search(r"\d+ (passed|failed)", result.stdout), result.stdout
+
+
+def test_a_missing_kata_file_stops_a_script_naming_the_path(run_python, tmp_path, first):
+    result = run_python("-c", "import tinytorch", env={"TINYTORCH_EXERCISES": str(tmp_path)})
+    assert result.returncode != 0
+    assert f"must be at {kata_file(first, 'exercises', tmp_path)}, but there is no such file" in result.stdout
+
+
+def test_a_syntax_error_in_the_learners_stub_fails_the_run_naming_their_file(broken_run, broken):
+    output = broken_run.stdout
+    assert broken_run.returncode not in (0, 5), output  # 5: no tests collected, which would hide it
+    assert f'{broken.file}", line {broken.line}' in output or f"{broken.file}:{broken.line}" in output, output
+    assert "SyntaxError" in output, output
+
+
+def test_every_kata_module_in_this_run_is_the_file_the_switch_selected():
+    for kata in built():
+        module = importlib.import_module(f"tinytorch.{kata.name}")
+        assert Path(module.__file__) == tinytorch.selection()[kata.name]
+
+
+# --- which katas the command line puts under test -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "cwd", "named"),
+    [
+        pytest.param([], ".", "all", id="bare pytest: every kata"),
+        pytest.param(["exercises"], ".", "all", id="the exercises folder: every kata"),
+        pytest.param(["."], ".", "all", id="the repository: every kata"),
+        pytest.param(["exercises/03_autograd"], ".", {"autograd"}, id="one kata folder"),
+        pytest.param(["exercises/03_autograd/"], ".", {"autograd"}, id="one kata folder with a slash"),
+        pytest.param(["exercises/01_tensor/test_tensor.py::test_x[a-b]"], ".", {"tensor"}, id="a node id"),
+        pytest.param(["exercises/01_tensor", "exercises/05_losses"], ".", {"tensor", "losses"}, id="two folders"),
+        pytest.param(["test_tensor.py"], "exercises/01_tensor", {"tensor"}, id="relative to the cwd"),
+        pytest.param([str(ROOT / "exercises/02_activations")], "tests", {"activations"}, id="an absolute path"),
+        pytest.param(["../03_autograd"], "exercises/01_tensor", {"autograd"}, id="a sibling from inside a kata"),
+        pytest.param(["tests"], ".", set(), id="the repository's tests: none"),
+        pytest.param(["solutions/01_tensor"], ".", set(), id="a reference folder: none"),
+        pytest.param(["exercises/01_tensor_old"], ".", set(), id="a folder whose name starts alike: none"),
+    ],
+)
+def test_katas_under_test_are_those_whose_exercise_folder_an_argument_names(repo_conftest, args, cwd, named):
+    found = repo_conftest._katas_named(args, ROOT / cwd, ROOT, KATAS)
+    assert found == ({kata.name for kata in KATAS} if named == "all" else named)
+
+
+def test_katas_named_only_considers_the_katas_it_is_given(repo_conftest):
+    assert repo_conftest._katas_named(["exercises"], ROOT, ROOT, KATAS[:2]) == {KATAS[0].name, KATAS[1].name}
