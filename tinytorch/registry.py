@@ -40,7 +40,7 @@ KATAS: tuple[Kata, ...] = (
     Kata(4, "layers", "Modules, parameters and layers", ("autograd",), True),
     Kata(5, "losses", "Loss functions from logits", ("autograd",), True),
     Kata(6, "optimizers", "SGD, Adam, AdamW", ("autograd",), True),
-    Kata(7, "training", "Training loops, schedules, checkpoints", ("losses", "optimizers"), False),
+    Kata(7, "training", "Training loops, schedules, checkpoints", ("losses", "optimizers", "dataloader"), True),
     Kata(8, "dataloader", "Datasets and batching", ("autograd",), True),
     Kata(9, "convolution", "Convolutions and pooling", ("layers",), False),
     Kata(10, "tokenization", "Characters and byte-pair encoding", (), False),

@@ -35,6 +35,10 @@ HEADER = (
     "# Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.\n"
     "# Signatures and docstrings are the contract the tests hold you to: keep them.\n"
 )
+UNUSED_IMPORTS = (
+    "# The reference's imports are kept for you; until you use them, the linter is told not to mind:\n"
+    "# ruff: noqa: F401\n"
+)
 
 
 def targets(source: str) -> list[tuple[str, int, int, int]]:
@@ -66,7 +70,21 @@ def generate(kata: Kata) -> str:
         indent = MARKER.match(lines[start - 1]).group(1)
         message = f"{kata.label}: implement {qualname} — see exercises/{kata.folder}/README.md, step {step}"
         lines[start - 1 : end] = [_raise(indent, message)]
-    return HEADER + "".join(lines)
+    stub = "".join(lines)
+    return HEADER + (UNUSED_IMPORTS if _has_unused_imports(stub) else "") + stub
+
+
+def _has_unused_imports(source: str) -> bool:
+    """Whether a name that ``source`` imports is never used in it (``__future__`` aside)."""
+    tree = ast.parse(source)
+    imported = {
+        (alias.asname or alias.name).split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and getattr(node, "module", None) != "__future__"
+        for alias in node.names
+    }
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    return bool(imported - used)
 
 
 def _raise(indent: str, message: str) -> str:
