@@ -8,7 +8,7 @@ array of x's shape and dtype, and nothing here modifies its arguments.
 Two systems lessons live in this file. ``exp`` overflows (above 709 in float64, above 88 in
 float32), so sigmoid, softmax and log_softmax are written in forms that never exponentiate a
 large positive number. And temporaries cost memory: softmax holds one output-sized buffer,
-not the three that ``e = np.exp(x - m); e / e.sum()`` allocates along the way.
+where ``e = np.exp(x - m); e / e.sum()`` allocates three and holds two at once.
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def relu_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
     Returns:
         dL/dx, a new array of x's shape and dtype.
     Raises:
-        TypeError: ``"relu_vjp: x must be a floating-point array, got int64"``.
+        TypeError: ``"relu_vjp: x must be a floating-point array, got int64"``, or
+            ``"relu_vjp: grad_out must have the output's dtype float32, got float64"``.
         ValueError: ``"relu_vjp: grad_out must have the output's shape (2, 3), got (3, 2)"``.
     Complexity:
         O(N) time; O(N) extra memory.
@@ -213,7 +214,7 @@ def tanh(x: np.ndarray) -> np.ndarray:
     """
     # solution: step 2
     check_floating("tanh", x)
-    return np.tanh(x)  # NumPy's tanh is stable; the formula above overflows at |x| > 354
+    return np.tanh(x)  # NumPy's tanh is stable; the formula above overflows for |x| > 709
 
 
 def tanh_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
@@ -299,8 +300,10 @@ def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     Returns:
         A new array of x's shape and dtype; along ``axis``, values in [0, 1] summing to 1.
     Raises:
-        TypeError: ``"softmax: x must be a floating-point array, got int64"``.
-        ValueError: ``"softmax: axis 2 is out of range for an array of 2 dimensions"``.
+        TypeError: ``"softmax: x must be a floating-point array, got int64"``, or an axis
+            that is not an int.
+        ValueError: ``"softmax: axis 2 is out of range for an array of 2 dimensions"``, or
+            ``"softmax: axis -1 must not be empty, got shape (4, 0)"``.
     Complexity:
         O(N) time. Extra memory: the output plus one value per slice (N/C), no other
         N-element temporary.
@@ -357,8 +360,10 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     Returns:
         A new array of x's shape and dtype; values ≤ 0 whose exponentials sum to 1 along axis.
     Raises:
-        TypeError: ``"log_softmax: x must be a floating-point array, got int64"``.
-        ValueError: ``"log_softmax: axis 2 is out of range for an array of 2 dimensions"``.
+        TypeError: ``"log_softmax: x must be a floating-point array, got int64"``, or an axis
+            that is not an int.
+        ValueError: ``"log_softmax: axis 2 is out of range for an array of 2 dimensions"``, or
+            ``"log_softmax: axis -1 must not be empty, got shape (4, 0)"``.
     Complexity:
         O(N) time; O(N) extra memory (the output and one temporary for the exponentials).
     Example:

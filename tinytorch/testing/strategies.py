@@ -43,8 +43,9 @@ def matmul_shapes(draw: st.DrawFn, max_batch_dims: int = 1) -> tuple[tuple[int, 
 def values(domain: str = "real") -> st.SearchStrategy[float]:
     """Floats from a named domain (see DOMAINS)."""
     low, high, signed = DOMAINS[domain]
-    magnitudes = st.floats(low, high, allow_nan=False, allow_infinity=False)
-    return magnitudes.flatmap(lambda m: st.sampled_from((m, -m))) if signed else magnitudes
+    positive = st.floats(low, high, allow_nan=False, allow_infinity=False)
+    # A union, not a flatmap choosing the sign: flatmap makes generation about twice as slow.
+    return positive | st.floats(-high, -low, allow_nan=False, allow_infinity=False) if signed else positive
 
 
 def arrays(shape, domain: str = "real", dtype=np.float64) -> st.SearchStrategy[np.ndarray]:
