@@ -181,7 +181,9 @@ def _verify_kata(kata: Kata, stubs_dir: Path) -> int:
         if "NotImplementedError" not in text:
             outcome = "passes" if not len(case) else f"ends in {case[0].tag}: {case[0].get('message', '')[:100]}"
             bad.append(f"  {case.get('name')} {outcome}")
-    if count and not bad:
+    if not count:
+        print(f"{kata.label}: no tests were collected")
+    elif not bad:
         print(f"{kata.label}: {count} tests, all fail on NotImplementedError")
     else:
         print(f"{kata.label}: {len(bad)} of {count} tests do not fail on the stub")
