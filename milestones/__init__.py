@@ -1,0 +1,58 @@
+"""Milestones: moments in the history of neural networks, recreated on your own framework.
+
+``python -m milestones`` lists them; ``python -m milestones NAME`` runs one on your code
+(``TINYTORCH_IMPL=solutions`` runs it on the reference). Each milestone is one short file with
+``run(seed, epochs) -> Result``: it trains, measures, and says whether it met its targets.
+
+This file is the registry, and imports nothing heavy: listing the milestones never imports
+tinytorch or NumPy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Milestone:
+    name: str  # what you type: python -m milestones NAME
+    year: int
+    title: str
+    module: str  # the file that runs it, as an import path
+    target: str  # what it must reach, in words (the run checks the numbers)
+    uses: str  # the katas it needs
+
+    @property
+    def label(self) -> str:
+        """How the listing and the report name it, e.g. ``1969 xor``."""
+        return f"{self.year} {self.name}"
+
+
+MILESTONES: tuple[Milestone, ...] = (
+    Milestone(
+        "perceptron",
+        1958,
+        "Rosenblatt's perceptron learns a line",
+        "milestones.perceptron",
+        "100% training accuracy on a linearly separable set, in at most 100 epochs",
+        "01-03",
+    ),
+    Milestone(
+        "xor",
+        1969,
+        "Minsky & Papert: one layer cannot learn XOR, a hidden layer can",
+        "milestones.xor",
+        "a single layer stays <= 75% on XOR; a one-hidden-layer MLP reaches 100%",
+        "01-07",
+    ),
+    Milestone(
+        "mlp",
+        1986,
+        "Rumelhart, Hinton & Williams: backpropagation trains an MLP on digits",
+        "milestones.mlp",
+        ">= 97% test accuracy on the 8x8 digits, trained in <= 5 s",
+        "01-08",
+    ),
+)
+
+BY_NAME: dict[str, Milestone] = {milestone.name: milestone for milestone in MILESTONES}
