@@ -264,6 +264,44 @@ class WrongShape(Function):
         return grad.T * 2.0
 
 
+class TwoGradients(Function):
+    """A Function of one input whose backward returns two gradients."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2.0, grad
+
+
+class Float32Gradient(Function):
+    """A Function whose backward returns float32 for a float64 input."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a * 2.0
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad * 2.0).astype(np.float32)
+
+
+def test_step4_the_engine_names_a_function_that_returns_the_wrong_number_of_gradients():
+    y = TwoGradients.apply(Tensor(np.ones(3), requires_grad=True))
+    with pytest.raises(RuntimeError, match=r"TwoGradients.backward: must return 1 gradient\(s\), got 2"):
+        y.backward(np.ones(3))
+
+
+def test_step4_the_engine_names_a_function_whose_gradient_has_the_wrong_dtype():
+    y = Float32Gradient.apply(Tensor(np.ones(3), requires_grad=True))
+    with pytest.raises(
+        RuntimeError, match=r"Float32Gradient\.backward: gradient 0 must have its input's dtype float64"
+    ):
+        y.backward(np.ones(3))
+
+
 def test_step4_the_engine_names_a_function_whose_gradient_has_the_wrong_shape():
     y = WrongShape.apply(Tensor(np.ones((2, 3)), requires_grad=True))
     with pytest.raises(RuntimeError, match=r"WrongShape.backward: gradient 0 must have its input's shape \(2, 3\)"):
@@ -484,6 +522,8 @@ def test_step5_mixing_float32_and_float64_is_an_error():
     x = Tensor(np.ones(2, dtype=np.float32), requires_grad=True)
     with pytest.raises(TypeError, match="mul: dtypes must match, got float32 and float64"):
         x * Tensor(np.ones(2))
+    with pytest.raises(TypeError, match="requires_grad needs a floating dtype, got int64"):
+        Tensor(np.array([1, 2], dtype=np.int64), requires_grad=True)
 
 
 def test_step6_matmul_names_both_shapes():
