@@ -160,7 +160,7 @@ class Tensor:
         """Wrap ``data`` (a Tensor, an ndarray, a nested list or a number) as ``self.data``.
 
         An ndarray is *shared*, not copied (as ``torch.from_numpy``): creating a Tensor costs
-        no bytes. A Tensor is unwrapped to its ndarray. ``dtype`` converts (and then copies).
+        no bytes. A Tensor is unwrapped to its ndarray. ``dtype`` converts (a copy when it differs).
 
         Raises:
             TypeError: ``"Tensor: dtype must be boolean, integer or floating, got <U1"``.
@@ -233,12 +233,12 @@ class Tensor:
     # --- elementwise operations (step 3) --------------------------------------------------
 
     def _elementwise(self, other: Tensor | Scalar, fn: Callable, op: str) -> Tensor:
-        """``fn(self, other)`` elementwise with broadcasting, after checking shapes and dtypes.
+        """``fn(self.data, other)`` elementwise with broadcasting, after checking shapes and dtypes.
 
         Args:
             other: a Tensor, or a Python number. As in NumPy, a number does not widen a float
                 tensor (float32 stays float32); an int tensor meets a float number as float64.
-            fn: a NumPy ufunc such as ``np.add``, called as ``fn(self, other)``.
+            fn: a NumPy ufunc such as ``np.add``, called as ``fn(self.data, other)``.
             op: its name for errors.
         Returns:
             A new Tensor of the broadcast shape.
@@ -293,7 +293,7 @@ class Tensor:
     # --- reductions (step 4) --------------------------------------------------------------
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """Sum over ``axis`` (an int, a tuple, or None for all), keeping a float dtype.
+        """Sum over ``axis`` (an int, a tuple, or None for all); a float tensor keeps its dtype.
 
         Raises:
             ValueError: ``"sum: axis 2 is out of range for a tensor of 2 dimensions"``.
