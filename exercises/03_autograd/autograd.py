@@ -472,8 +472,8 @@ class Max(Function):
 
 class Reshape(Function):
     @staticmethod
-    def forward(ctx, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        """a in a new shape (a view when possible)."""
+    def forward(ctx, a: np.ndarray, shape: tuple) -> np.ndarray:
+        """a in a new shape (a view when possible); ``shape`` is what reshape was given: (2, 3) or ((2, 3),)."""
         raise NotImplementedError(
             "03 autograd: implement Reshape.forward — see exercises/03_autograd/README.md, step 7"
         )

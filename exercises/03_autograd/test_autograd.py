@@ -162,6 +162,11 @@ def test_step3_unbroadcast_sums_prepended_and_stretched_dimensions():
     assert_close(unbroadcast(grad, ()), grad.sum())
 
 
+def test_step3_unbroadcast_returns_the_gradient_itself_when_nothing_was_broadcast():
+    grad = np.ones((2, 3))
+    assert unbroadcast(grad, (2, 3)) is grad, "nothing to sum: no copy"
+
+
 @given(st.data())
 def test_step3_unbroadcast_is_the_adjoint_of_broadcasting(data):
     # <broadcast(x), g> == <x, unbroadcast(g)> for every x and g: the definition of a gradient.
@@ -200,6 +205,36 @@ def test_step4_backward_multiplies_by_the_upstream_gradient_it_is_given():
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
     Product.apply(x, x).backward(np.array([1.0, 10.0, 100.0]))
     assert_close(x.grad, [2.0, 40.0, 600.0])
+
+
+class Spread(Function):
+    """Every element of a (3,) input times 1: its backward returns a read-only broadcast view."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.sum()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return np.broadcast_to(grad, ctx.parents[0].shape)
+
+
+def test_step4_each_leaf_gets_a_gradient_array_of_its_own():
+    a, b = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    upstream = np.array([1.0, 2.0, 3.0])
+    Plus.apply(a, b).backward(upstream)  # Plus hands the very same array to both inputs
+    assert not np.shares_memory(a.grad, b.grad), "a.grad and b.grad must not be one array"
+    assert not np.shares_memory(a.grad, upstream), "a leaf's grad must not be the caller's array"
+    Scale.apply(a, factor=2.0).backward(np.ones(3))  # accumulates into a.grad only
+    assert_close(a.grad, [3.0, 4.0, 5.0])
+    assert_close(b.grad, [1.0, 2.0, 3.0])
+
+
+def test_step4_a_read_only_gradient_can_still_be_accumulated_into():
+    x = Tensor(np.ones(3), requires_grad=True)
+    Spread.apply(x).backward()
+    Spread.apply(x).backward()  # the second gradient is added to the first
+    assert_close(x.grad, [2.0, 2.0, 2.0])
 
 
 def test_step4_only_leaves_keep_their_gradient():
