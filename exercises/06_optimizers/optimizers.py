@@ -10,8 +10,9 @@ two moments) where plain SGD holds two.
 
 Every update works on the raw ndarrays ``p.data`` and ``p.grad``, so ``step()`` records no
 graph, and it works *in place*: ``p.data`` stays the same array (anything holding a view of
-it sees the update), and the only array a step allocates is one scratch array the size of the
-parameter it is updating. The rules are PyTorch's (``torch.optim.SGD``, ``Adam``, ``AdamW``).
+it sees the update), and once the state exists a step allocates one scratch array the size of
+the parameter it is updating (Adam with L2 decay also needs the decayed gradient, one more).
+The rules are PyTorch's (``torch.optim.SGD``, ``Adam``, ``AdamW``).
 """
 
 from __future__ import annotations
@@ -55,12 +56,14 @@ class Optimizer:
         """Keep ``params`` as a list (a generator is read once), after checking each one.
 
         Args:
-            params: an iterable of Tensors, each with ``requires_grad=True``, none twice.
+            params: an iterable of Tensors, each a leaf with ``requires_grad=True``, none twice.
         Raises:
             ValueError: ``"optimizer: params must contain at least one tensor, got an empty list"``;
                 ``"optimizer: parameter 1 must require grad, got requires_grad=False"``;
+                ``"optimizer: parameter 0 must be a leaf tensor, got the output of an operation"``;
                 ``"optimizer: parameters must be distinct, got parameter 0 again at position 2"``.
-            TypeError: ``"optimizer: parameter 0 must be a Tensor, got ndarray"``.
+            TypeError: ``"optimizer: params must be an iterable of Tensors, got a single Tensor"``;
+                ``"optimizer: parameter 0 must be a Tensor, got ndarray"``.
         Complexity:
             O(len(params)) time and memory; the parameters are shared, never copied.
         Example:

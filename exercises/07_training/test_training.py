@@ -14,6 +14,7 @@ import itertools
 import json
 import math
 import os
+import re
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -201,7 +202,7 @@ def test_step1_loss_falls_by_half_on_two_separable_blobs(rng):
     losses = [train_epoch(model, loader, cross_entropy, optimizer) for _ in range(10)]
     # Epoch 1's mean still holds the untrained start (≈ log 2 = 0.69 for small logits); on
     # separable data the loss keeps falling as the weights grow. Over 100 seeds of this exact
-    # setup the reference's last/first ratio is at most 0.30 (median 0.04): 0.5 is a wide
+    # setup the reference's last/first ratio is at most 0.301 (median 0.04): 0.5 is a wide
     # margin, and a loop that never steps (ratio 1) or steps uphill fails.
     assert losses[-1] < 0.5 * losses[0], f"epoch losses {losses}"
     accuracy = ((x @ model.weight.numpy().T + model.bias.numpy()).argmax(axis=1) == y).mean()
@@ -372,7 +373,7 @@ def test_step3_a_non_finite_gradient_is_refused_and_nothing_changes(rng, bad):
 
 
 def test_step3_train_epoch_clips_before_every_step(rng):
-    model = Linear(2, 2, rng=rng)
+    model = Linear(2, 2, rng=np.random.default_rng(0))
     optimizer = SGD(model.parameters(), lr=0.01)
     norms = []
     step = optimizer.step
@@ -385,7 +386,8 @@ def test_step3_train_epoch_clips_before_every_step(rng):
     x, y = two_blobs(rng, 12)
     train_epoch(model, batches(100.0 * x, y, 4), cross_entropy, optimizer, max_grad_norm=0.5)
     assert len(norms) == 3 and max(norms) <= 0.5 * (1 + 1e-5)
-    # Without clipping, the same first batch (inputs ×100) has a gradient far above 0.5.
+    # Without clipping, the same model (same seed) on the same first batch (inputs ×100) has a
+    # gradient far above 0.5: the bound was active.
     fresh = Linear(2, 2, rng=np.random.default_rng(0))
     cross_entropy(fresh(Tensor(100.0 * x[:4])), y[:4]).backward()
     assert global_norm(p.grad for p in fresh.parameters()) > 5.0
@@ -490,18 +492,22 @@ def test_step4_train_epoch_steps_the_schedule_after_every_batch(rng):
 
 
 @pytest.mark.parametrize(
-    "make",
-    [lambda opt: StepLR(opt, step_size=3, gamma=0.3), lambda opt: CosineWithWarmup(opt, 4, 20, min_lr=0.01)],
+    ("make", "make_other"),
+    [
+        (lambda opt: StepLR(opt, step_size=3, gamma=0.3), lambda opt: StepLR(opt, step_size=1, gamma=0.9)),
+        (lambda opt: CosineWithWarmup(opt, 4, 20, min_lr=0.01), lambda opt: CosineWithWarmup(opt, 1, 50)),
+    ],
     ids=["step", "cosine"],
 )
-def test_step4_a_fresh_schedule_loaded_with_the_state_continues_the_same(make):
+def test_step4_a_fresh_schedule_loaded_with_the_state_continues_the_same(make, make_other):
     original = make(sgd_with_lr(0.5))
     for _ in range(7):
         original.step()
     state = original.state_dict()
     json.dumps(state)  # plain values only
-    fresh_optimizer = sgd_with_lr(0.5)
-    fresh = make(fresh_optimizer)
+    # Built with another base lr and other hyper-parameters on purpose: loading must restore them.
+    fresh_optimizer = sgd_with_lr(2.0)
+    fresh = make_other(fresh_optimizer)
     fresh.load_state_dict(state)
     assert fresh.lr == original.lr and fresh_optimizer.lr == original.lr
     for _ in range(10):
@@ -655,19 +661,23 @@ def test_step6_saving_writes_a_temporary_file_in_the_same_folder_fsyncs_it_then_
     fsync, replace = os.fsync, os.replace
 
     def spy_fsync(descriptor):
-        events.append("fsync")
+        events.append(("fsync", os.fstat(descriptor).st_ino))  # which file (or folder) it was
         fsync(descriptor)
 
     def spy_replace(source, target):
         events.append(("replace", os.path.dirname(os.path.abspath(source)), os.path.abspath(target)))
+        events.append(("renamed", os.stat(source).st_ino))
         replace(source, target)
 
     monkeypatch.setattr(os, "fsync", spy_fsync)
     monkeypatch.setattr(os, "replace", spy_replace)
     save_checkpoint(tmp_path / "a.npz", model=model, optimizer=optimizer, epoch=0)
-    replaces = [event for event in events if event != "fsync"]
+    replaces = [event for event in events if event[0] == "replace"]
     assert replaces == [("replace", str(tmp_path), str(tmp_path / "a.npz"))]
-    assert events.index("fsync") < events.index(replaces[0])  # on disk before it becomes the checkpoint
+    (renamed,) = [event for event in events if event[0] == "renamed"]
+    fsynced_first = events[: events.index(replaces[0])]
+    # The temporary file itself is on disk before it becomes the checkpoint (not only its folder).
+    assert ("fsync", renamed[1]) in fsynced_first, "the temporary file must be fsynced before os.replace"
 
 
 @pytest.mark.parametrize(
@@ -820,7 +830,7 @@ def test_step7_a_broken_file_is_refused_with_its_name(tmp_path, breaker):
     BREAKERS[breaker](path)
     fresh_model, fresh_optimizer, fresh_scheduler = small_run(1)
     before = fresh_model.state_dict()
-    with pytest.raises(ValueError, match=f"load_checkpoint: {path} is not a valid checkpoint: "):
+    with pytest.raises(ValueError, match=re.escape(f"load_checkpoint: {path} is not a valid checkpoint: ")):
         load_checkpoint(path, model=fresh_model, optimizer=fresh_optimizer, scheduler=fresh_scheduler)
     assert_same_tree(fresh_model.state_dict(), before, "model after a refused load")
 
@@ -846,18 +856,31 @@ def test_step7_a_missing_file_is_a_file_not_found_error(tmp_path):
         load_checkpoint(tmp_path / "nothing.npz", model=model, optimizer=optimizer)
 
 
-def test_step7_a_checkpoint_of_another_model_gives_the_layers_errors_and_changes_nothing(tmp_path):
+def test_step7_a_checkpoint_of_another_model_gives_the_layers_errors_and_changes_nothing(rng, tmp_path):
     model, optimizer, _ = small_run(0)
     path = tmp_path / "ckpt.npz"
     save_checkpoint(path, model=model, optimizer=optimizer, epoch=1)
-    wider = Sequential(Linear(3, 5), ReLU(), Linear(5, 2))
+    wider = Sequential(Linear(3, 5, rng=rng), ReLU(), Linear(5, 2, rng=rng))
     before = wider.state_dict()
     with pytest.raises(ValueError, match=r"load_state_dict: 0.weight must have shape \(5, 3\), got \(4, 3\)"):
         load_checkpoint(path, model=wider, optimizer=AdamW(wider.parameters()))
     assert_same_tree(wider.state_dict(), before, "model after a refused load")
-    shallower = Sequential(Linear(3, 2))
+    shallower = Sequential(Linear(3, 2, rng=rng))
     with pytest.raises(KeyError, match="load_state_dict: state must hold only the model's parameters"):
         load_checkpoint(path, model=shallower, optimizer=AdamW(shallower.parameters()))
+
+
+def test_step7_a_checkpoint_of_another_optimizer_is_refused_before_the_model_changes(tmp_path):
+    model, optimizer, _ = small_run(0)  # AdamW
+    path = tmp_path / "ckpt.npz"
+    save_checkpoint(path, model=model, optimizer=optimizer, epoch=1)
+    fresh_model = small_run(1)[0]
+    before = fresh_model.state_dict()
+    sgd = SGD(fresh_model.parameters(), lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"hyperparameters must be \['lr', 'momentum', 'nesterov', 'weight_decay'\]"):
+        load_checkpoint(path, model=fresh_model, optimizer=sgd)
+    assert_same_tree(fresh_model.state_dict(), before, "model after a refused load")  # all or nothing
+    assert (sgd.lr, sgd.state, sgd.step_count) == (0.1, {}, 0)
 
 
 def test_step7_the_generators_and_the_schedule_must_match_the_checkpoint(tmp_path):

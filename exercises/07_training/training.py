@@ -479,17 +479,21 @@ def load_checkpoint(
     The model's parameters are overwritten in place (04's ``load_state_dict``), then the
     optimizer's state (06), the schedule and each generator's bit-generator state. The
     objects must be built as the saved ones were (same layers, same optimizer class, same
-    schedule class, generators under the same names).
+    schedule class, generators under the same names). A checkpoint that does not fit the
+    generator names, the schedule's class, the model or the optimizer changes nothing: the
+    model's old weights are put back when the optimizer refuses its state.
 
     Raises:
         ValueError: from ``read_checkpoint``;
             ``"load_checkpoint: rngs must have the saved names ['dropout', 'loader'], got ['loader']"``;
             ``"load_checkpoint: scheduler must match the checkpoint's (StepLR), got None"``;
-            and 06's and the schedule's ``load_state_dict`` errors.
+            06's ``load_state_dict`` errors (``"load_state_dict: hyperparameters must be [...]"``
+            for another optimizer class), and the schedule's.
         KeyError, ValueError, TypeError: 04's ``load_state_dict`` errors when the parameters'
-            names, shapes or dtypes differ; the model is then left untouched.
+            names, shapes or dtypes differ.
     Complexity:
-        O(file size) time and memory.
+        O(file size) time and memory, plus one copy of the model's parameters (kept until the
+        optimizer has accepted its state).
     Example:
         >>> import os, tempfile
         >>> from tinytorch.layers import Linear

@@ -117,7 +117,8 @@ def collate(samples: Sequence[tuple]) -> tuple[np.ndarray, ...]:
     Raises:
         ValueError: ``"collate: at least one sample must be given, got 0"``;
             ``"collate: samples must have the same number of fields, got 2 and 3"``;
-            from NumPy, if a field's shapes differ between samples.
+            ``"collate: field 0 must have one shape in every sample, got (2,) in sample 0 and
+            (3,) in sample 1"``.
     Complexity:
         O(B · sample size) time; one copy of the batch in memory.
     Example:

@@ -160,6 +160,13 @@ def test_step2_samples_with_different_numbers_of_fields_are_refused():
         collate([(np.zeros(2), 1), (np.zeros(2), 1, 5)])
 
 
+def test_step2_samples_whose_fields_differ_in_shape_are_refused_with_both_shapes():
+    with pytest.raises(ValueError, match=r"field 0 must have one shape in every sample, got \(2,\) in sample 0"):
+        collate([(np.zeros(2), 1), (np.zeros(2), 2), (np.zeros(3), 3)])
+    with pytest.raises(ValueError, match=r"field 1 .* got \(\) in sample 0 and \(1,\) in sample 1"):
+        collate([(np.zeros(2), 1), (np.zeros(2), [2])])
+
+
 def test_step2_an_empty_list_of_samples_is_refused():
     with pytest.raises(ValueError, match="at least one sample"):
         collate([])

@@ -118,7 +118,8 @@ def collate(samples: Sequence[tuple]) -> tuple[np.ndarray, ...]:
     Raises:
         ValueError: ``"collate: at least one sample must be given, got 0"``;
             ``"collate: samples must have the same number of fields, got 2 and 3"``;
-            from NumPy, if a field's shapes differ between samples.
+            ``"collate: field 0 must have one shape in every sample, got (2,) in sample 0 and
+            (3,) in sample 1"``.
     Complexity:
         O(B · sample size) time; one copy of the batch in memory.
     Example:
@@ -132,8 +133,17 @@ def collate(samples: Sequence[tuple]) -> tuple[np.ndarray, ...]:
     counts = sorted({len(sample) for sample in samples})
     if len(counts) != 1:
         raise ValueError(f"collate: samples must have the same number of fields, got {counts[0]} and {counts[-1]}")
-    fields = zip(*samples, strict=True)  # ((x0, x1, ...), (y0, y1, ...)): the samples transposed
-    return tuple(np.stack([np.asarray(value) for value in field]) for field in fields)
+    batch = []
+    for f, field in enumerate(zip(*samples, strict=True)):  # field f of every sample: (x0, x1, ...)
+        values = [np.asarray(value) for value in field]
+        for i, value in enumerate(values):
+            if value.shape != values[0].shape:  # np.stack would only say "the same shape"
+                raise ValueError(
+                    f"collate: field {f} must have one shape in every sample, "
+                    f"got {values[0].shape} in sample 0 and {value.shape} in sample {i}"
+                )
+        batch.append(np.stack(values))  # (B, *S_f)
+    return tuple(batch)
 
 
 # --- steps 3 to 5: DataLoader -------------------------------------------------------------
