@@ -1,5 +1,7 @@
 # Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
 # Signatures and docstrings are the contract the tests hold you to: keep them.
+# The reference's imports are kept for you; until you use them, the linter is told not to mind:
+# ruff: noqa: F401
 """04 layers: parameters, modules, and the layers a network is built from.
 
 A ``Parameter`` is a Tensor that always requires grad: a number the optimizer will train. A
@@ -18,6 +20,7 @@ module's own generator, seeded with 0 at import and reseeded by ``manual_seed(se
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -58,7 +61,7 @@ class Parameter(Tensor):
 
         Args:
             data: an ndarray, a Tensor, a nested list or a number (any shape N).
-            dtype: converts (and then copies) when given.
+            dtype: converts (a copy) when it differs from ``data``'s.
         Raises:
             TypeError: ``"Parameter: dtype must be floating, got int64"`` (only floats have
                 gradients).
@@ -360,7 +363,7 @@ class Linear(Module):
         The weight is drawn first, then the bias, from the same generator.
 
         Args:
-            in_features (C_in), out_features (C_out): positive ints.
+            in_features (C_in), out_features (C_out): positive integers (a NumPy integer too; not a bool).
             bias: whether to add a bias.
             rng: the generator (None: this module's, see ``manual_seed``).
             dtype: of the parameters.
@@ -382,9 +385,10 @@ class Linear(Module):
         Returns:
             Shape (B, ..., C_out), the parameters' dtype.
         Raises:
-            ValueError: ``"Linear: input must have 3 features in its last dimension, got (2, 4)"``;
-                ``"Linear: input must have at least 2 dimensions (a batch), got (3,)"``.
-            TypeError: ``"Linear: input must have dtype float32, got float64"``.
+            TypeError: ``"Linear: input must be a Tensor, got ndarray"``;
+                ``"Linear: input must have dtype float32, got float64"``.
+            ValueError: ``"Linear: input must have at least 2 dimensions (a batch), got (3,)"``;
+                ``"Linear: input must have 3 features in its last dimension, got (2, 4)"``.
         Complexity:
             2 · B · C_in · C_out FLOPs; memory: the output, plus x @ weightᵀ before the bias is
             added (one temporary of the output's size). ``weight.T`` is a view: no copy.
@@ -528,9 +532,12 @@ class Dropout(Module):
         the next layer sees the same scale in training and in eval, and eval needs no change.
 
         Args:
-            x: floating Tensor, any shape (N elements).
+            x: float32 or float64 Tensor, any shape (N elements).
         Returns:
             In eval (or p == 0): ``x`` itself. In training: a new Tensor of x's shape and dtype.
+        Raises:
+            TypeError: ``"Dropout: input must be a Tensor, got ndarray"``;
+                ``"Dropout: input must have dtype float32 or float64, got float16"``.
         Complexity:
             O(N); in training, a mask of x's size and dtype, a boolean array of N bytes and the
             output. In eval, nothing.

@@ -111,9 +111,13 @@ def test_step1_a_parameter_is_a_leaf_tensor_that_requires_grad_and_shares_its_ar
     assert_close(p.grad, np.full((2, 3), 2.0, dtype=np.float32))
 
 
-def test_step1_a_parameter_converts_to_the_dtype_it_is_given():
+def test_step1_a_parameter_converts_to_the_dtype_it_is_given_and_unwraps_a_tensor():
     p = Parameter([1.0, 2.0], dtype=np.float32)
     assert p.dtype == np.float32 and p.requires_grad
+    t = Tensor(np.ones(3, dtype=np.float32))
+    q = Parameter(t)
+    assert q.dtype == np.float32 and q.requires_grad
+    assert np.shares_memory(q.numpy(), t.numpy()), "a Tensor is unwrapped to its array, which is shared"
 
 
 def test_step1_a_parameter_must_be_floating():
@@ -404,6 +408,7 @@ def test_step5_linear_has_pytorch_shapes_and_float32_parameters(rng):
     assert isinstance(layer.weight, Parameter) and isinstance(layer.bias, Parameter)
     assert layer.weight.dtype == np.float32 and layer.bias.dtype == np.float32
     assert Linear(3, 4, rng=rng, dtype=np.float64).weight.dtype == np.float64
+    assert Linear(np.int64(3), np.int64(4), rng=rng).weight.shape == (4, 3), "a NumPy integer is a size too"
     no_bias = Linear(3, 4, bias=False, rng=rng)
     assert no_bias.bias is None
     assert [name for name, _ in no_bias.named_parameters()] == ["weight"]
@@ -433,7 +438,8 @@ def test_step5_linear_forward_is_a_sum_over_input_features(batch, fan_in, fan_ou
 
 def test_step5_linear_default_init_is_pytorch_s_uniform(rng):
     fan_in, fan_out = 20, 30
-    layers = [Linear(fan_in, fan_out, rng=rng, dtype=np.float64) for _ in range(SAMPLES // (fan_in * fan_out) + 1)]
+    # SAMPLES biases (fan_out per layer), so SAMPLES · fan_in weights: both checks get n ≥ SAMPLES.
+    layers = [Linear(fan_in, fan_out, rng=rng, dtype=np.float64) for _ in range(math.ceil(SAMPLES / fan_out))]
     weights = np.concatenate([layer.weight.numpy().ravel() for layer in layers])
     biases = np.concatenate([layer.bias.numpy().ravel() for layer in layers])
     bound = 1.0 / math.sqrt(fan_in)  # U(-1/√in, 1/√in): variance 1/(3·in)
@@ -442,10 +448,12 @@ def test_step5_linear_default_init_is_pytorch_s_uniform(rng):
     check_moments(biases, bound**2 / 3.0, "uniform", "Linear bias")
 
 
-def test_step5_linear_is_reproducible_with_a_generator_or_manual_seed():
+def test_step5_linear_is_reproducible_with_a_generator_or_manual_seed_and_draws_the_weight_first():
     a = Linear(3, 4, rng=np.random.default_rng(1))
     b = Linear(3, 4, rng=np.random.default_rng(1))
     assert_close(a.weight, b.weight.numpy(), rtol=0, atol=0)
+    no_bias = Linear(3, 4, bias=False, rng=np.random.default_rng(1))
+    assert_close(no_bias.weight, a.weight.numpy(), rtol=0, atol=0, what="weight drawn before the bias")
     manual_seed(11)
     c = Linear(3, 4)
     manual_seed(11)
@@ -509,7 +517,13 @@ def test_step5_linear_rejects_an_input_of_another_dtype(rng):
         Linear(3, 5, rng=rng)(Tensor(np.ones((2, 3))))
 
 
-@pytest.mark.parametrize("sizes", [(0, 3), (3, 0), (2.0, 3)], ids=str)
+def test_step5_linear_rejects_an_input_that_is_not_a_tensor(rng):
+    # An ndarray would meet the weight in `@` and come out as an array of Tensor objects.
+    with pytest.raises(TypeError, match="Linear: input must be a Tensor, got ndarray"):
+        Linear(3, 5, rng=rng)(np.ones((2, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("sizes", [(0, 3), (3, 0), (2.0, 3), (True, 3)], ids=str)
 def test_step5_linear_sizes_must_be_positive_integers(sizes):
     with pytest.raises(ValueError, match=r"Linear: (in|out)_features must be a positive integer, got"):
         Linear(*sizes)
@@ -610,9 +624,9 @@ def test_step6_activation_modules_match_numpy_and_have_no_parameters(module, ora
     assert list(module().parameters()) == []
 
 
-@pytest.mark.parametrize(("module", "oracle"), ACTIVATIONS, ids=[module.__name__ for module, _ in ACTIVATIONS])
+@pytest.mark.parametrize("module", [module for module, _ in ACTIVATIONS], ids=lambda module: module.__name__)
 @given(x=arrays((2, 3), "away_from_zero"))
-def test_step6_activation_modules_have_correct_gradients(module, oracle, x):
+def test_step6_activation_modules_have_correct_gradients(module, x):
     gradcheck_tensors(module.__name__, lambda t: module()(t), [x])
 
 
@@ -677,6 +691,23 @@ def test_step7_dropout_without_a_generator_follows_manual_seed():
     manual_seed(3)
     b = Dropout(0.5)(x).numpy()
     assert_close(a, b, rtol=0, atol=0)
+    earlier = Dropout(0.5)  # created before the seed: it must draw from the reseeded generator
+    manual_seed(3)
+    assert_close(earlier(x), a, rtol=0, atol=0, what="a Dropout created before manual_seed")
+
+
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [
+        (np.ones(3), "Dropout: input must be a Tensor, got ndarray"),
+        (Tensor(np.ones(3, dtype=np.float16)), "Dropout: input must have dtype float32 or float64, got float16"),
+        (Tensor(np.ones(3, dtype=np.int64)), "Dropout: input must have dtype float32 or float64, got int64"),
+    ],
+    ids=["ndarray", "float16", "int64"],
+)
+def test_step7_dropout_rejects_an_input_that_is_not_a_float32_or_float64_tensor(x, message):
+    with pytest.raises(TypeError, match=message):
+        Dropout(0.5, rng=np.random.default_rng(0))(x)
 
 
 N_DROP = 1024 * 1024  # elements: 4 MiB of float32

@@ -166,7 +166,7 @@ def binary_cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean"
         A 0-d Tensor ("mean", "sum") or a Tensor of logits' shape ("none"), logits' dtype.
     Raises:
         TypeError, ValueError: as ``mse_loss``, naming ``binary_cross_entropy``;
-            ValueError ``"binary_cross_entropy: target must be in [0, 1], got 1.5"``.
+            ValueError ``"binary_cross_entropy: target must be in [0, 1], got 1.5"`` (or ``got nan``).
     Complexity:
         O(N) time; O(N) extra memory (a few temporaries of N elements).
     Example:

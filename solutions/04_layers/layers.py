@@ -16,6 +16,7 @@ module's own generator, seeded with 0 at import and reseeded by ``manual_seed(se
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -56,7 +57,7 @@ class Parameter(Tensor):
 
         Args:
             data: an ndarray, a Tensor, a nested list or a number (any shape N).
-            dtype: converts (and then copies) when given.
+            dtype: converts (a copy) when it differs from ``data``'s.
         Raises:
             TypeError: ``"Parameter: dtype must be floating, got int64"`` (only floats have
                 gradients).
@@ -409,7 +410,7 @@ class Linear(Module):
         The weight is drawn first, then the bias, from the same generator.
 
         Args:
-            in_features (C_in), out_features (C_out): positive ints.
+            in_features (C_in), out_features (C_out): positive integers (a NumPy integer too; not a bool).
             bias: whether to add a bias.
             rng: the generator (None: this module's, see ``manual_seed``).
             dtype: of the parameters.
@@ -424,9 +425,10 @@ class Linear(Module):
         # solution: step 5
         super().__init__()
         for what, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, int) or value < 1:
+            # NOTE: bool is an int subclass, but Linear(True, 4) is a mistake, not a size of 1.
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"Linear: {what} must be a positive integer, got {value}")
-        self.in_features, self.out_features = in_features, out_features
+        self.in_features, self.out_features = int(in_features), int(out_features)
         rng = generator(rng)
         bound = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(rng.uniform(-bound, bound, size=(out_features, in_features)), dtype=dtype)
@@ -440,9 +442,10 @@ class Linear(Module):
         Returns:
             Shape (B, ..., C_out), the parameters' dtype.
         Raises:
-            ValueError: ``"Linear: input must have 3 features in its last dimension, got (2, 4)"``;
-                ``"Linear: input must have at least 2 dimensions (a batch), got (3,)"``.
-            TypeError: ``"Linear: input must have dtype float32, got float64"``.
+            TypeError: ``"Linear: input must be a Tensor, got ndarray"``;
+                ``"Linear: input must have dtype float32, got float64"``.
+            ValueError: ``"Linear: input must have at least 2 dimensions (a batch), got (3,)"``;
+                ``"Linear: input must have 3 features in its last dimension, got (2, 4)"``.
         Complexity:
             2 · B · C_in · C_out FLOPs; memory: the output, plus x @ weightᵀ before the bias is
             added (one temporary of the output's size). ``weight.T`` is a view: no copy.
@@ -451,6 +454,8 @@ class Linear(Module):
             (2, 4)
         """
         # solution: step 5
+        if not isinstance(x, Tensor):  # an ndarray would meet the Tensor in `@` and make an object array
+            raise TypeError(f"Linear: input must be a Tensor, got {type(x).__name__}")
         if x.ndim < 2:
             raise ValueError(f"Linear: input must have at least 2 dimensions (a batch), got {x.shape}")
         if x.shape[-1] != self.in_features:
@@ -613,9 +618,12 @@ class Dropout(Module):
         the next layer sees the same scale in training and in eval, and eval needs no change.
 
         Args:
-            x: floating Tensor, any shape (N elements).
+            x: float32 or float64 Tensor, any shape (N elements).
         Returns:
             In eval (or p == 0): ``x`` itself. In training: a new Tensor of x's shape and dtype.
+        Raises:
+            TypeError: ``"Dropout: input must be a Tensor, got ndarray"``;
+                ``"Dropout: input must have dtype float32 or float64, got float16"``.
         Complexity:
             O(N); in training, a mask of x's size and dtype, a boolean array of N bytes and the
             output. In eval, nothing.
@@ -624,10 +632,14 @@ class Dropout(Module):
             array([1., 2.])
         """
         # solution: step 7
+        if not isinstance(x, Tensor):
+            raise TypeError(f"Dropout: input must be a Tensor, got {type(x).__name__}")
+        if x.dtype not in (np.float32, np.float64):  # the two dtypes Generator.random draws
+            raise TypeError(f"Dropout: input must have dtype float32 or float64, got {x.dtype}")
         if not self.training or self.p == 0.0:
             return x
         keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p  # True with probability 1 - p
-        mask = keep.astype(x.dtype)  # (N,) of x's dtype
+        mask = keep.astype(x.dtype)  # x's shape and dtype
         mask /= 1.0 - self.p  # NOTE: in place; scaling now means eval needs no rescaling
         return x * Tensor(mask)
 
