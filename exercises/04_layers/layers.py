@@ -390,8 +390,9 @@ class Linear(Module):
             ValueError: ``"Linear: input must have at least 2 dimensions (a batch), got (3,)"``;
                 ``"Linear: input must have 3 features in its last dimension, got (2, 4)"``.
         Complexity:
-            2 · B · C_in · C_out FLOPs; memory: the output, plus x @ weightᵀ before the bias is
-            added (one temporary of the output's size). ``weight.T`` is a view: no copy.
+            2 · R · C_in · C_out FLOPs, R the rows (B times the other leading sizes). Memory: the
+            output, plus x @ weightᵀ before the bias is added (one temporary of the output's
+            size). ``weight.T`` is a view: no copy.
         Example:
             >>> Linear(3, 4)(Tensor(np.ones((2, 3), dtype=np.float32))).shape
             (2, 4)

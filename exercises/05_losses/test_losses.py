@@ -77,6 +77,11 @@ def test_step1_reductions_pass_gradients_through(rng, reduction):
     )
 
 
+def test_step1_reduction_none_returns_the_losses_themselves_without_a_copy():
+    losses = Tensor(np.ones(3))
+    assert apply_reduction("loss", losses, "none") is losses
+
+
 BAD_REDUCTIONS = ["avg", "Mean", None]
 
 
