@@ -22,14 +22,8 @@ from hypothesis import strategies as st
 
 from tinytorch.tensor import Tensor, broadcast_shapes, check_elementwise, matmul_loops, matmul_shape
 from tinytorch.testing import assert_close, memory_budget
+from tinytorch.testing.memory import DEFAULT_SLACK, numpy_buffer
 from tinytorch.testing.strategies import arrays, broadcastable_shapes, matmul_shapes, shapes
-
-KiB = 1024
-MiB = 1024 * KiB
-
-# What a correct kata allocates beyond its formula during one call: a Tensor object, a few
-# shape tuples, NumPy's small bookkeeping. The reference stays far below this.
-SLACK = 64 * KiB
 
 FLOAT_DTYPES = [np.float16, np.float32, np.float64]
 
@@ -103,7 +97,7 @@ def test_step1_nbytes_is_size_times_itemsize_for_every_dtype(shape, dtype):
     assert t.nbytes == t.size * np.dtype(dtype).itemsize
 
 
-@memory_budget(0, slack=SLACK)  # formula: 0 bytes (the storage is shared); slack: 64 KiB
+@memory_budget(0, slack=DEFAULT_SLACK)  # formula: 0 bytes (the storage is shared); slack: 64 KiB
 def test_step1_wrapping_an_8mb_ndarray_allocates_nothing(big):
     t = Tensor(big)
     assert t.nbytes == big.size * 8
@@ -278,14 +272,14 @@ def two_4mb_float32(rng) -> tuple[np.ndarray, np.ndarray]:
     return rng.standard_normal(n, dtype=np.float32), rng.standard_normal(n, dtype=np.float32)
 
 
-@memory_budget(1024 * 1024 * 4, slack=SLACK)  # formula: one float32 output of 1024² elements
+@memory_budget(1024 * 1024 * 4, slack=DEFAULT_SLACK)  # formula: one float32 output of 1024² elements
 def test_step3_adding_two_4mb_tensors_allocates_only_the_output(two_4mb_float32):
     a, b = two_4mb_float32
     out = Tensor(a) + Tensor(b)
     assert out.shape == a.shape
 
 
-@memory_budget(1024 * 1024 * 4, slack=SLACK)  # formula: one float32 output; a float64 one is twice that
+@memory_budget(1024 * 1024 * 4, slack=DEFAULT_SLACK)  # formula: one float32 output; a float64 one is twice that
 def test_step3_multiplying_by_a_python_number_allocates_one_output_of_the_same_dtype(two_4mb_float32):
     a, _ = two_4mb_float32
     out = 2.0 * Tensor(a)
@@ -298,8 +292,8 @@ def column_and_row(rng) -> tuple[np.ndarray, np.ndarray]:
 
 
 # formula: the (1024, 1024) float32 output, plus NumPy's ufunc buffers for inputs with a zero stride
-# (8192 elements for each of the 2 inputs); an expanded copy of either input would add 4 MiB.
-@memory_budget(1024 * 1024 * 4 + 2 * 8192 * 4, slack=SLACK)
+# (one numpy_buffer per input: 8192 elements each); an expanded copy of either input would add 4 MiB.
+@memory_budget(1024 * 1024 * 4 + 2 * numpy_buffer(4), slack=DEFAULT_SLACK)
 def test_step3_a_broadcast_add_allocates_the_output_but_no_expanded_copies(column_and_row):
     column, row = column_and_row
     out = Tensor(column) + Tensor(row)
@@ -371,7 +365,7 @@ def test_step4_reductions_keep_float32(data, shape, name):
     assert getattr(Tensor(x), name)(axis=0).dtype == np.float32
 
 
-@memory_budget(2 * 1024 * 8, slack=SLACK)  # formula: two float64 rows of 1024 (mean: the sum, then sum / count)
+@memory_budget(2 * 1024 * 8, slack=DEFAULT_SLACK)  # formula: two float64 rows of 1024 (mean: the sum, then sum / count)
 @pytest.mark.parametrize("name", REDUCTIONS)
 def test_step4_reducing_an_8mb_tensor_over_an_axis_allocates_about_the_output(big, name):
     out = getattr(Tensor(big), name)(axis=0)
@@ -531,7 +525,7 @@ def test_step5_a_view_sees_writes_to_the_original():
 BIG_VIEWS = {**VIEWS, "reshape(2048, 512)": lambda t: t.reshape(2048, 512), "t[::2, 1:]": lambda t: t[::2, 1:]}
 
 
-@memory_budget(0, slack=SLACK)  # formula: 0 bytes (a view shares the storage); slack: 64 KiB
+@memory_budget(0, slack=DEFAULT_SLACK)  # formula: 0 bytes (a view shares the storage); slack: 64 KiB
 @pytest.mark.parametrize("view", BIG_VIEWS)
 def test_step5_a_view_of_an_8mb_tensor_allocates_nothing(big, view):
     out = BIG_VIEWS[view](Tensor(big))

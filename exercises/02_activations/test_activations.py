@@ -31,7 +31,7 @@ from tinytorch.activations import (
     tanh_vjp,
 )
 from tinytorch.testing import assert_close, gradcheck, memory_budget
-from tinytorch.testing.memory import DEFAULT_SLACK
+from tinytorch.testing.memory import DEFAULT_SLACK, numpy_buffer
 from tinytorch.testing.strategies import arrays, shapes
 
 FLOATS = (np.float32, np.float64)
@@ -286,7 +286,7 @@ def test_step4_softmax_vjp_matches_finite_differences(rng, shape, axis):
 # 69 KiB (axis -1) or 73 KiB (axis 0). A softmax that keeps one more output-sized temporary
 # (e = np.exp(x - m); e / e.sum()) allocates 4 MiB more, and fails.
 BUDGET_SHAPE = (512, 1024)  # 4 MiB of float64
-BUDGET_SLACK = np.getbufsize() * 8 + DEFAULT_SLACK
+BUDGET_SLACK = numpy_buffer(8) + DEFAULT_SLACK
 
 
 def softmax_budget(axis: int) -> pytest.MarkDecorator:

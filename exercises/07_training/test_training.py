@@ -393,9 +393,6 @@ def test_step3_train_epoch_clips_before_every_step(rng):
     assert global_norm(p.grad for p in fresh.parameters()) > 5.0
 
 
-MiB = 2**20
-
-
 @pytest.fixture
 def big_grads(rng) -> list[Tensor]:
     """float32 gradients of 4 MiB (C order), 2 MiB (Fortran order) and 8 KiB."""
