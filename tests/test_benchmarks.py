@@ -1,0 +1,87 @@
+"""Benchmarks, as a maintainer runs them: each script runs (``--quick``, a second or two, in a clean
+child process on the reference) and prints its figures. Nothing here asserts a speed: the
+figures are printed for a person to read, and a slow run passes.
+
+What is asserted is what makes the figures mean something: the hand-written NumPy step, the
+floor the framework is compared with, computes the framework's very update (same loss,
+gradients and parameters), and the check that says so catches a twin that does less.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from benchmarks import mlp_step
+from tinytorch.registry import built, kata_file
+from tinytorch.stubs import generate
+
+REFERENCE = {"TINYTORCH_IMPL": "solutions"}
+FIGURE = r"\d+\.\d+ \[\d+\.\d+-\d+\.\d+\]"  # a median and its quartiles, as Spread.format prints them
+RATIO = r"\d+\.\d+x \[\d+\.\d+-\d+\.\d+\]"  # the same for a ratio: "1.77x [1.65-2.01]"
+
+
+def test_mlp_step_prints_the_ratio_on_both_shapes(run_python):
+    finished = run_python("-m", "benchmarks.mlp_step", "--quick", env=REFERENCE)
+    assert finished.returncode == 0, finished.stdout
+    assert re.search(r"^load\s+\d+\.\d\d \d+\.\d\d \d+\.\d\d", finished.stdout, re.MULTILINE), finished.stdout
+    assert re.search(r"^blas threads \d+ ", finished.stdout, re.MULTILINE), finished.stdout
+    for name, batch in (("784-256-10", 128), ("64-128-10", 64)):
+        assert re.search(rf"^check {name}\s.*\(same update\)$", finished.stdout, re.MULTILINE), finished.stdout
+        row = rf"^{name}\s+{batch}\s+{FIGURE}\s+{FIGURE}\s+{RATIO}\s+<= \d\.\dx (met|missed)$"
+        assert re.search(row, finished.stdout, re.MULTILINE), f"no line matches {row!r} in:\n{finished.stdout}"
+
+
+def test_op_overhead_prints_a_ratio_for_every_op_forward_and_backward(run_python):
+    finished = run_python("-m", "benchmarks.op_overhead", "--quick", env=REFERENCE)
+    assert finished.returncode == 0, finished.stdout
+    for op in ("add", "mul", "matmul", "relu"):
+        for part in ("forward", "forward+backward"):
+            row = rf"^{op} {re.escape(part)}\s+{FIGURE}\s+{FIGURE}\s+-?\d+\.\d\s+{RATIO}$"
+            assert re.search(row, finished.stdout, re.MULTILINE), f"no line matches {row!r} in:\n{finished.stdout}"
+
+
+def test_a_benchmark_on_unwritten_code_says_so_instead_of_timing(run_python, tmp_path):
+    for kata in built():  # a pristine clone: every kata is the generated stub
+        stub = kata_file(kata, "exercises", tmp_path)
+        stub.parent.mkdir(parents=True)
+        stub.write_text(generate(kata))
+    stubs = {"TINYTORCH_IMPL": "exercises", "TINYTORCH_EXERCISES": str(tmp_path)}
+    finished = run_python("-m", "benchmarks.mlp_step", "--quick", env=stubs)
+    assert finished.returncode == 1, finished.stdout
+    assert "the framework is not written yet" in finished.stdout
+    assert "TINYTORCH_IMPL=solutions runs the reference" in finished.stdout
+
+
+@pytest.mark.parametrize("shape", mlp_step.SHAPES, ids=lambda shape: shape.name)
+def test_the_hand_written_step_computes_the_frameworks_update(shape):
+    assert mlp_step.check_same_update(shape) < 1e-10
+
+
+class TwiceTheGradients(mlp_step.NumpyStep):
+    """Every gradient twice too large: Adam's update barely changes (it divides by √v)."""
+
+    def forward_backward(self, x, target):
+        loss = super().forward_backward(x, target)
+        self.grads = [2 * grad for grad in self.grads]
+        return loss
+
+
+class NoBiasCorrection(mlp_step.NumpyStep):
+    """Adam without bias correction: the right gradients, the wrong update."""
+
+    def adam(self):
+        beta1, beta2 = mlp_step.BETAS
+        for p, g, m, v in zip(self.params, self.grads, self.exp_avg, self.exp_avg_sq, strict=True):
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g * g
+            p -= mlp_step.LEARNING_RATE * m / (np.sqrt(v) + mlp_step.EPS)
+
+
+@pytest.mark.parametrize("twin", [TwiceTheGradients, NoBiasCorrection])
+def test_the_check_catches_a_twin_that_computes_something_else(twin):
+    assert mlp_step.check_same_update(mlp_step.SHAPES[1], twin=twin) > 1e-3
