@@ -127,6 +127,12 @@ def test_step1_an_empty_tensor_has_size_zero_and_takes_no_bytes():
     assert t.nbytes == 0
 
 
+def test_step1_repr_shows_the_values_and_survives_a_half_built_tensor():
+    assert "1.5" in repr(Tensor([1.5, 2.0]))
+    half_built = Tensor.__new__(Tensor)  # as a traceback shows a Tensor whose __init__ raised
+    assert repr(half_built).startswith("Tensor(")
+
+
 # ============================================================================================
 # Step 2: broadcast_shapes
 # ============================================================================================
@@ -184,6 +190,16 @@ def test_step2_a_zero_size_dimension_broadcasts_only_against_one():
     assert broadcast_shapes((0, 1), (1, 5)) == (0, 5)
     with pytest.raises(ValueError, match="shapes must broadcast"):
         broadcast_shapes((0,), (2,))
+
+
+@pytest.mark.parametrize(
+    ("shapes_in", "shown"), [(((-1,), (1,)), "(-1,)"), (((2, 3), (True, 3)), "(True, 3)")], ids=str
+)
+def test_step2_a_negative_or_bool_size_is_refused(shapes_in, shown):
+    with pytest.raises(ValueError, match=exactly(f"broadcast_shapes: sizes must be non-negative ints, got {shown}")):
+        broadcast_shapes(*shapes_in)
+    with pytest.raises(ValueError, match=exactly(f"add: sizes must be non-negative ints, got {shown}")):
+        broadcast_shapes(*shapes_in, op="add")
 
 
 # ============================================================================================
@@ -318,6 +334,72 @@ def test_step3_a_list_operand_is_rejected_naming_its_type():
         t + operand
 
 
+# One promotion rule, PyTorch's, with float64 as the default float dtype (that of Tensor([1.0])):
+# an int or bool tensor meeting a Python float gives float64; with a Python int an int tensor
+# stays int. Oracle: the same arithmetic on Python numbers, element by element.
+PROMOTIONS = {
+    "t * 0.5": (lambda t: t * 0.5, lambda v: v * 0.5),
+    "t + 0.5": (lambda t: t + 0.5, lambda v: v + 0.5),
+    "0.5 - t": (lambda t: 0.5 - t, lambda v: 0.5 - v),
+    "t / 2": (lambda t: t / 2, lambda v: v / 2),
+    "t ** 1.5": (lambda t: t**1.5, lambda v: v**1.5),
+}
+
+
+@pytest.mark.parametrize("expression", PROMOTIONS)
+@pytest.mark.parametrize("values", [[1, 2, 3], [True, False, True]], ids=["int", "bool"])
+def test_step3_an_int_or_bool_tensor_meeting_a_python_float_gives_float64(expression, values):
+    on_tensor, on_number = PROMOTIONS[expression]
+    out = on_tensor(Tensor(values))
+    assert out.dtype == np.float64, f"{expression} on {np.asarray(values).dtype} gave {out.dtype}"
+    assert_close(out, np.array([on_number(float(v)) for v in values]), what=expression)
+
+
+def test_step3_an_int_tensor_meeting_a_python_int_stays_int():
+    out = Tensor([1, 2, 3]) * 3 - 1
+    assert out.dtype == np.int64
+    assert out.numpy().tolist() == [2, 5, 8]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    ["np.float64(2.0) * t", "t * np.float64(2.0)", "np.int64(3) - t", "t + np.float32(0.5)", "np.bool_(True) * t"],
+)
+def test_step3_a_numpy_scalar_on_either_side_counts_as_a_python_number(expression, rng):
+    x = rng.uniform(0.5, 2.0, (3, 4)).astype(np.float32)
+    out = eval(expression, {"np": np, "t": Tensor(x)})
+    assert isinstance(out, Tensor), f"{expression} gave {type(out).__name__}, not a Tensor"
+    assert out.dtype == np.float32, f"{expression} gave {out.dtype}: a NumPy scalar must not widen float32"
+    assert_close(out, eval(expression, {"np": np, "t": x}), what=expression)
+
+
+def test_step3_a_numpy_array_on_either_side_is_refused_not_made_an_object_array():
+    t, array = Tensor(np.ones((2, 2))), np.ones((2, 2))
+    with pytest.raises(TypeError, match=exactly("mul: operand must be a Tensor or a Python number, got ndarray")):
+        array * t  # without __array_ufunc__ = None, NumPy would make a 2x2 object array of Tensors
+    with pytest.raises(TypeError, match=exactly("add: operand must be a Tensor or a Python number, got ndarray")):
+        t + array
+
+
+def test_step3_none_and_another_kind_of_tensor_are_refused_naming_their_type():
+    t = Tensor(np.ones(2))
+    with pytest.raises(TypeError, match=exactly("add: operand must be a Tensor or a Python number, got NoneType")):
+        t + None
+    with pytest.raises(TypeError, match=exactly("mul: operand must be a Tensor or a Python number, got NoneType")):
+        None * t
+    other_tensor = type("Tensor", (), {"__module__": "elsewhere"})()  # another module's Tensor
+    with pytest.raises(
+        TypeError, match=exactly("sub: operand must be a Tensor or a Python number, got elsewhere.Tensor")
+    ):
+        t - other_tensor
+
+
+def test_step3_negating_a_bool_tensor_is_refused():
+    with pytest.raises(TypeError, match=exactly("neg: dtype must not be bool, got bool")):
+        -Tensor([True, False])
+    assert (-Tensor([1, -2])).numpy().tolist() == [-1, 2]
+
+
 def test_step3_0d_tensors_combine_with_each_other_and_with_any_shape(rng):
     x = rng.standard_normal((2, 3))
     assert_close(Tensor(np.float64(2.0)) * Tensor(np.float64(3.0)), np.float64(6.0))
@@ -424,6 +506,29 @@ def test_step4_the_max_of_an_empty_axis_raises(axis):
 def test_step4_the_mean_of_an_empty_axis_raises():
     with pytest.raises(ValueError, match=exactly("mean: must reduce at least one element")):
         Tensor(np.zeros((0, 3))).mean(axis=0)
+
+
+def test_step4_the_mean_of_an_int_or_bool_tensor_is_float64():
+    ints = np.array([[1, 2, 4], [3, 3, 4]])
+    flags = np.array([[True, False, True], [False, False, False]])
+    for x in (ints, flags):
+        for axis in (None, 1):
+            out = Tensor(x).mean(axis=axis)
+            assert out.dtype == np.float64, f"mean of {x.dtype} gave {out.dtype}"
+            assert_close(out, x.astype(np.float64).sum(axis=axis) / (x.size if axis is None else x.shape[1]))
+
+
+@pytest.mark.parametrize("name", REDUCTIONS)
+@pytest.mark.parametrize("axis", [True, (0, False), 1.0, "0"], ids=repr)
+def test_step4_an_axis_that_is_a_bool_or_not_an_int_is_refused(name, axis):
+    message = f"{name}: axis must be an int, a tuple of ints or None, got {axis!r}"
+    with pytest.raises(TypeError, match=exactly(message)):
+        getattr(Tensor(np.ones((2, 3))), name)(axis=axis)
+
+
+def test_step4_a_numpy_integer_axis_works_like_an_int():
+    x = np.arange(6.0).reshape(2, 3)
+    assert_close(Tensor(x).sum(axis=np.int64(1)), x.sum(axis=1))
 
 
 # ============================================================================================
@@ -539,11 +644,24 @@ def test_step5_reshape_to_a_wrong_size_names_both():
         Tensor(np.arange(6.0)).reshape((4, 2))
 
 
+def test_step5_reshape_refuses_bool_sizes_and_negative_sizes_other_than_one_minus_one():
+    t = Tensor(np.arange(6.0))
+    with pytest.raises(TypeError, match=exactly("reshape: sizes must be ints, got (True, 6)")):
+        t.reshape(True, 6)
+    with pytest.raises(ValueError, match=exactly("reshape: cannot reshape a tensor of size 6 into shape (-2, -3)")):
+        t.reshape(-2, -3)
+
+
 @pytest.mark.parametrize("axes_in", [(0, 0), (0,), (0, 2)], ids=str)
 def test_step5_transpose_rejects_axes_that_are_not_a_permutation(axes_in):
     message = f"transpose: axes must be a permutation of 0..1, got {axes_in}"
     with pytest.raises(ValueError, match=exactly(message)):
         Tensor(np.zeros((2, 3))).transpose(*axes_in)
+
+
+def test_step5_transpose_refuses_bools_as_axes():
+    with pytest.raises(ValueError, match=exactly("transpose: axes must be a permutation of 0..1, got (True, False)")):
+        Tensor(np.zeros((2, 3))).transpose(True, False)
 
 
 def test_step5_an_index_out_of_range_raises_numpys_index_error():
@@ -622,6 +740,15 @@ def test_step6_matmul_rejects_mismatched_inner_dimensions():
         Tensor(np.zeros((2, 3))) @ Tensor(np.zeros((4, 5)))
 
 
+@pytest.mark.parametrize(("shape_a", "shape_b"), [((2, 3), (4, 3)), ((3, 2), (3, 4)), ((5, 2, 3), (5, 4, 3))], ids=str)
+def test_step6_matmul_refuses_operands_that_fit_only_after_a_transpose(shape_a, shape_b):
+    message = f"matmul: inner dimensions must match, got {shape_a} @ {shape_b}"
+    with pytest.raises(ValueError, match=exactly(message)):
+        matmul_shape(shape_a, shape_b)
+    with pytest.raises(ValueError, match=exactly(message)):
+        Tensor(np.zeros(shape_a)) @ Tensor(np.zeros(shape_b))
+
+
 def test_step6_matmul_rejects_an_operand_with_fewer_than_2_dimensions():
     message = "matmul: operands must have at least 2 dimensions, got (3,) @ (3, 4)"
     with pytest.raises(ValueError, match=exactly(message)):
@@ -683,6 +810,11 @@ def test_step7_matmul_loops_equals_a_at_b_and_counts_exactly_2mnk_flops(data, mk
 def test_step7_matmul_loops_rejects_mismatched_inner_dimensions():
     with pytest.raises(ValueError, match=exactly("matmul: inner dimensions must match, got (2, 3) @ (4, 5)")):
         matmul_loops(np.zeros((2, 3)), np.zeros((4, 5)))
+
+
+def test_step7_matmul_loops_refuses_operands_that_fit_only_after_a_transpose():
+    with pytest.raises(ValueError, match=exactly("matmul: inner dimensions must match, got (2, 3) @ (4, 3)")):
+        matmul_loops(np.zeros((2, 3)), np.zeros((4, 3)))
 
 
 def test_step7_matmul_loops_rejects_operands_that_are_not_2d():

@@ -33,6 +33,20 @@ def type_name(value: object) -> str:
     return kind.__name__
 
 
+def is_int(value: object) -> bool:
+    """Given: whether ``value`` is an integer (Python or NumPy) and not a bool.
+
+    ``True`` is an ``int`` to Python (``True + True == 2``), so ``isinstance(True, int)`` holds;
+    as an axis or a size it is almost always a mistake (``axis=True`` would mean axis 1), so
+    axes and sizes refuse it.
+
+    Example:
+        >>> is_int(2), is_int(np.int64(2)), is_int(True), is_int(2.0)
+        (True, True, False, False)
+    """
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> tuple[int, ...]:
     """The shape that ``shapes`` broadcast to, by NumPy's rules, written out by hand.
 
@@ -40,12 +54,13 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> 
     (a missing leading dimension counts as 1). The result takes the larger size.
 
     Args:
-        *shapes: tuples of non-negative ints.
+        *shapes: tuples of non-negative ints (a bool is not a size).
         op: the operation asking, for the error message.
     Returns:
         The broadcast shape, a tuple of ints (``()`` when no shapes are given).
     Raises:
-        ValueError: ``"<op>: shapes must broadcast, got (2, 3) and (4,)"``.
+        ValueError: ``"<op>: shapes must broadcast, got (2, 3) and (4,)"``;
+            ``"<op>: sizes must be non-negative ints, got (-1,)"`` for a size below 0 or not an int.
     Complexity:
         O(len(shapes) · max ndim) time, O(max ndim) memory. No array is touched.
     Example:
@@ -53,6 +68,9 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> 
         (2, 3, 4)
     """
     # solution: step 2
+    for shape in shapes:
+        if any(not is_int(side) or side < 0 for side in shape):
+            raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(shape)}")
     ndim = max((len(shape) for shape in shapes), default=0)
     result = []
     for position in range(-ndim, 0):  # right-aligned: -ndim is the leading dimension
@@ -93,11 +111,15 @@ def normalize_axis(op: str, axis: Axis, ndim: int) -> tuple[int, ...]:
     """Given: ``axis`` as a sorted tuple of non-negative axes (None means every axis).
 
     Raises ValueError ``"<op>: axis 2 is out of range for a tensor of 2 dimensions"``, or
-    ``"<op>: axis must not repeat, got (0, 0)"``.
+    ``"<op>: axis must not repeat, got (0, 0)"``; TypeError ``"<op>: axis must be an int, a tuple
+    of ints or None, got True"`` (a bool is refused: ``axis=True`` would silently mean axis 1).
     """
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if is_int(axis) else axis
+    if not isinstance(axes, (tuple, list)) or not all(is_int(a) for a in axes):
+        raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+    axes = tuple(int(a) for a in axes)
     for a in axes:
         if not -ndim <= a < ndim:
             raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} dimensions")
@@ -173,6 +195,13 @@ def matmul_loops(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
 class Tensor:
     """An n-dimensional array: NumPy storage plus the operations this kata writes."""
 
+    # NOTE: given. Without this, `np.float64(2.0) * t` or `array * t` would let NumPy treat the
+    # Tensor as an opaque object and build an object array of Tensors, one per element (46 s
+    # and 1.1 GB at 1000x1000). `None` tells NumPy to step aside: Python then calls the Tensor's
+    # reflected operator (`t.__rmul__`), which accepts the NumPy scalar as a number and
+    # refuses an array with a clear error.
+    __array_ufunc__ = None
+
     def __init__(self, data, dtype=None) -> None:
         """Wrap ``data`` (a Tensor, an ndarray, a nested list or a number) as ``self.data``.
 
@@ -240,7 +269,9 @@ class Tensor:
         return self.data
 
     def __repr__(self) -> str:
-        """Given."""
+        """Given. Survives a half-built Tensor (no ``data`` yet), as a traceback may show one."""
+        if "data" not in vars(self):
+            return "Tensor(<no data: __init__ did not finish>)"
         return f"Tensor({self.data!r})"
 
     def __len__(self) -> int:
@@ -252,15 +283,24 @@ class Tensor:
     def _elementwise(self, other: Tensor | Scalar, fn: Callable, op: str) -> Tensor:
         """``fn(self.data, other)`` elementwise with broadcasting, after checking shapes and dtypes.
 
+        The promotion rule for a number (PyTorch's, with float64 as the default float dtype,
+        the dtype of ``Tensor([1.0])``): a number does not widen a float tensor (float32 stays
+        float32, even with a Python float); an int or bool tensor meeting a Python float gives
+        float64; an int tensor meeting a Python int stays int (except under ``/``, true division,
+        which gives float64). NumPy 2 does exactly this when the number is passed to the ufunc
+        as the Python number it is.
+
         Args:
-            other: a Tensor, or a Python number. As in NumPy, a number does not widen a float
-                tensor (float32 stays float32); an int tensor meets a float number as float64.
+            other: a Tensor, or a number: a Python int, float or bool, or a NumPy scalar
+                (``np.float64(2.0)``), which counts as the Python number it holds
+                (``other.item()``), so it does not widen a float32 tensor either.
             fn: a NumPy ufunc such as ``np.add``, called as ``fn(self.data, other)``.
             op: its name for errors.
         Returns:
             A new Tensor of the broadcast shape.
         Raises:
-            TypeError: ``"add: operand must be a Tensor or a Python number, got list"``.
+            TypeError: ``"add: operand must be a Tensor or a Python number, got list"`` (also for
+                ``None`` or an ndarray; the type is named by ``type_name``).
             TypeError, ValueError: what ``check_elementwise`` raises.
         Complexity:
             O(N) time and one output of N elements, N the broadcast size. No expanded copies
@@ -273,8 +313,10 @@ class Tensor:
         if isinstance(other, Tensor):
             check_elementwise(op, self.data, other.data)
             other = other.data
+        elif isinstance(other, np.generic) and other.dtype.kind in "biuf":
+            other = other.item()  # a NumPy scalar counts as the Python number it holds
         elif not isinstance(other, (int, float)):
-            raise TypeError(f"{op}: operand must be a Tensor or a Python number, got {type(other).__name__}")
+            raise TypeError(f"{op}: operand must be a Tensor or a Python number, got {type_name(other)}")
         return Tensor(fn(self.data, other))
 
     def __add__(self, other):
@@ -305,6 +347,8 @@ class Tensor:
         return self._elementwise(exponent, np.power, "pow")
 
     def __neg__(self):
+        if self.dtype == np.bool_:  # NumPy would give int -1; PyTorch refuses, and so do we
+            raise TypeError("neg: dtype must not be bool, got bool")
         return self._elementwise(-1, np.multiply, "neg")
 
     # --- reductions (step 4) --------------------------------------------------------------
@@ -327,6 +371,9 @@ class Tensor:
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis``: the sum divided by the number of elements reduced.
 
+        Returns:
+            A float tensor keeps its dtype; an int or bool tensor's mean is float64, the
+            default float dtype (``Tensor([1, 2]).mean()`` is 1.5, never 1).
         Raises:
             ValueError: as ``sum``, with ``mean:``; ``"mean: must reduce at least one element"``.
         Complexity:
@@ -369,7 +416,9 @@ class Tensor:
         ``t.reshape(2, 3)`` and ``t.reshape((2, 3))`` both work.
 
         Raises:
-            ValueError: ``"reshape: cannot reshape a tensor of size 6 into shape (4, 2)"``.
+            ValueError: ``"reshape: cannot reshape a tensor of size 6 into shape (4, 2)"`` (also
+                for a negative size other than a single -1).
+            TypeError: ``"reshape: sizes must be ints, got (True, 6)"`` (a bool is not a size).
         Complexity:
             O(1) time and memory for a contiguous tensor (a view shares the storage);
             a transposed tensor is copied.
@@ -380,6 +429,8 @@ class Tensor:
         # solution: step 5
         if len(shape) == 1 and isinstance(shape[0], tuple):
             shape = shape[0]
+        if not all(is_int(side) for side in shape):
+            raise TypeError(f"reshape: sizes must be ints, got {shape}")
         try:
             return Tensor(self.data.reshape(shape))
         except ValueError:  # NumPy's message does not say which operation failed
@@ -389,7 +440,8 @@ class Tensor:
         """Permute the dimensions (reverse them when no axes are given). Always a view.
 
         Raises:
-            ValueError: ``"transpose: axes must be a permutation of 0..1, got (0, 0)"``.
+            ValueError: ``"transpose: axes must be a permutation of 0..1, got (0, 0)"`` (bools
+                such as ``(True, False)`` are not axes).
         Complexity:
             O(ndim): only the strides change; no element moves.
         Example:
@@ -398,7 +450,7 @@ class Tensor:
         """
         # solution: step 5
         axes = axes or tuple(reversed(range(self.ndim)))
-        if sorted(axes) != list(range(self.ndim)):
+        if not all(is_int(a) for a in axes) or sorted(axes) != list(range(self.ndim)):
             raise ValueError(f"transpose: axes must be a permutation of 0..{self.ndim - 1}, got {axes}")
         return Tensor(self.data.transpose(axes))
 
@@ -440,7 +492,7 @@ class Tensor:
         Returns:
             Shape ``(*batch, m, n)``.
         Raises:
-            TypeError: ``"matmul: operand must be a Tensor, got list"``;
+            TypeError: ``"matmul: operand must be a Tensor, got list"`` (the type as ``type_name`` says);
                 ``"matmul: dtypes must match, got float32 and float64"``.
             ValueError: from ``matmul_shape``.
         Complexity:
@@ -451,7 +503,7 @@ class Tensor:
         """
         # solution: step 6
         if not isinstance(other, Tensor):
-            raise TypeError(f"matmul: operand must be a Tensor, got {type(other).__name__}")
+            raise TypeError(f"matmul: operand must be a Tensor, got {type_name(other)}")
         if self.dtype != other.dtype:
             raise TypeError(f"matmul: dtypes must match, got {self.dtype} and {other.dtype}")
         matmul_shape(self.shape, other.shape)
