@@ -69,6 +69,17 @@ def candidates(op: Op, backward: bool) -> dict[str, Callable[[], object]]:
     return {"framework": framework_forward, "numpy": numpy_forward}
 
 
+def row(label: str, ours: list[float], floor: list[float]) -> str:
+    """A table row: both medians with their quartiles, the overhead (difference of medians), the ratio."""
+    ours_spread, floor_spread = timing.Spread.of(ours), timing.Spread.of(floor)
+    ratio = timing.Spread.of(timing.ratios(ours, floor))
+    overhead = (ours_spread.median - floor_spread.median) * 1e6
+    return (
+        f"{label:<24} {ours_spread.format(1e6):>20}  {floor_spread.format(1e6, digits=2):>20}  {overhead:>8.1f}  "
+        f"{ratio.format(digits=1, unit='x'):>20}"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.op_overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a second or two in all: figures too rough to quote")
@@ -80,7 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     for line in timing.machine_report(title, ("autograd",)):
         print(line)
     print(f"timing: median [quartiles] of {repeats} interleaved samples, microseconds per call")
-    print(f"{'op':<24} {'framework':>20}  {'numpy':>20}  {'overhead':>8}  {'framework / numpy':>20}")
+    header = f"{'op':<24} {'framework':>20}  {'numpy':>20}  {'overhead':>8}  {'framework / numpy':>20}"
+    print(f"wall clock (time.perf_counter)\n{header}")
+    cpu_rows = []
     for op in OPS:
         for backward in (False, True):
             label = f"{op.name} {'forward+backward' if backward else 'forward'}"
@@ -92,14 +105,11 @@ def main(argv: list[str] | None = None) -> int:
                     "TINYTORCH_IMPL=solutions runs the reference"
                 )
                 return 1
-            ours, floor = timing.Spread.of(samples["framework"]), timing.Spread.of(samples["numpy"])
-            ratio = timing.Spread.of(timing.ratios(samples["framework"], samples["numpy"]))
-            overhead = (ours.median - floor.median) * 1e6
-            print(
-                f"{label:<24} {ours.format(1e6):>20}  {floor.format(1e6, digits=2):>20}  {overhead:>8.1f}  "
-                f"{ratio.format(digits=1, unit='x'):>20}"
-            )
+            print(row(label, samples["framework"].wall, samples["numpy"].wall))
+            cpu_rows.append(row(label, samples["framework"].cpu, samples["numpy"].cpu))
             timing.flush()
+    print(f"cpu time (time.process_time: leaves out the time other processes held the cores)\n{header}")
+    print("\n".join(cpu_rows))
     print(timing.final_load())
     return 0
 

@@ -114,10 +114,18 @@ def calls_per_block(function: Callable[[], object], block_seconds: float, warmup
     return max(1, round(block_seconds / per_call))
 
 
+@dataclass
+class Samples:
+    """Seconds per call, one sample per repeat: by the wall clock, and in this process's CPU time."""
+
+    wall: list[float]  # time.perf_counter: what a user waits
+    cpu: list[float]  # time.process_time: this process's CPU time, all threads; not other processes' turns
+
+
 def interleaved(
     candidates: dict[str, Callable[[], object]], repeats: int, block_seconds: float, warmup_seconds: float
-) -> dict[str, list[float]]:
-    """Seconds per call of each candidate, one sample per repeat; the candidates take turns.
+) -> dict[str, Samples]:
+    """Time each candidate ``repeats`` times; within every repeat the candidates take turns.
 
     Args:
         candidates: name -> a function of no arguments, the work to time.
@@ -125,19 +133,20 @@ def interleaved(
         block_seconds: about how long one sample's block of calls lasts.
         warmup_seconds: how long each candidate runs, untimed, before the first sample.
     Returns:
-        name -> ``repeats`` per-call times in seconds, in the order taken.
+        name -> its per-call times in seconds, in the order taken.
     """
     numbers = {name: calls_per_block(function, block_seconds, warmup_seconds) for name, function in candidates.items()}
     names = list(candidates)
-    samples: dict[str, list[float]] = {name: [] for name in names}
+    samples = {name: Samples([], []) for name in names}
     for repeat in range(repeats):
         turn = names if repeat % 2 == 0 else names[::-1]  # who goes first alternates
         for name in turn:
             function, number = candidates[name], numbers[name]
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             for _ in range(number):
                 function()
-            samples[name].append((time.perf_counter() - start) / number)
+            samples[name].wall.append((time.perf_counter() - start) / number)
+            samples[name].cpu.append((time.process_time() - start_cpu) / number)
     return samples
 
 

@@ -28,10 +28,12 @@ def test_mlp_step_prints_the_ratio_on_both_shapes(run_python):
     assert finished.returncode == 0, finished.stdout
     assert re.search(r"^load\s+\d+\.\d\d \d+\.\d\d \d+\.\d\d", finished.stdout, re.MULTILINE), finished.stdout
     assert re.search(r"^blas threads \d+ ", finished.stdout, re.MULTILINE), finished.stdout
+    assert re.search(r"^wall clock .*\n.*\n(.*\n){2}cpu time ", finished.stdout, re.MULTILINE), finished.stdout
     for name, batch in (("784-256-10", 128), ("64-128-10", 64)):
         assert re.search(rf"^check {name}\s.*\(same update\)$", finished.stdout, re.MULTILINE), finished.stdout
         row = rf"^{name}\s+{batch}\s+{FIGURE}\s+{FIGURE}\s+{RATIO}\s+<= \d\.\dx (met|missed)$"
-        assert re.search(row, finished.stdout, re.MULTILINE), f"no line matches {row!r} in:\n{finished.stdout}"
+        rows = re.findall(row, finished.stdout, re.MULTILINE)
+        assert len(rows) == 2, f"not one wall-clock and one cpu-time line match {row!r} in:\n{finished.stdout}"
 
 
 def test_op_overhead_prints_a_ratio_for_every_op_forward_and_backward(run_python):
@@ -40,7 +42,8 @@ def test_op_overhead_prints_a_ratio_for_every_op_forward_and_backward(run_python
     for op in ("add", "mul", "matmul", "relu"):
         for part in ("forward", "forward+backward"):
             row = rf"^{op} {re.escape(part)}\s+{FIGURE}\s+{FIGURE}\s+-?\d+\.\d\s+{RATIO}$"
-            assert re.search(row, finished.stdout, re.MULTILINE), f"no line matches {row!r} in:\n{finished.stdout}"
+            rows = re.findall(row, finished.stdout, re.MULTILINE)
+            assert len(rows) == 2, f"not one wall-clock and one cpu-time line match {row!r} in:\n{finished.stdout}"
 
 
 def test_a_benchmark_on_unwritten_code_says_so_instead_of_timing(run_python, tmp_path):
