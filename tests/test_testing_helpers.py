@@ -230,6 +230,21 @@ def test_assert_close_names_the_worst_index_with_both_values():
         assert_close(actual, np.zeros((2, 3)), what="out")
 
 
+@pytest.mark.parametrize(
+    ("actual", "expected"),
+    [(np.array(2.0), np.array(0.5)), (np.float64(2.0), 0.5), (2.0, np.float32(0.5))],
+    ids=["0-d arrays", "numpy scalar and float", "float and numpy float32"],
+)
+def test_assert_close_reports_two_different_0d_values_with_both_values(actual, expected):
+    message = r"^result: got 2\.0, expected 0\.5, \|difference\| = 1\.5 \(allowed atol=1e-08 \+ rtol=1e-06"
+    with pytest.raises(AssertionError, match=message):
+        assert_close(actual, expected)
+
+
+def test_assert_close_passes_two_close_0d_values():
+    assert_close(np.float32(1.0), np.array(1.0 + 1e-9))
+
+
 def test_assert_close_asks_whether_the_function_forgot_to_return():
     with pytest.raises(AssertionError, match=re.escape("result: got None; did the function forget to return?")):
         assert_close(None, np.zeros(2))

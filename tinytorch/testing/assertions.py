@@ -8,7 +8,8 @@ import numpy as np
 def assert_close(actual, expected, *, rtol: float = 1e-6, atol: float = 1e-8, what: str = "result") -> None:
     """Fail unless ``actual`` has ``expected``'s shape and values within ``atol + rtol*|expected|``.
 
-    The message names the shape first (the commonest mistake), then the worst element.
+    The message names the shape first (the commonest mistake), then the worst element (for 0-d
+    values, which have no index: both values and their difference).
     ``actual`` may be anything with a ``numpy()`` method (a Tensor) or an array-like.
     """
     __tracebackhide__ = True
@@ -24,12 +25,13 @@ def assert_close(actual, expected, *, rtol: float = 1e-6, atol: float = 1e-8, wh
     close = np.isclose(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
     if close.all():
         return
-    error = np.abs(actual.astype(np.float64) - expected.astype(np.float64))
+    # np.asarray: on 0-d operands NumPy returns a scalar here, which takes no item assignment.
+    error = np.asarray(np.abs(actual.astype(np.float64) - expected.astype(np.float64)))
     error[close] = -1.0
     # Python ints and str(), not repr(): NumPy 2 would print np.int64(1) and np.float64(2.0).
     worst = tuple(int(i) for i in np.unravel_index(int(np.argmax(error)), actual.shape))
+    where = f"{int((~close).sum())} of {actual.size} elements differ; worst at index {worst}: " if actual.ndim else ""
     raise AssertionError(
-        f"{what}: {int((~close).sum())} of {actual.size} elements differ; worst at index {worst}: "
-        f"got {actual[worst]}, expected {expected[worst]}, |difference| = {error[worst]:.3g} "
+        f"{what}: {where}got {actual[worst]}, expected {expected[worst]}, |difference| = {error[worst]:.3g} "
         f"(allowed atol={atol:g} + rtol={rtol:g}·|expected|)"
     )
