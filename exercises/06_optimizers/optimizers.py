@@ -17,18 +17,36 @@ The rules are PyTorch's (``torch.optim.SGD``, ``Adam``, ``AdamW``).
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from tinytorch.autograd import Tensor
+from tinytorch.tensor import type_name
 
 
 def check_nonnegative(op: str, **values: float) -> None:
-    """Given: raise ``ValueError("<op>: <name> must be >= 0, got <value>")`` for the first bad value."""
+    """Given: raise unless each value is a finite real number >= 0, naming the first bad one.
+
+    Raises TypeError ``"<op>: <name> must be a real number, got str"`` (a bool is refused too),
+    ValueError ``"<op>: <name> must be >= 0, got -0.1"`` (nan too) and
+    ``"<op>: <name> must be finite, got inf"``.
+    """
     for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{op}: {name} must be a real number, got {type_name(value)}")
         if not value >= 0:  # `not >=` also rejects nan
             raise ValueError(f"{op}: {name} must be >= 0, got {value}")
+        if value == float("inf"):
+            raise ValueError(f"{op}: {name} must be finite, got {value}")
+
+
+def check_count(what: str, value) -> int:
+    """Given: ``value`` as an int, or ``ValueError("load_state_dict: <what> must be an integer >= 0, got -1")``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"load_state_dict: {what} must be an integer >= 0, got {value!r}")
+    return int(value)
 
 
 # --- step 1: the optimizer holds the parameters --------------------------------------------
@@ -63,6 +81,8 @@ class Optimizer:
                 ``"optimizer: parameter 0 must be a leaf tensor, got the output of an operation"``;
                 ``"optimizer: parameters must be distinct, got parameter 0 again at position 2"``.
             TypeError: ``"optimizer: params must be an iterable of Tensors, got a single Tensor"``;
+                ``"optimizer: params must be an iterable of Tensors such as model.parameters(),
+                got Linear"`` (a model itself, or anything that is not iterable);
                 ``"optimizer: parameter 0 must be a Tensor, got ndarray"``.
         Complexity:
             O(len(params)) time and memory; the parameters are shared, never copied.
@@ -98,11 +118,18 @@ class Optimizer:
     def parameters_with_grad(self) -> Iterator[tuple[int, Tensor]]:
         """Given: ``(index, parameter)`` for each parameter whose ``.grad`` is set; None is skipped.
 
-        Raises ValueError ``"step: gradient of parameter 1 must have its shape (3, 4), got (4, 3)"``.
+        Raises TypeError ``"step: gradient of parameter 0 must be an ndarray, got list"`` and
+        ``"step: gradient of parameter 0 must have its dtype float32, got float64"``; ValueError
+        ``"step: gradient of parameter 1 must have its shape (3, 4), got (4, 3)"``. Values are not
+        checked: a NaN or inf gradient makes its parameter NaN, as in PyTorch (watch the loss).
         """
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
+            if not isinstance(p.grad, (np.ndarray, np.generic)):  # a NumPy scalar is a 0-d gradient
+                raise TypeError(f"step: gradient of parameter {i} must be an ndarray, got {type_name(p.grad)}")
+            if p.grad.dtype != p.dtype:  # in-place updates would convert it silently
+                raise TypeError(f"step: gradient of parameter {i} must have its dtype {p.dtype}, got {p.grad.dtype}")
             if p.grad.shape != p.shape:
                 raise ValueError(f"step: gradient of parameter {i} must have its shape {p.shape}, got {p.grad.shape}")
             yield i, p
@@ -138,21 +165,36 @@ class Optimizer:
             "06 optimizers: implement Optimizer.state_dict — see exercises/06_optimizers/README.md, step 5"
         )
 
-    def check_state_dict(self, state_dict: dict) -> None:
-        """Raise a clear error unless ``state_dict`` fits this optimizer and its parameters.
+    def check_state_dict(self, state_dict: dict) -> dict:
+        """Check all of ``state_dict`` against this optimizer and its parameters, changing nothing.
 
-        It fits when it has the three keys of ``state_dict()``, this optimizer's
-        hyper-parameter names, indices below ``len(params)``, and per index exactly this
-        optimizer's state names, each buffer of its parameter's shape.
+        It fits when it is a dict with the three keys of ``state_dict()``; its hyper-parameters
+        have this optimizer's names and values that its constructor accepts (they are checked by
+        the constructor itself: ``type(self)(self.params, **hyperparameters)``, whose errors
+        say ``"SGD: lr must be >= 0, got -1"``); ``step_count`` is an integer >= 0; each state
+        index is an int below ``len(params)``, holding exactly this optimizer's state names,
+        each counter an integer >= 0 and each buffer a finite floating-point ndarray of its
+        parameter's shape.
 
+        Returns:
+            The hyper-parameters as the constructor keeps them (e.g. ``betas`` as a tuple).
         Raises:
+            TypeError: ``"load_state_dict: state_dict must be a dict, got NoneType"`` (also
+                ``hyperparameters``, ``state`` and each entry of ``state``); the constructor's
+                TypeErrors (``"SGD: lr must be a real number, got str"``).
             ValueError: ``"load_state_dict: keys must be ['hyperparameters', 'state', 'step_count'], got [...]"``;
                 ``"load_state_dict: hyperparameters must be ['lr', 'momentum', ...], got [...]"``;
+                the constructor's ValueErrors (``"Adam: betas must be in [0, 1), got (0.9, 1.5)"``);
+                ``"load_state_dict: step_count must be an integer >= 0, got -1"``;
                 ``"load_state_dict: state index must be in range(0, 2), got 5"``;
                 ``"load_state_dict: state names of parameter 0 must be ['momentum_buffer'], got [...]"``;
-                ``"load_state_dict: momentum_buffer of parameter 1 must have shape (3, 4), got (4, 3)"``.
+                ``"load_state_dict: step of parameter 0 must be an integer >= 0, got -3"``;
+                ``"load_state_dict: momentum_buffer of parameter 1 must be a floating-point ndarray, got list"``;
+                ``"load_state_dict: momentum_buffer of parameter 1 must have shape (3, 4), got (4, 3)"``;
+                ``"load_state_dict: exp_avg of parameter 0 must be finite, got nan"``.
         Complexity:
-            O(len(params) + number of state entries) time; no memory.
+            O(len(params) + state elements) time (the finiteness check reads every buffer);
+            the probe optimizer shares the parameters, so no memory beyond O(len(params)).
         Example:
             >>> opt = Adam([Tensor(np.ones(2), requires_grad=True)])
             >>> opt.check_state_dict({"hyperparameters": {}, "step_count": 0, "state": {}})
@@ -163,18 +205,31 @@ class Optimizer:
             "06 optimizers: implement Optimizer.check_state_dict — see exercises/06_optimizers/README.md, step 5"
         )
 
+    @staticmethod
+    def check_buffer(what: str, value, shape: tuple[int, ...]) -> None:
+        """Given: raise ValueError unless ``value`` is a finite floating-point ndarray of ``shape``."""
+        if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+            got = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type_name(value)
+            raise ValueError(f"load_state_dict: {what} must be a floating-point ndarray, got {got}")
+        if value.shape != shape:
+            raise ValueError(f"load_state_dict: {what} must have shape {shape}, got {value.shape}")
+        bad = value[~np.isfinite(value)]
+        if bad.size:
+            raise ValueError(f"load_state_dict: {what} must be finite, got {bad[0]}")
+
     def load_state_dict(self, state_dict: dict) -> None:
         """Continue from a snapshot made by ``state_dict()``: after loading, ``step()`` does
         exactly what the saved optimizer would have done.
 
-        ``check_state_dict`` runs first, so a bad snapshot leaves the optimizer as it was.
-        Arrays are copied in, in the parameter's dtype: the snapshot and the optimizer share
-        nothing afterwards.
+        All or nothing: ``check_state_dict`` checks the whole snapshot first, and the new state
+        is built aside, so a bad snapshot leaves the optimizer exactly as it was. Arrays are
+        copied in, in the parameter's dtype: the snapshot and the optimizer share nothing
+        afterwards.
 
         Args:
             state_dict: as made by ``state_dict()``, possibly by another optimizer object.
         Raises:
-            ValueError: as ``check_state_dict``.
+            TypeError, ValueError: as ``check_state_dict``.
         Complexity:
             O(state bytes) time and memory: the arrays are copied.
         Example:
@@ -214,9 +269,12 @@ class SGD(Optimizer):
             lr: the learning rate, >= 0.
             momentum: μ, >= 0 (0: no momentum buffer at all).
             weight_decay: λ, >= 0, added to the gradient as λ·p (L2 regularization).
-            nesterov: use Nesterov momentum; needs momentum > 0.
+            nesterov: use Nesterov momentum (a bool); needs momentum > 0.
         Raises:
-            ValueError: ``"SGD: lr must be >= 0, got -0.1"`` (also momentum, weight_decay);
+            TypeError: ``"SGD: lr must be a real number, got str"`` (also momentum,
+                weight_decay); ``"SGD: nesterov must be a bool, got str"``; and as ``Optimizer``.
+            ValueError: ``"SGD: lr must be >= 0, got -0.1"`` (also momentum, weight_decay; nan
+                too); ``"SGD: lr must be finite, got inf"``;
                 ``"SGD: momentum must be > 0 for nesterov, got 0.0"``; and as ``Optimizer``.
         Example:
             >>> w = Tensor(np.ones(2), requires_grad=True)
@@ -240,8 +298,9 @@ class SGD(Optimizer):
             param: its storage (N elements), updated in place.
             grad: its gradient, param's shape; not modified.
         Complexity:
-            O(N) time. Extra memory: one scratch array of N elements, freed on return; on the
-            first call with momentum, the buffer (N elements, kept as state).
+            O(N) time: 2 passes over N elements without momentum, 4 with it, 6 with nesterov,
+            2 more with weight decay. Extra memory: one scratch array of N elements, freed on
+            return; on the first call with momentum, the buffer (N elements, kept as state).
         Example:
             >>> opt = SGD([Tensor(np.zeros(2), requires_grad=True)], lr=0.1, momentum=0.9)
             >>> w = np.array([1.0, 2.0])
@@ -291,11 +350,15 @@ class Adam(Optimizer):
         Args:
             params: as for ``Optimizer``.
             lr: the learning rate, >= 0.
-            betas: (β1, β2), the decay rates of the two running averages, each in [0, 1).
+            betas: (β1, β2), a tuple or list of two real numbers, the decay rates of the two
+                running averages, each in [0, 1); kept as a tuple.
             eps: ε >= 0, added to the denominator.
             weight_decay: λ >= 0 (Adam: added to the gradient as λ·p; AdamW: decoupled).
         Raises:
-            ValueError: ``"Adam: lr must be >= 0, got -1"`` (also eps, weight_decay);
+            TypeError: ``"Adam: lr must be a real number, got str"`` (also eps, weight_decay);
+                ``"Adam: betas must be a pair of real numbers, got 0.9"``.
+            ValueError: ``"Adam: lr must be >= 0, got -1"`` (also eps, weight_decay; nan too);
+                ``"Adam: lr must be finite, got inf"``;
                 ``"Adam: betas must be in [0, 1), got (0.9, 1.0)"`` (AdamW says "AdamW").
         Example:
             >>> w = Tensor(np.ones(2), requires_grad=True)
@@ -318,13 +381,20 @@ class Adam(Optimizer):
         m/(1 - β1) = g and √(v/(1 - β2)) = |g|, so the first step is lr·sign(g) whatever
         the gradient's scale.
 
+        The new term of v is computed as ((1 - β2)·g)·g, never g·g first: g² overflows float32
+        for |g| > 1.8e19 and v would become inf, which stops the parameter (m / inf = 0). So v
+        stays finite while (1 - β2^t)·g² does (for a steady g): at β2 = 0.999, |g| up to 5.8e20
+        at t = 1, 3.4e20 at t = 3. Float32 parameters are updated in float32: no float64 array
+        or buffer.
+
         Args:
             index: the parameter's position in ``params`` (its key in ``state``).
             param: its storage (N elements), updated in place.
             grad: the gradient to use, param's shape; not modified.
         Complexity:
-            O(N) time. Extra memory: on the first call for a parameter, m and v (2·N elements,
-            kept as state); on every call, one scratch array of N elements.
+            O(N) time, 12 passes over N elements. Extra memory: on the first call for a
+            parameter, m and v (2·N elements, kept as state); on every call, one scratch array
+            of N elements in param's dtype.
         Example:
             >>> w = Tensor(np.array([1.0, 1.0]), requires_grad=True)
             >>> opt = Adam([w], lr=0.1)

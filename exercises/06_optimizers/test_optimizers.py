@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinytorch import tensor as base
 from tinytorch.autograd import Tensor
 from tinytorch.optimizers import SGD, Adam, AdamW, Optimizer
 from tinytorch.testing import assert_close, memory_budget
@@ -96,6 +97,14 @@ def adam_oracle(params, grads_per_step, lr, betas=(0.9, 0.999), eps=1e-8, weight
     return params
 
 
+def returned(value, call: str):
+    """``value``, or a failure that says ``call`` returned None (a forgotten ``return``)."""
+    __tracebackhide__ = True
+    if value is None:
+        pytest.fail(f"{call} returned None — did you forget `return`?", pytrace=False)
+    return value
+
+
 def state_bytes(optimizer: Optimizer) -> int:
     """The bytes of every array the optimizer keeps as per-parameter state."""
     return sum(v.nbytes for entry in optimizer.state.values() for v in entry.values() if isinstance(v, np.ndarray))
@@ -139,6 +148,37 @@ def test_step1_the_optimizer_rejects_what_it_cannot_train():
         Optimizer(Tensor(np.ones((2, 3)), requires_grad=True))
     with pytest.raises(ValueError, match="parameter 1 must be a leaf tensor, got the output of an operation"):
         Optimizer([trainable, trainable * 2.0])
+
+
+class Model:
+    """A stand-in for a kata 04 model: it has parameters(), and (like a Sequential) is iterable."""
+
+    def __init__(self):
+        self.weight = Tensor(np.ones((2, 3)), requires_grad=True)
+
+    def parameters(self):
+        yield self.weight
+
+    def __iter__(self):
+        return iter([self])
+
+
+def test_step1_the_optimizer_says_what_to_pass_when_given_a_model_or_something_not_iterable():
+    # SGD(model) instead of SGD(model.parameters()): say what to pass, not "'Linear' object is not iterable".
+    with pytest.raises(
+        TypeError, match=r"^optimizer: params must be an iterable of Tensors such as model\.parameters\(\), got Model$"
+    ):
+        Optimizer(Model())
+    with pytest.raises(
+        TypeError, match=r"params must be an iterable of Tensors such as model\.parameters\(\), got int$"
+    ):
+        Optimizer(3)
+    assert Optimizer(Model().parameters()).params[0].shape == (2, 3)
+
+
+def test_step1_the_optimizer_names_a_kata_01_tensor_as_such():
+    with pytest.raises(TypeError, match=r"^optimizer: parameter 0 must be a Tensor, got tinytorch\.tensor\.Tensor$"):
+        Optimizer([base.Tensor(np.ones(3))])
 
 
 # --- step 2: SGD ---------------------------------------------------------------------------
@@ -291,6 +331,34 @@ def test_step2_sgd_rejects_bad_hyperparameters():
         SGD([], lr=0.1)
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        (dict(lr="0.1"), TypeError, "SGD: lr must be a real number, got str"),
+        (dict(lr=True), TypeError, "SGD: lr must be a real number, got bool"),
+        (dict(lr=0.1, momentum=None), TypeError, "SGD: momentum must be a real number, got NoneType"),
+        (dict(lr=0.1, momentum=0.9, nesterov="yes"), TypeError, "SGD: nesterov must be a bool, got str"),
+        (dict(lr=float("inf")), ValueError, "SGD: lr must be finite, got inf"),
+        (dict(lr=0.1, weight_decay=float("-inf")), ValueError, "SGD: weight_decay must be >= 0, got -inf"),
+    ],
+    ids=["str lr", "bool lr", "None momentum", "str nesterov", "inf lr", "-inf decay"],
+)
+def test_step2_sgd_rejects_hyperparameters_of_the_wrong_type_or_infinite(options, error, message):
+    with pytest.raises(error, match=f"^{message}$"):
+        SGD([Tensor(np.ones(3), requires_grad=True)], **options)
+
+
+def test_step2_step_names_a_gradient_that_is_not_an_array_of_the_parameter_dtype():
+    p = Tensor(np.ones(3), requires_grad=True)
+    p.grad = [1.0, 1.0, 1.0]
+    with pytest.raises(TypeError, match=r"^step: gradient of parameter 0 must be an ndarray, got list$"):
+        SGD([p], lr=0.1).step()
+    p.grad = np.ones(3, dtype=np.float32)  # would be converted silently by the in-place updates
+    with pytest.raises(TypeError, match=r"^step: gradient of parameter 0 must have its dtype float64, got float32$"):
+        SGD([p], lr=0.1).step()
+    assert_close(p, np.ones(3), rtol=0, atol=0, what="a parameter whose gradient was refused")
+
+
 def test_step2_step_names_a_parameter_whose_gradient_has_the_wrong_shape():
     params = [Tensor(np.ones(2), requires_grad=True), Tensor(np.ones((3, 4)), requires_grad=True)]
     params[1].grad = np.ones((4, 3))
@@ -435,6 +503,60 @@ def test_step3_adam_rejects_bad_hyperparameters():
         Adam([Tensor(np.ones(3))])
 
 
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        (dict(betas=0.9), TypeError, r"Adam: betas must be a pair of real numbers, got 0\.9"),
+        (dict(betas=(0.9,)), TypeError, r"Adam: betas must be a pair of real numbers, got \(0\.9,\)"),
+        (dict(betas=("0.9", 0.999)), TypeError, r"Adam: betas must be a pair of real numbers, got \('0\.9', 0\.999\)"),
+        (dict(betas=(float("nan"), 0.999)), ValueError, r"Adam: betas must be in \[0, 1\), got \(nan, 0\.999\)"),
+        (dict(eps="1e-8"), TypeError, "Adam: eps must be a real number, got str"),
+        (dict(lr=float("inf")), ValueError, "Adam: lr must be finite, got inf"),
+    ],
+    ids=["float betas", "one beta", "str beta", "nan beta", "str eps", "inf lr"],
+)
+def test_step3_adam_rejects_hyperparameters_of_the_wrong_type_or_value(options, error, message):
+    with pytest.raises(error, match=f"^{message}$"):
+        Adam([Tensor(np.ones(3), requires_grad=True)], **options)
+
+
+def test_step3_adam_keeps_betas_given_as_a_list_as_a_tuple():
+    assert Adam([Tensor(np.ones(3), requires_grad=True)], betas=[0.8, 0.9]).betas == (0.8, 0.9)
+
+
+def test_step3_adam_keeps_moving_float32_parameters_whose_gradients_square_beyond_float32():
+    # g² overflows float32 above 1.8e19: an infinite v gives m / inf = 0 and the parameter stops.
+    # The contract computes ((1 - β2)·g)·g: v = (1 - β2^t)·g² after t steps of the same g, finite
+    # while below 3.4e38: at t = 3 (≈ 0.003·g²) for |g| up to 3.4e20.
+    # Oracle: the same steps in float64, where nothing overflows; each step is ≈ lr·sign(g).
+    start = np.array([1.0, -2.0, 0.5, 3.0], dtype=np.float32)
+    grads = [[np.array([1e20, -2e19, 2e20, -1e20], dtype=np.float32)] for _ in range(3)]
+    p = Tensor(start.copy(), requires_grad=True)
+    optimizer = Adam([p], lr=0.01)
+    run(optimizer, [p], grads)
+    expected = adam_oracle(
+        [start.astype(np.float64)], [[g.astype(np.float64) for g in step] for step in grads], lr=0.01
+    )
+    assert p.dtype == np.float32
+    assert_close(
+        p, expected[0].astype(np.float32), rtol=1e-6, atol=0, what="float32 parameters after 3 steps on |g| ≥ 2e19"
+    )
+    assert np.all(np.isfinite(optimizer.state[0]["exp_avg_sq"])), "v must stay finite"
+
+
+def test_step3_adam_on_float32_parameters_computes_in_float32(rng):
+    params = make_params(rng, dtype=np.float32)
+    start, grads = values(params), make_grads(rng, params)
+    optimizer = Adam(params, lr=0.01, weight_decay=0.1)
+    run(optimizer, params, grads)
+    expected = adam_oracle(start, grads, lr=0.01, weight_decay=0.1)
+    for i, (p, e) in enumerate(zip(params, expected, strict=True)):
+        assert p.dtype == np.float32, f"parameter {i} must stay float32, got {p.dtype}"
+        assert_close(p, e.astype(np.float32), rtol=1e-5, atol=1e-6, what=f"float32 parameter {i}")
+    for i, entry in optimizer.state.items():
+        assert entry["exp_avg"].dtype == entry["exp_avg_sq"].dtype == np.float32, f"state of parameter {i}"
+
+
 # --- step 4: AdamW -------------------------------------------------------------------------
 
 ADAMW_CONFIGS = [
@@ -534,7 +656,7 @@ def test_step5_a_fresh_optimizer_loaded_with_the_state_continues_bit_for_bit(rng
     grads[0][1] = None  # parameter 1 skips the first step: its state (and Adam's count) lag
     original = FACTORIES[kind](params)
     run(original, params, grads[:3])
-    snapshot = original.state_dict()
+    snapshot = returned(original.state_dict(), "Optimizer.state_dict()")
     twins = [Tensor(p.numpy().copy(), requires_grad=True) for p in params]
     fresh = FRESH[kind](twins)
     fresh.load_state_dict(snapshot)
@@ -555,7 +677,7 @@ def test_step5_the_state_dict_is_a_snapshot_of_plain_values(rng, kind):
     params = make_params(rng)
     optimizer = FACTORIES[kind](params)
     run(optimizer, params, make_grads(rng, params, steps=2))
-    snapshot = optimizer.state_dict()
+    snapshot = returned(optimizer.state_dict(), "Optimizer.state_dict()")
     assert sorted(snapshot) == ["hyperparameters", "state", "step_count"]
     assert is_plain(snapshot), "a state_dict must hold plain values (no Tensor, no optimizer)"
     assert sorted(snapshot["state"]) == list(range(len(params)))
@@ -625,6 +747,125 @@ def test_step5_a_rejected_state_dict_leaves_the_optimizer_as_it_was(rng):
     assert (optimizer.lr, optimizer.momentum, optimizer.step_count) == (0.1, 0.5, 1)
     for i in (0, 1):
         assert_close(optimizer.state[i]["momentum_buffer"], before["state"][i]["momentum_buffer"], rtol=0, atol=0)
+
+
+def adam_snapshot(**changes) -> dict:
+    snapshot = {
+        "hyperparameters": {"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0},
+        "step_count": 2,
+        "state": {0: {"step": 2, "exp_avg": np.full(3, 0.1), "exp_avg_sq": np.full(3, 0.01)}},
+    }
+    for key, value in changes.items():
+        if key in snapshot["hyperparameters"]:
+            snapshot["hyperparameters"][key] = value
+        elif key == "step_count":
+            snapshot["step_count"] = value
+        else:
+            snapshot["state"][0][key] = value
+    return snapshot
+
+
+# What the constructor refuses, loading refuses too, with the constructor's message; counters
+# must be integers >= 0 and buffers finite floating-point arrays.
+BAD_ADAM_SNAPSHOTS = [
+    (adam_snapshot(lr=-1), ValueError, r"^Adam: lr must be >= 0, got -1$"),
+    (adam_snapshot(betas=(0.9, 1.5)), ValueError, r"^Adam: betas must be in \[0, 1\), got \(0\.9, 1\.5\)$"),
+    (adam_snapshot(betas=0.9), TypeError, r"^Adam: betas must be a pair of real numbers, got 0\.9$"),
+    (adam_snapshot(eps="tiny"), TypeError, r"^Adam: eps must be a real number, got str$"),
+    (adam_snapshot(step_count=-1), ValueError, r"^load_state_dict: step_count must be an integer >= 0, got -1$"),
+    (adam_snapshot(step_count=2.5), ValueError, r"step_count must be an integer >= 0, got 2\.5$"),
+    (adam_snapshot(step=-3), ValueError, r"^load_state_dict: step of parameter 0 must be an integer >= 0, got -3$"),
+    (adam_snapshot(step=True), ValueError, r"step of parameter 0 must be an integer >= 0, got True$"),
+    (
+        adam_snapshot(exp_avg=[0.1, 0.1, 0.1]),
+        ValueError,
+        r"exp_avg of parameter 0 must be a floating-point ndarray, got list$",
+    ),
+    (
+        adam_snapshot(exp_avg=np.ones(3, dtype=np.int64)),
+        ValueError,
+        r"must be a floating-point ndarray, got dtype int64$",
+    ),
+    (
+        adam_snapshot(exp_avg_sq=np.array([0.01, np.nan, 0.01])),
+        ValueError,
+        r"^load_state_dict: exp_avg_sq of parameter 0 must be finite, got nan$",
+    ),
+    (
+        adam_snapshot(exp_avg=np.array([0.1, 0.1, np.inf])),
+        ValueError,
+        r"exp_avg of parameter 0 must be finite, got inf$",
+    ),
+    (None, TypeError, r"^load_state_dict: state_dict must be a dict, got NoneType$"),
+    (
+        {"hyperparameters": [], "step_count": 0, "state": {}},
+        TypeError,
+        r"^load_state_dict: hyperparameters must be a dict, got list$",
+    ),
+    (
+        {**adam_snapshot(), "state": {0: [1, 2]}},
+        TypeError,
+        r"^load_state_dict: state of parameter 0 must be a dict, got list$",
+    ),
+    (
+        {**adam_snapshot(), "state": {True: adam_snapshot()["state"][0]}},
+        ValueError,
+        r"state index must be in range\(0, 1\), got True$",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("snapshot", "error", "message"),
+    BAD_ADAM_SNAPSHOTS,
+    ids=[
+        "lr -1",
+        "beta 1.5",
+        "betas 0.9",
+        "str eps",
+        "step_count -1",
+        "step_count 2.5",
+        "step -3",
+        "step True",
+        "list buffer",
+        "int buffer",
+        "nan buffer",
+        "inf buffer",
+        "None",
+        "list hyperparameters",
+        "list entry",
+        "bool index",
+    ],
+)
+def test_step5_load_state_dict_refuses_what_the_constructor_refuses_and_changes_nothing(rng, snapshot, error, message):
+    (p,) = make_params(rng, [(3,)])
+    optimizer = Adam([p], lr=0.5, betas=(0.5, 0.6))
+    run(optimizer, [p], make_grads(rng, [p], steps=1))
+    before = optimizer.state_dict()
+    with pytest.raises(error, match=message):
+        optimizer.load_state_dict(snapshot)
+    assert (optimizer.lr, optimizer.betas, optimizer.eps, optimizer.step_count) == (0.5, (0.5, 0.6), 1e-8, 1)
+    assert optimizer.state[0]["step"] == 1
+    for name in ("exp_avg", "exp_avg_sq"):
+        assert_close(
+            optimizer.state[0][name], before["state"][0][name], rtol=0, atol=0, what=f"{name} after a refused load"
+        )
+
+
+def test_step5_sgd_load_state_dict_refuses_nesterov_without_momentum():
+    optimizer = SGD([Tensor(np.ones(3), requires_grad=True)], lr=0.1, momentum=0.9, nesterov=True)
+    bad = sgd_snapshot()
+    bad["hyperparameters"].update(momentum=0.0, nesterov=True)
+    with pytest.raises(ValueError, match=r"^SGD: momentum must be > 0 for nesterov, got 0\.0$"):
+        optimizer.load_state_dict(bad)
+    assert (optimizer.momentum, optimizer.nesterov, optimizer.step_count) == (0.9, True, 0)
+
+
+def test_step5_a_loaded_snapshot_keeps_its_values_as_the_constructor_would():
+    optimizer = Adam([Tensor(np.ones(3), requires_grad=True)])
+    optimizer.load_state_dict(adam_snapshot(betas=[0.8, 0.9]))  # a list, as a JSON round trip makes it
+    assert optimizer.betas == (0.8, 0.9) and isinstance(optimizer.betas, tuple)
+    assert optimizer.step_count == 2 and optimizer.state[0]["step"] == 2
 
 
 def test_step5_loading_converts_buffers_to_the_parameter_dtype(rng):
@@ -717,3 +958,31 @@ def test_step2_sgds_first_step_with_momentum_allocates_its_buffers_and_one_scrat
     optimizer = SGD(big_params, lr=0.01, momentum=0.9)
     optimizer.step()
     assert state_bytes(optimizer) == PARAM_BYTES
+
+
+# Float32 parameters, the same shapes (512 KiB, 2 MiB, 4 KiB): a further Adam step allocates one
+# float32 scratch array of the largest parameter, 2 MiB. A float64 temporary of it would be 4 MiB;
+# a float32 array combined with a float64 NumPy scalar (np.sqrt of a number) is computed through
+# float64 conversion buffers of ~130 KB, more than the 64 KiB slack.
+LARGEST32 = LARGEST // 2
+
+
+@pytest.fixture
+def big_params32(rng) -> list[Tensor]:
+    params = [Tensor(rng.standard_normal(shape, dtype=np.float32), requires_grad=True) for shape in BIG_SHAPES]
+    for p in params:
+        p.grad = rng.standard_normal(p.shape, dtype=np.float32)
+    return params
+
+
+@pytest.fixture
+def adam32(big_params32) -> Optimizer:
+    optimizer = Adam(big_params32, lr=1e-3)
+    optimizer.step()
+    return optimizer
+
+
+@memory_budget(LARGEST32)
+def test_step3_further_adam_steps_on_float32_parameters_allocate_one_float32_scratch_array(adam32, big_params32):
+    three_further_steps(adam32, big_params32)
+    assert all(p.dtype == np.float32 for p in big_params32)
