@@ -129,6 +129,13 @@ def test_step1_relu_vjp_at_the_kink_is_zero_as_in_pytorch():
     assert_close(relu_vjp(x, relu(x), np.ones((2, 3))), np.zeros((2, 3)), rtol=0, atol=0)
 
 
+def test_step1_leaky_relu_vjp_uses_the_default_slope_and_the_slope_at_the_kink():
+    x, grad_out = np.array([-2.0, 0.0, 3.0]), np.array([10.0, 10.0, 10.0])
+    expected = np.array([0.01 * 10.0, 0.01 * 10.0, 10.0])  # x = 0 is not > 0: the negative slope
+    assert_close(leaky_relu_vjp(x, leaky_relu(x), grad_out), expected, rtol=1e-12, atol=0)
+    assert_close(leaky_relu_vjp(x, leaky_relu(x, 0.5), grad_out, negative_slope=0.5), [5.0, 5.0, 10.0])
+
+
 # --- step 2: sigmoid and tanh ----------------------------------------------------------------
 
 
@@ -457,6 +464,21 @@ def test_every_function_rejects_a_python_list(fn, vjp, kwargs):
         fn([1.0, 2.0], **kwargs)
 
 
+def tensor_like() -> object:
+    """An object with a float dtype that is not an ndarray, named Tensor (as 01's and 03's are)."""
+    return type("Tensor", (), {"__module__": "elsewhere", "dtype": np.dtype(np.float64), "shape": (2, 3)})()
+
+
+@pytest.mark.parametrize(("fn", "vjp", "kwargs"), PAIRS)
+def test_every_function_and_vjp_rejects_a_tensor_naming_its_type(fn, vjp, kwargs):
+    x = np.zeros((2, 3))
+    with pytest.raises(TypeError, match=f"^{fn.__name__}: x must be a floating-point array, got elsewhere.Tensor$"):
+        fn(tensor_like(), **kwargs)
+    message = f"{fn.__name__}_vjp: grad_out must have the output's dtype float64, got elsewhere.Tensor"
+    with pytest.raises(TypeError, match=re.escape(message)):
+        vjp(x, fn(x, **kwargs), tensor_like(), **kwargs)
+
+
 @pytest.mark.parametrize(("fn", "vjp", "kwargs"), PAIRS)
 def test_every_vjp_rejects_a_grad_out_of_another_shape(fn, vjp, kwargs):
     x = np.zeros((2, 3))
@@ -500,6 +522,15 @@ def test_every_normalizing_function_rejects_an_empty_axis(fn, vjp, kwargs):
 def test_every_normalizing_function_rejects_an_axis_that_is_not_an_int(fn, vjp, kwargs):
     with pytest.raises(TypeError, match=f"^{fn.__name__}: axis must be an int, got tuple$"):
         fn(np.zeros((2, 3)), axis=(0, 1))
+
+
+@pytest.mark.parametrize(("fn", "vjp", "kwargs"), NORMALIZERS)
+def test_every_normalizing_function_and_vjp_rejects_a_bool_axis(fn, vjp, kwargs):
+    x = np.zeros((2, 3))
+    with pytest.raises(TypeError, match=f"^{fn.__name__}: axis must be an int, got bool$"):
+        fn(x, axis=True)  # True == 1 to Python: it would silently normalize axis 1
+    with pytest.raises(TypeError, match=f"^{fn.__name__}_vjp: axis must be an int, got bool$"):
+        vjp(x, fn(x), np.ones((2, 3)), axis=True)
 
 
 @pytest.mark.parametrize(("fn", "vjp", "kwargs"), ELEMENTWISE)

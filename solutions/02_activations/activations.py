@@ -17,20 +17,24 @@ import math
 
 import numpy as np
 
+from tinytorch.tensor import type_name
+
 # The tanh approximation of GELU (Hendrycks & Gimpel 2016), as GPT-2 uses it.
 GELU_C = math.sqrt(2.0 / math.pi)  # a Python float: it keeps float32 arrays float32
 GELU_A = 0.044715
 
 
 def check_floating(op: str, x) -> None:
-    """Given: raise TypeError unless ``x`` is a floating-point array (a NumPy float scalar counts).
+    """Given: raise TypeError unless ``x`` is a floating-point ndarray (a NumPy float scalar counts).
 
-    Example message: ``"relu: x must be a floating-point array, got int64"``.
+    Example messages: ``"relu: x must be a floating-point array, got int64"``; for anything
+    that is not an ndarray, its type as 01's ``type_name`` says (``"got list"``, ``"got
+    tinytorch.autograd.Tensor"``: these functions take raw arrays, ``x.data``).
     """
-    dtype = getattr(x, "dtype", None)
-    if dtype is None or dtype.kind != "f":
-        got = type(x).__name__ if dtype is None else dtype
-        raise TypeError(f"{op}: x must be a floating-point array, got {got}")
+    if not isinstance(x, (np.ndarray, np.generic)):
+        raise TypeError(f"{op}: x must be a floating-point array, got {type_name(x)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: x must be a floating-point array, got {x.dtype}")
 
 
 def check_axis(op: str, x: np.ndarray, axis: int) -> None:
@@ -38,10 +42,10 @@ def check_axis(op: str, x: np.ndarray, axis: int) -> None:
 
     Example messages: ``"softmax: axis 2 is out of range for an array of 2 dimensions"``,
     ``"softmax: axis -1 must not be empty, got shape (4, 0)"``, ``"softmax: axis must be an
-    int, got tuple"``.
+    int, got tuple"`` (a bool is refused too: ``axis=True`` would mean axis 1).
     """
-    if not isinstance(axis, (int, np.integer)):
-        raise TypeError(f"{op}: axis must be an int, got {type(axis).__name__}")
+    if not isinstance(axis, (int, np.integer)) or isinstance(axis, (bool, np.bool_)):
+        raise TypeError(f"{op}: axis must be an int, got {type_name(axis)}")
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for an array of {x.ndim} dimensions")
     if x.shape[axis] == 0:
@@ -55,9 +59,9 @@ def check_grad_out(op: str, y: np.ndarray, grad_out: np.ndarray) -> None:
     """
     if np.shape(grad_out) != np.shape(y):
         raise ValueError(f"{op}: grad_out must have the output's shape {np.shape(y)}, got {np.shape(grad_out)}")
-    dtype = getattr(grad_out, "dtype", None)
-    if dtype != y.dtype:
-        got = type(grad_out).__name__ if dtype is None else dtype
+    dtype = grad_out.dtype if isinstance(grad_out, (np.ndarray, np.generic)) else None
+    if dtype is None or dtype != y.dtype:  # NOTE: `is None` first: np.dtype(None) is float64, so None == float64
+        got = type_name(grad_out) if dtype is None else dtype
         raise TypeError(f"{op}: grad_out must have the output's dtype {y.dtype}, got {got}")
 
 
@@ -96,7 +100,8 @@ def relu_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
             ``"relu_vjp: grad_out must have the output's dtype float32, got float64"``.
         ValueError: ``"relu_vjp: grad_out must have the output's shape (2, 3), got (3, 2)"``.
     Complexity:
-        O(N) time; O(N) extra memory.
+        O(N) time; O(N) extra memory: a one-byte-per-element mask and the output. Every
+        training step of a relu network runs this, so it is a single multiply by the mask.
     Example:
         >>> relu_vjp(np.array([-2.0, 3.0]), np.array([0.0, 3.0]), np.array([10.0, 10.0]))
         array([ 0., 10.])
@@ -104,7 +109,11 @@ def relu_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray) -> np.ndarray:
     # solution: step 1
     check_floating("relu_vjp", x)
     check_grad_out("relu_vjp", y, grad_out)
-    return np.where(x > 0, grad_out, 0.0)
+    # NOTE: grad_out * mask (a bool array counts as 0 and 1, and keeps grad_out's dtype) is 5 to
+    # 10 times faster than np.where(x > 0, grad_out, 0.0) on a (128, 256) float32 batch (see the
+    # lesson's hint): np.where is a general select, the multiply one of NumPy's fastest loops.
+    # The price: an inf or NaN in grad_out where x <= 0 gives NaN, not 0 (finite ones are exact).
+    return grad_out * (x > 0)
 
 
 def leaky_relu(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
@@ -131,9 +140,11 @@ def leaky_relu(x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
 def leaky_relu_vjp(x: np.ndarray, y: np.ndarray, grad_out: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
     """The gradient of ``leaky_relu``: ``dL/dx = grad_out`` where ``x > 0``, else ``negative_slope · grad_out``.
 
+    At the kink x = 0 the slope is ``negative_slope`` (``x > 0`` is false there), as in PyTorch.
+
     Args:
         x: leaky_relu's input. y: its output (unused). grad_out: dL/dy, y's shape and dtype.
-        negative_slope: the forward's slope.
+        negative_slope: the forward's slope; 0.01 by default, the forward's default.
     Returns:
         dL/dx, a new array of x's shape and dtype.
     Raises:
@@ -358,7 +369,12 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
         x: floating-point array of shape (..., C, ...), C (the size of ``axis``) ≥ 1.
         axis: the dimension to normalize over.
     Returns:
-        A new array of x's shape and dtype; values ≤ 0 whose exponentials sum to 1 along axis.
+        A new array of x's shape and dtype; values ≤ 0 whose exponentials sum to 1 along axis,
+        within 1e-5 in float32 even at |x| = 1e4. That asks for one order of operations:
+        ``(x − m) − log Σ e^(x − m)``, the max m subtracted first. ``x − m`` is computed exactly
+        near the max, and the one rounding left is at the scale of ``log Σ`` (≤ log C).
+        ``x − (m + log Σ)`` rounds ``m + log Σ`` at m's scale: a float32 near 1e4 has a spacing
+        of 1e-3, and the sum of the exponentials is then off by up to 5e-4.
     Raises:
         TypeError: ``"log_softmax: x must be a floating-point array, got int64"``, or an axis
             that is not an int.
@@ -376,6 +392,7 @@ def log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
     # NOTE: log(softmax(x)) gives log(0) = −inf once a probability underflows. The
     # log-sum-exp trick keeps everything in the log domain: with m the max,
     # log Σ e^(x_j) = m + log Σ e^(x_j − m), and the sum is ≥ 1 (its largest term is e^0).
+    # Subtract m first, then log Σ (see Returns: adding m + log Σ first rounds at m's scale).
     shifted = x - np.max(x, axis=axis, keepdims=True)
     shifted -= np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))  # (..., 1, ...)
     return shifted
