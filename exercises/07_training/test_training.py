@@ -15,6 +15,9 @@ import json
 import math
 import os
 import re
+import signal
+import zipfile
+from collections.abc import Callable
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
@@ -28,6 +31,7 @@ from tinytorch.layers import Dropout, Linear, Module, ReLU, Sequential
 from tinytorch.losses import cross_entropy, mse_loss
 from tinytorch.optimizers import SGD, Adam, AdamW
 from tinytorch.testing import assert_close, memory_budget
+from tinytorch.testing.memory import KiB, MiB
 from tinytorch.testing.strategies import arrays, shapes
 from tinytorch.training import (
     CosineWithWarmup,
@@ -36,6 +40,7 @@ from tinytorch.training import (
     evaluate,
     load_checkpoint,
     pack,
+    read_checkpoint,
     save_checkpoint,
     train_epoch,
     unpack,
@@ -215,6 +220,46 @@ def test_step1_train_epoch_refuses_an_empty_loader(rng):
         train_epoch(model, [], cross_entropy, SGD(model.parameters(), lr=0.1))
 
 
+def test_step1_a_loss_that_is_not_finite_stops_the_epoch_before_its_step(rng):
+    x, y = rng.standard_normal((8, 3)), rng.standard_normal((8, 2))
+    x[5, 1] = np.nan  # in the second batch
+    model = Linear(3, 2, rng=rng, dtype=np.float64)
+    weight, bias = model.weight.numpy().copy(), model.bias.numpy().copy()
+    with pytest.raises(ValueError, match="train_epoch: the loss must be finite, got nan at batch 1"):
+        train_epoch(model, batches(x, y, 4), mse_loss, SGD(model.parameters(), lr=0.1))
+    # The first batch took its step, the second none: the weights are finite, as after one step.
+    expected_weight, expected_bias, _ = sgd_on_linear_mse(weight, bias, x[:4], y[:4], 4, lr=0.1)
+    assert_close(model.weight, expected_weight, rtol=1e-12, what="weight after the first batch only")
+    assert_close(model.bias, expected_bias, rtol=1e-12, what="bias after the first batch only")
+
+
+def test_step1_train_epoch_refuses_a_batch_that_is_not_a_pair_and_a_loss_that_is_not_0d(rng):
+    model = Linear(2, 2, rng=rng)
+    optimizer = SGD(model.parameters(), lr=0.1)
+    x, y = two_blobs(rng, 4)
+    triple = [(Tensor(x), Tensor(y), Tensor(y))]
+    with pytest.raises(ValueError, match=r"train_epoch: each batch must be a pair \(x, y\), got a tuple of 3"):
+        train_epoch(model, triple, cross_entropy, optimizer)
+    with pytest.raises(
+        TypeError, match=r"train_epoch: x must be a Tensor with a batch dimension \(B, ...\), got ndarray"
+    ):
+        train_epoch(model, [(x, Tensor(y))], cross_entropy, optimizer)
+    with pytest.raises(ValueError, match=r"train_epoch: loss_fn must return a 0-d Tensor, got shape \(4,\)"):
+        train_epoch(
+            model, batches(x, y, 4), lambda out, target: cross_entropy(out, target, reduction="none"), optimizer
+        )
+
+
+@pytest.mark.parametrize(("bad", "error"), [(-1.0, ValueError), (float("nan"), ValueError), ("1", TypeError)])
+def test_step1_train_epoch_refuses_a_bad_max_grad_norm_before_any_batch(rng, bad, error):
+    model = Linear(2, 2, rng=rng)
+    before = model.state_dict()
+    x, y = two_blobs(rng, 4)
+    with pytest.raises(error, match="train_epoch: max_grad_norm must be"):
+        train_epoch(model, batches(x, y, 4), cross_entropy, SGD(model.parameters(), lr=0.1), max_grad_norm=bad)
+    assert_same_tree(model.state_dict(), before, "model after a refused epoch")
+
+
 # --- step 2: evaluate -------------------------------------------------------------------------
 
 
@@ -279,6 +324,16 @@ def test_step2_evaluate_restores_mode_and_recording_when_the_model_fails(rng):
 def test_step2_evaluate_refuses_an_empty_loader(rng):
     with pytest.raises(ValueError, match="evaluate: loader must yield at least one batch, got none"):
         evaluate(Linear(2, 2, rng=rng), [], cross_entropy)
+
+
+def test_step2_evaluate_refuses_labels_that_do_not_match_the_logits(rng):
+    # (B, 1) labels against (B,) argmaxes would broadcast to (B, B) and count a wrong accuracy.
+    model = Linear(3, 2, rng=rng)
+    x, y = rng.standard_normal((4, 3)).astype(np.float32), rng.integers(0, 2, (4, 1))
+    with pytest.raises(ValueError, match=r"evaluate: y must have shape \(B,\) = \(4,\)"):
+        evaluate(model, [(Tensor(x), Tensor(y))], lambda logits, target: cross_entropy(logits, Tensor(y[:, 0])))
+    with pytest.raises(ValueError, match=r"evaluate: each batch must be a pair \(x, y\)"):
+        evaluate(model, [Tensor(x)], cross_entropy)
 
 
 # --- step 3: clip_grad_norm_ ------------------------------------------------------------------
@@ -355,10 +410,53 @@ def test_step3_a_bound_of_zero_zeroes_every_gradient(rng):
     assert all(not p.grad.any() for p in params)
 
 
-@pytest.mark.parametrize("bad", [-1.0, float("nan")])
-def test_step3_clipping_refuses_a_negative_or_nan_bound(rng, bad):
-    with pytest.raises(ValueError, match="clip_grad_norm_: max_norm must be >= 0, got"):
-        clip_grad_norm_(params_with_grads(rng), max_norm=bad)
+def test_step3_a_single_tensor_is_clipped_like_a_list_of_one(rng):
+    # PyTorch accepts one tensor; iterating it would give its rows, which have no gradient.
+    w = Tensor(np.zeros((3, 4)), requires_grad=True)
+    w.grad = 5.0 * rng.standard_normal((3, 4))
+    before = w.grad.copy()
+    norm = clip_grad_norm_(w, max_norm=1.0)
+    assert norm == pytest.approx(global_norm([before]), rel=1e-12)
+    assert_close(w.grad, before / norm, rtol=1e-12, what="the single tensor's gradient after clipping")
+
+
+def test_step3_all_zero_gradients_with_a_zero_bound_stay_zero_without_a_division_by_zero(rng):
+    params = params_with_grads(rng, scale=0.0)
+    with np.errstate(all="raise"):  # 0 / 0 would raise here instead of making nan
+        assert clip_grad_norm_(params, max_norm=0.0) == 0.0
+    assert all(np.array_equal(p.grad, np.zeros(p.shape)) for p in params)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (-1.0, ValueError, "max_norm must be >= 0, got -1.0"),
+        (float("nan"), ValueError, "max_norm must be >= 0, got nan"),
+        ("1", TypeError, "max_norm must be a real number, got str"),
+        (None, TypeError, "max_norm must be a real number, got NoneType"),
+        (True, TypeError, "max_norm must be a real number, got bool"),
+    ],
+)
+def test_step3_clipping_refuses_a_bad_bound_and_changes_nothing(rng, bad, error, message):
+    params = params_with_grads(rng, scale=3.0)
+    before = [p.grad.copy() for p in params]
+    with pytest.raises(error, match=f"clip_grad_norm_: {re.escape(message)}"):
+        clip_grad_norm_(params, max_norm=bad)
+    for p, g in zip(params, before, strict=True):
+        assert np.array_equal(p.grad, g)
+
+
+def test_step3_clipping_refuses_what_is_not_a_tensor_or_a_floating_point_gradient(rng):
+    params = params_with_grads(rng, scale=3.0)
+    before = [p.grad.copy() for p in params]
+    with pytest.raises(TypeError, match="clip_grad_norm_: parameter 1 must be a Tensor, got ndarray"):
+        clip_grad_norm_([params[0], np.ones(3)], max_norm=1.0)
+    counts = Tensor(np.zeros(3), requires_grad=True)
+    counts.grad = np.array([3, 4, 0])
+    with pytest.raises(TypeError, match="clip_grad_norm_: the gradient of parameter 4 must be a floating-point"):
+        clip_grad_norm_([*params, counts], max_norm=1.0)
+    for p, g in zip(params, before, strict=True):  # checked before any gradient changed
+        assert np.array_equal(p.grad, g)
 
 
 @pytest.mark.parametrize("bad", [float("inf"), float("nan")])
@@ -519,29 +617,98 @@ def test_step4_the_state_dict_names_the_schedule_and_its_hyperparameters():
     assert state == {"name": "StepLR", "base_lr": 0.5, "step_count": 0, "step_size": 3, "gamma": 0.3}
 
 
-def test_step4_loading_another_schedules_state_is_refused():
+def schedule_and_lr(scheduler) -> tuple[dict, float]:
+    return scheduler.state_dict(), scheduler.optimizer.lr
+
+
+def test_step4_loading_another_schedules_state_is_refused_and_changes_nothing():
     cosine = CosineWithWarmup(sgd_with_lr(0.5), 2, 10)
     step = StepLR(sgd_with_lr(0.5), step_size=3)
+    step.step()
+    before = schedule_and_lr(step)
     with pytest.raises(ValueError, match=r"load_state_dict: keys must be \['base_lr', 'gamma', 'name'"):
         step.load_state_dict(cosine.state_dict())
+    # Refused for its name alone, while every other value differs: none of them may be taken.
+    other = {"name": "Other", "base_lr": 2.0, "step_count": 9, "step_size": 5, "gamma": 0.7}
     with pytest.raises(ValueError, match="load_state_dict: name must be 'StepLR', got 'Other'"):
-        step.load_state_dict({**step.state_dict(), "name": "Other"})
-    assert step.step_count == 0 and step.step_size == 3
+        step.load_state_dict(other)
+    assert schedule_and_lr(step) == before
+
+
+STEP_STATE = {"name": "StepLR", "base_lr": 0.5, "step_count": 4, "step_size": 3, "gamma": 0.3}
+COSINE_STATE = {
+    "name": "CosineWithWarmup",
+    "base_lr": 0.5,
+    "step_count": 4,
+    "warmup_steps": 2,
+    "total_steps": 10,
+    "min_lr": 0.01,
+}
+BAD_SCHEDULE_STATES = {
+    "gamma -2": ({**STEP_STATE, "gamma": -2}, ValueError, "StepLR: gamma must be > 0 and finite, got -2"),
+    "gamma 0": ({**STEP_STATE, "gamma": 0.0}, ValueError, "StepLR: gamma must be > 0 and finite, got 0.0"),
+    "gamma as text": ({**STEP_STATE, "gamma": "0.3"}, TypeError, "StepLR: gamma must be a real number, got str"),
+    "step_size 0": ({**STEP_STATE, "step_size": 0}, ValueError, "StepLR: step_size must be a positive integer, got 0"),
+    "step_size 2.5": ({**STEP_STATE, "step_size": 2.5}, TypeError, "StepLR: step_size must be an integer, got float"),
+    "step_count -1": ({**STEP_STATE, "step_count": -1}, ValueError, "load_state_dict: step_count must be >= 0, got -1"),
+    "step_count 1.5": ({**STEP_STATE, "step_count": 1.5}, TypeError, "step_count must be an integer, got float"),
+    "base_lr nan": ({**STEP_STATE, "base_lr": float("nan")}, ValueError, "base_lr must be >= 0 and finite, got nan"),
+    "base_lr -1": ({**STEP_STATE, "base_lr": -1.0}, ValueError, "base_lr must be >= 0 and finite, got -1.0"),
+    "base_lr None": ({**STEP_STATE, "base_lr": None}, TypeError, "base_lr must be a real number, got NoneType"),
+    "a list": ([1, 2], TypeError, "load_state_dict: state must be a dict, got list"),
+    "min_lr above base_lr": (
+        {**COSINE_STATE, "min_lr": 0.6},
+        ValueError,
+        "CosineWithWarmup: min_lr must be in [0, lr = 0.5], got 0.6",
+    ),
+    "total_steps = warmup_steps": (
+        {**COSINE_STATE, "total_steps": 2},
+        ValueError,
+        "CosineWithWarmup: total_steps must be an integer > warmup_steps = 2, got 2",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SCHEDULE_STATES, ids=list(BAD_SCHEDULE_STATES))
+def test_step4_a_state_the_constructor_would_refuse_is_refused_by_load_and_changes_nothing(case):
+    state, error, message = BAD_SCHEDULE_STATES[case]
+    if isinstance(state, dict) and state["name"] == "CosineWithWarmup":
+        scheduler = CosineWithWarmup(sgd_with_lr(0.4), warmup_steps=1, total_steps=6)
+    else:
+        scheduler = StepLR(sgd_with_lr(0.4), step_size=2, gamma=0.5)
+    scheduler.step()
+    before = schedule_and_lr(scheduler)
+    with pytest.raises(error, match=re.escape(message)):
+        scheduler.load_state_dict(state)
+    assert schedule_and_lr(scheduler) == before
 
 
 def test_step4_schedules_refuse_bad_hyperparameters():
     with pytest.raises(ValueError, match="StepLR: step_size must be a positive integer, got 0"):
         StepLR(sgd_with_lr(0.1), step_size=0)
-    with pytest.raises(ValueError, match=r"StepLR: gamma must be > 0, got -0\.5"):
+    with pytest.raises(ValueError, match=r"StepLR: gamma must be > 0 and finite, got -0\.5"):
         StepLR(sgd_with_lr(0.1), step_size=2, gamma=-0.5)
+    for gamma in (0, 0.0, float("inf"), float("nan")):  # gamma 0 would stop training after step_size steps
+        with pytest.raises(ValueError, match="StepLR: gamma must be > 0 and finite, got"):
+            StepLR(sgd_with_lr(0.1), step_size=2, gamma=gamma)
+    with pytest.raises(TypeError, match="StepLR: gamma must be a real number, got str"):
+        StepLR(sgd_with_lr(0.1), step_size=2, gamma="0.5")
+    with pytest.raises(TypeError, match="StepLR: step_size must be an integer, got bool"):
+        StepLR(sgd_with_lr(0.1), step_size=True)
     with pytest.raises(ValueError, match="CosineWithWarmup: warmup_steps must be an integer >= 0, got -1"):
         CosineWithWarmup(sgd_with_lr(0.1), warmup_steps=-1, total_steps=10)
+    with pytest.raises(TypeError, match="CosineWithWarmup: total_steps must be an integer, got float"):
+        CosineWithWarmup(sgd_with_lr(0.1), warmup_steps=1, total_steps=10.0)
     with pytest.raises(
         ValueError, match="CosineWithWarmup: total_steps must be an integer > warmup_steps = 10, got 10"
     ):
         CosineWithWarmup(sgd_with_lr(0.1), warmup_steps=10, total_steps=10)
     with pytest.raises(ValueError, match=r"CosineWithWarmup: min_lr must be in \[0, lr = 0.1\], got 0.5"):
         CosineWithWarmup(sgd_with_lr(0.1), warmup_steps=1, total_steps=10, min_lr=0.5)
+    with pytest.raises(ValueError, match=r"CosineWithWarmup: min_lr must be in \[0, lr = 0.1\], got nan"):
+        CosineWithWarmup(sgd_with_lr(0.1), warmup_steps=1, total_steps=10, min_lr=float("nan"))
+    with pytest.raises(TypeError, match="CosineWithWarmup: min_lr must be a real number, got str"):
+        CosineWithWarmup(sgd_with_lr(0.1), warmup_steps=1, total_steps=10, min_lr="0")
 
 
 # --- step 5: pack and unpack ------------------------------------------------------------------
@@ -652,7 +819,9 @@ def test_step6_a_checkpoint_is_an_npz_of_arrays_and_a_json_meta_without_pickles(
     assert len(stored) == 4 + 2 * 4
 
 
-def test_step6_saving_writes_a_temporary_file_in_the_same_folder_fsyncs_it_then_renames(tmp_path, monkeypatch):
+def test_step6_saving_fsyncs_a_temporary_file_in_the_same_folder_renames_it_then_fsyncs_the_folder(
+    tmp_path, monkeypatch
+):
     model, optimizer, _ = small_run(0)
     events = []
     fsync, replace = os.fsync, os.replace
@@ -675,6 +844,10 @@ def test_step6_saving_writes_a_temporary_file_in_the_same_folder_fsyncs_it_then_
     fsynced_first = events[: events.index(replaces[0])]
     # The temporary file itself is on disk before it becomes the checkpoint (not only its folder).
     assert ("fsync", renamed[1]) in fsynced_first, "the temporary file must be fsynced before os.replace"
+    # Then the folder, so that the rename survives a power cut too (POSIX: Windows cannot open a folder).
+    if hasattr(os, "O_DIRECTORY"):
+        fsynced_after = events[events.index(replaces[0]) :]
+        assert ("fsync", os.stat(tmp_path).st_ino) in fsynced_after, "the folder must be fsynced after os.replace"
 
 
 @pytest.mark.parametrize(
@@ -711,12 +884,95 @@ def test_step6_saving_again_replaces_the_checkpoint(tmp_path):
     assert os.listdir(tmp_path) == ["ckpt.npz"] and read_meta(path)[0]["epoch"] == 2
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5])
-def test_step6_save_refuses_a_bad_epoch(tmp_path, bad):
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (-1, ValueError, "an integer >= 0, got -1"),
+        (1.5, TypeError, "an integer, got float"),
+        (True, TypeError, "an integer, got bool"),
+    ],
+)
+def test_step6_save_refuses_a_bad_epoch(tmp_path, bad, error, message):
     model, optimizer, _ = small_run(0)
-    with pytest.raises(ValueError, match="save_checkpoint: epoch must be an integer >= 0, got"):
+    with pytest.raises(error, match=f"save_checkpoint: epoch must be {message}"):
         save_checkpoint(tmp_path / "c.npz", model=model, optimizer=optimizer, epoch=bad)
     assert os.listdir(tmp_path) == []
+
+
+def test_step6_save_refuses_a_seed_or_a_missing_generator_and_objects_of_the_wrong_kind(tmp_path):
+    model, optimizer, scheduler = small_run(0)
+    path = tmp_path / "c.npz"
+    # An int seed has no state to save or restore: refused, not taken for a generator.
+    with pytest.raises(
+        TypeError, match=r"save_checkpoint: rngs must map names .* to numpy\.random\.Generator, got 'loader': int"
+    ):
+        save_checkpoint(path, model=model, optimizer=optimizer, epoch=0, rngs={"loader": 0})
+    with pytest.raises(TypeError, match="save_checkpoint: model must be a Module, got list"):
+        save_checkpoint(path, model=[model], optimizer=optimizer, epoch=0)
+    with pytest.raises(TypeError, match="save_checkpoint: optimizer must be an Optimizer, got"):
+        save_checkpoint(path, model=model, optimizer=scheduler, epoch=0)
+    other = SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="save_checkpoint: scheduler must drive this optimizer"):
+        save_checkpoint(path, model=model, optimizer=other, scheduler=scheduler, epoch=0)
+    # A Dropout whose generator is not saved: the resumed run would draw other masks, silently.
+    dropout = Dropout(0.5, rng=np.random.default_rng(1))
+    with_dropout = Sequential(Linear(3, 4, rng=np.random.default_rng(0)), ReLU(), dropout)
+    adam = Adam(with_dropout.parameters())
+    loader_rng = np.random.default_rng(2)
+    with pytest.raises(
+        ValueError,
+        match=r"save_checkpoint: rngs must hold the generator of every module that draws, got none for 2 \(Dropout\)",
+    ):
+        save_checkpoint(path, model=with_dropout, optimizer=adam, epoch=0, rngs={"loader": loader_rng})
+    assert os.listdir(tmp_path) == []
+    save_checkpoint(path, model=with_dropout, optimizer=adam, epoch=0, rngs={"loader": loader_rng, "d": dropout.rng})
+    assert os.listdir(tmp_path) == ["c.npz"]
+
+
+def save_killed_halfway(path, **state) -> None:
+    """In a forked child: save, but die by SIGKILL halfway through writing (no clean-up can run)."""
+    real_savez = np.savez
+    pid = os.fork()
+    if pid == 0:  # the child; it must never return into pytest
+        try:
+
+            def savez_then_killed(file, *args, **kwds):
+                buffer = io.BytesIO()
+                real_savez(buffer, *args, **kwds)
+                file.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+                file.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+
+            np.savez = savez_then_killed
+            save_checkpoint(path, **state)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, "the child must die mid-save"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="kills a forked child: POSIX only")
+def test_step6_the_next_save_removes_what_killed_saves_of_its_checkpoint_left_and_nothing_else(tmp_path):
+    model, optimizer, scheduler = small_run(0)
+    path, sibling = tmp_path / "run.ckpt", tmp_path / "run.ckpt.old"
+    state = {"model": model, "optimizer": optimizer, "scheduler": scheduler}
+    save_checkpoint(path, **state, epoch=1)
+    save_checkpoint(sibling, **state, epoch=1)
+    old_bytes = path.read_bytes()
+    for epoch in (2, 3, 4):
+        save_killed_halfway(path, **state, epoch=epoch)
+    assert path.read_bytes() == old_bytes  # each kill left the checkpoint whole
+    before_sibling_kill = set(os.listdir(tmp_path))
+    save_killed_halfway(sibling, **state, epoch=2)
+    siblings_litter = set(os.listdir(tmp_path)) - before_sibling_kill
+    # Loading removes nothing: another process may be saving at that very moment.
+    litter = set(os.listdir(tmp_path))
+    load_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler)
+    assert set(os.listdir(tmp_path)) == litter
+    save_checkpoint(path, **state, epoch=5)
+    # Gone: whatever the killed saves of run.ckpt left. Kept: what belongs to run.ckpt.old.
+    assert set(os.listdir(tmp_path)) == {"run.ckpt", "run.ckpt.old"} | siblings_litter
+    assert read_meta(path)[0]["epoch"] == 5
 
 
 # --- step 7: load_checkpoint, and resuming ----------------------------------------------------
@@ -808,6 +1064,32 @@ def break_by_flipping_a_byte(path) -> None:
     path.write_bytes(bytes(data))
 
 
+def edit_meta(path, edit: Callable[[dict], None]) -> None:
+    """Rewrite a checkpoint with its meta JSON changed by `edit` (in place), the arrays kept."""
+    meta, arrays = read_meta(path)
+    edit(meta)
+    write_npz(path, meta=meta_bytes(json.dumps(meta)), **arrays)
+
+
+def packed(node: dict, key):
+    """The value under `key` in a packed dict `{"dict": [[key, value], ...]}` (the documented pack format)."""
+    (value,) = [value for k, value in node["dict"] if k == key]
+    return value
+
+
+def put_packed(node: dict, key, value) -> None:
+    """Set the value under `key` in a packed dict."""
+    (pair,) = [pair for pair in node["dict"] if pair[0] == key]
+    pair[1] = value
+
+
+def npy_bytes(header: dict, data: bytes) -> bytes:
+    """An .npy file: the header NumPy writes for `header`, then `data` (which need not fit it)."""
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + data
+
+
 BREAKERS = {
     "random bytes": lambda path: path.write_bytes(np.random.default_rng(0).bytes(500)),
     "truncated": break_by_truncating,
@@ -816,6 +1098,13 @@ BREAKERS = {
     "meta not JSON": lambda path: write_npz(path, meta=meta_bytes("{not json")),
     "another format": lambda path: write_npz(path, meta=meta_bytes('{"format": "other", "version": 9}')),
     "a pickled array": lambda path: write_npz(path, meta=np.array([{"epoch": 1}], dtype=object)),
+    "meta a JSON list": lambda path: write_npz(path, meta=meta_bytes("[1, 2]")),
+    "meta as float64": lambda path: write_npz(path, meta=np.frombuffer(b'{"a": 1}', np.uint8).astype(np.float64)),
+    "a negative epoch": lambda path: edit_meta(path, lambda meta: meta.update(epoch=-1)),
+    "an epoch as text": lambda path: edit_meta(path, lambda meta: meta.update(epoch="1")),
+    "a model that is a list": lambda path: edit_meta(path, lambda meta: meta.update(model=[1])),
+    "a missing array": lambda path: edit_meta(path, lambda meta: meta.update(rngs={"array": "array_99"})),
+    "JSON nested too deep": lambda path: write_npz(path, meta=meta_bytes("[" * 100_000 + "]" * 100_000)),
 }
 
 
@@ -830,6 +1119,101 @@ def test_step7_a_broken_file_is_refused_with_its_name(tmp_path, breaker):
     with pytest.raises(ValueError, match=re.escape(f"load_checkpoint: {path} is not a valid checkpoint: ")):
         load_checkpoint(path, model=fresh_model, optimizer=fresh_optimizer, scheduler=fresh_scheduler)
     assert_same_tree(fresh_model.state_dict(), before, "model after a refused load")
+
+
+def handmade_checkpoint(path, arrays: dict[str, bytes], rngs=None) -> None:
+    """A checkpoint written entry by entry: a valid meta whose model is {"w": array_0}, and the
+    given .npy entries (stored uncompressed), so that a test can plant what save never writes."""
+    meta = {
+        "format": "tinytorch-checkpoint",
+        "version": 1,
+        "epoch": 0,
+        "model": {"dict": [["w", {"array": "array_0"}]]},
+        "optimizer": {"dict": []},
+        "scheduler": None,
+        "rngs": {"dict": []} if rngs is None else rngs,
+    }
+    text = json.dumps(meta).encode("utf-8")
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("meta.npy", npy_bytes({"descr": "|u1", "fortran_order": False, "shape": (len(text),)}, text))
+        for name, data in arrays.items():
+            archive.writestr(f"{name}.npy", data)
+
+
+def add_deflated_zeros(path, name: str, nbytes: int) -> None:
+    """Append an entry `name` of `nbytes` zeros (a valid float64 .npy) deflated ~1000x, written 1 MiB at a time."""
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        with archive.open(name, "w", force_zip64=True) as entry:
+            entry.write(npy_bytes({"descr": "<f8", "fortran_order": False, "shape": (nbytes // 8,)}, b""))
+            for _ in range(nbytes // MiB):
+                entry.write(bytes(MiB))
+
+
+W = np.arange(32 * 32, dtype=np.float64).reshape(32, 32)  # 8 KiB: the one array the meta names
+ZEROS = 16 * MiB  # deflated to ~16 KiB
+
+
+@pytest.fixture
+def unnamed_bomb(tmp_path):
+    """A 25 KiB checkpoint that also holds an entry `junk` of 16 MiB of deflated zeros, which its meta never names."""
+    path = tmp_path / "bomb.ckpt"
+    handmade_checkpoint(path, {"array_0": npy_bytes(np.lib.format.header_data_from_array_1_0(W), W.tobytes())})
+    add_deflated_zeros(path, "junk.npy", ZEROS)
+    return path
+
+
+@pytest.fixture
+def named_bomb(tmp_path):
+    """A 16 KiB checkpoint whose array_0, named by its meta, is 16 MiB of deflated zeros."""
+    path = tmp_path / "bomb.ckpt"
+    handmade_checkpoint(path, {})
+    add_deflated_zeros(path, "array_0.npy", ZEROS)
+    return path
+
+
+# Reading allocates the arrays the meta names (W, 8 KiB, and the meta's few hundred bytes), each
+# read through a buffer of its size: formula 2 · (8 KiB + 1 KiB), plus the default slack (64 KiB)
+# for the zip's and the JSON's small objects. Reading the unnamed entry would cost 16 MiB.
+@memory_budget(2 * (W.nbytes + KiB))
+def test_step7_an_entry_the_meta_does_not_name_is_never_read(unnamed_bomb):
+    saved = read_checkpoint(unnamed_bomb)
+    assert np.array_equal(saved["model"]["w"], W) and saved["model"]["w"].dtype == W.dtype
+
+
+# Formula: the meta read through a buffer of its size, 2 · 1 KiB, plus the default slack. The
+# entry declares 16 MiB in a 16 KiB file: it must be refused before a byte of it is inflated.
+@memory_budget(2 * KiB)
+def test_step7_an_entry_declaring_more_bytes_than_the_file_holds_is_refused_unread(named_bomb):
+    assert os.path.getsize(named_bomb) < ZEROS // 100
+    with pytest.raises(ValueError, match=re.escape(f"load_checkpoint: {named_bomb} is not a valid checkpoint: ")):
+        read_checkpoint(named_bomb)
+
+
+@pytest.fixture(params=[2**25, 2**62], ids=["256 MiB", "2^65 bytes"])
+def huge_shape(tmp_path, request):
+    """A checkpoint whose array_0 declares `param` float64 elements over 8 bytes of data."""
+    path = tmp_path / "huge.ckpt"
+    header = {"descr": "<f8", "fortran_order": False, "shape": (request.param,)}
+    handmade_checkpoint(path, {"array_0": npy_bytes(header, bytes(8))})
+    return path
+
+
+# Formula: the meta, 2 · 1 KiB, plus the default slack: the declared 256 MiB (which the process
+# could allocate) must be refused before it is, and 2^65 bytes (which it could not) must not
+# surface as a bare MemoryError.
+@memory_budget(2 * KiB)
+def test_step7_a_declared_shape_the_entry_does_not_hold_is_refused_before_allocating(huge_shape):
+    with pytest.raises(ValueError, match=re.escape(f"load_checkpoint: {huge_shape} is not a valid checkpoint: ")):
+        read_checkpoint(huge_shape)
+
+
+def test_step7_a_handmade_checkpoint_reads_back(tmp_path):
+    # The control for the three tests above: the same hand-made format, without the plant, loads.
+    path = tmp_path / "plain.ckpt"
+    handmade_checkpoint(path, {"array_0": npy_bytes(np.lib.format.header_data_from_array_1_0(W), W.tobytes())})
+    saved = read_checkpoint(path)
+    assert saved["epoch"] == 0 and saved["scheduler"] is None and saved["rngs"] == {}
+    assert np.array_equal(saved["model"]["w"], W)
 
 
 def test_step7_loading_never_runs_code_from_the_file(tmp_path):
@@ -896,3 +1280,112 @@ def test_step7_the_generators_and_the_schedule_must_match_the_checkpoint(tmp_pat
         load_checkpoint(path, model=fresh[0], optimizer=fresh[1], rngs=rngs)
     with pytest.raises(ValueError, match=r"scheduler must match the checkpoint's \(CosineWithWarmup\), got StepLR"):
         load_checkpoint(path, model=fresh[0], optimizer=fresh[1], scheduler=StepLR(fresh[1], 2), rngs=rngs)
+
+
+# --- step 7: a refused load changes nothing ---------------------------------------------------
+
+
+def run_state(model, optimizer, scheduler, rngs) -> tuple:
+    """Everything a load may change, as plain values: weights, optimizer, lr, schedule, generators."""
+    generators = {name: rng.bit_generator.state for name, rng in rngs.items()}
+    return model.state_dict(), optimizer.state_dict(), optimizer.lr, scheduler.state_dict(), generators
+
+
+def fail_once(method, error: BaseException):
+    """`method`, except that its first call raises `error` (later calls, e.g. to put a part back, work)."""
+    calls = []
+
+    def wrapper(*args, **kwds):
+        calls.append(args)
+        if len(calls) == 1:
+            raise error
+        return method(*args, **kwds)
+
+    return wrapper
+
+
+def with_mt19937_loader(path, run):
+    loader, rngs = run[3], run[4]
+    loader.rng = np.random.Generator(np.random.MT19937(3))  # another kind of bit generator
+    return {**rngs, "loader": loader.rng}
+
+
+def editing(edit):
+    def case(path, run):
+        edit_meta(path, edit)
+        return run[4]
+
+    return case
+
+
+def patching(attribute: str, error: BaseException):
+    def case(path, run):
+        owner = run[1] if attribute == "optimizer" else run[2]
+        owner.load_state_dict = fail_once(owner.load_state_dict, error)
+        return run[4]
+
+    return case
+
+
+REFUSED_LOADS = {
+    "a generator of another kind": (with_mt19937_loader, ValueError, "rngs['loader'] must hold a state of its MT19937"),
+    "a malformed generator state": (
+        editing(lambda meta: put_packed(packed(meta["rngs"], "loader"), "state", "nonsense")),
+        ValueError,
+        "rngs['loader'] must hold a state of its PCG64",
+    ),
+    "a schedule state its constructor refuses": (
+        editing(lambda meta: put_packed(meta["scheduler"], "min_lr", -1.0)),
+        ValueError,
+        "CosineWithWarmup: min_lr must be in",
+    ),
+    "a schedule step count below zero": (
+        editing(lambda meta: put_packed(meta["scheduler"], "step_count", -3)),
+        ValueError,
+        "step_count must be >= 0, got -3",
+    ),
+    "an optimizer state that is not a dict": (
+        editing(lambda meta: put_packed(packed(meta["optimizer"], "state"), 0, 5)),
+        TypeError,
+        "load_state_dict: state of parameter 0 must be a dict",
+    ),
+    "a weight of another parameter's shape": (
+        editing(lambda meta: put_packed(meta["model"], "0.weight", packed(meta["model"], "0.bias"))),
+        ValueError,
+        r"load_state_dict: 0.weight must have shape (16, 4), got (16,)",
+    ),
+    "the model's generator not among rngs": (
+        lambda path, run: {**run[4], "dropout": np.random.default_rng(9)},
+        ValueError,
+        "rngs must hold the generator of every module that draws, got none for 2 (Dropout)",
+    ),
+    "an optimizer load failing with a TypeError": (
+        patching("optimizer", TypeError("disk gone")),
+        TypeError,
+        "disk gone",
+    ),
+    "a schedule load interrupted by Ctrl-C": (patching("scheduler", KeyboardInterrupt()), KeyboardInterrupt, ""),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED_LOADS, ids=list(REFUSED_LOADS))
+def test_step7_a_refused_load_leaves_model_optimizer_schedule_and_generators_unchanged(rng, tmp_path, case):
+    make_case, error, message = REFUSED_LOADS[case]
+    x, y = rng.standard_normal((24, 4)).astype(np.float32), rng.integers(0, 3, 24)
+    saved_run = make_run(1, x, y)
+    train(saved_run, 1)
+    path = tmp_path / "ckpt.npz"
+    model, optimizer, scheduler, _, rngs = saved_run
+    save_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler, epoch=1, rngs=rngs)
+    target = make_run(2, x, y)  # other seeds: every part differs from the file's
+    train(target, 1)
+    rngs = make_case(path, target)
+    model, optimizer, scheduler = target[:3]
+    before = run_state(model, optimizer, scheduler, rngs)
+    with pytest.raises(error, match=re.escape(message) if message else None):
+        load_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler, rngs=rngs)
+    assert_same_tree(run_state(model, optimizer, scheduler, rngs), before, "the run after a refused load")
+    # Control: the file itself was fine where the case did not touch it; the same target loads it.
+    if case.startswith(("an optimizer load", "a schedule load")):
+        assert load_checkpoint(path, model=model, optimizer=optimizer, scheduler=scheduler, rngs=rngs) == 1
+        assert_same_tree(model.state_dict(), saved_run[0].state_dict(), "model after the load that worked")

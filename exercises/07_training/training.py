@@ -9,17 +9,26 @@ into a function; ``evaluate`` runs the model without building a graph; ``clip_gr
 bounds a step when one batch produces a huge gradient; ``StepLR`` and ``CosineWithWarmup``
 change the optimizer's ``lr`` as training goes on. Checkpoints are one ``.npz`` file: the
 arrays, plus one JSON text that describes everything else. Loading one never runs code (no
-pickle), and saving one is atomic: a crash mid-save leaves the previous checkpoint intact. A
-run resumed from a checkpoint continues bit for bit, because everything that decides the next
-step is saved: the weights, the optimizer's state, the schedule's step and the random
-generators (the loader's shuffle, the dropout masks).
+pickle), never allocates more than the file's own size in arrays, and changes nothing unless
+every part fits; saving one is atomic: a crash mid-save leaves the previous checkpoint intact,
+and the next save removes what a killed one left behind. A run resumed from a checkpoint
+continues bit for bit, because everything that decides the next step is saved: the weights,
+the optimizer's state, the schedule's step and the random generators (the loader's shuffle,
+the dropout masks).
+
+Errors follow one rule, as in 06: a value of the wrong type (a model that is not a Module, a
+seed where a ``numpy.random.Generator`` is expected, ``max_norm="1"``) is a TypeError; a value
+of the right type that breaks the rule (``max_norm=-1``, ``gamma=-2``) is a ValueError.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import numbers
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -29,6 +38,58 @@ import numpy as np
 from tinytorch.autograd import Tensor, no_grad
 from tinytorch.layers import Module
 from tinytorch.optimizers import Optimizer
+from tinytorch.tensor import type_name
+
+# --- given: checks shared by every step ---------------------------------------------------
+
+
+def check_number(op: str, name: str, value, *, integer: bool = False) -> None:
+    """Given: raise unless ``value`` is a real number (Python or NumPy), or an integer if ``integer``.
+
+    A bool is neither (``True`` would pass for 1), nor is a str, None, an array or a float
+    such as 2.0 where an integer is asked for.
+
+    Raises:
+        TypeError: ``"<op>: <name> must be a real number, got str"``;
+            ``"<op>: <name> must be an integer, got float"``.
+    """
+    kind = numbers.Integral if integer else numbers.Real
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, kind):
+        what = "an integer" if integer else "a real number"
+        raise TypeError(f"{op}: {name} must be {what}, got {type_name(value)}")
+
+
+def split_batch(op: str, batch) -> tuple[Tensor, Tensor]:
+    """Given: a loader's batch as ``(x, y)``, or a clear error naming ``op``.
+
+    Raises:
+        ValueError: ``"<op>: each batch must be a pair (x, y), got a tuple of 3"``.
+        TypeError: ``"<op>: x must be a Tensor with a batch dimension (B, ...), got ndarray"``;
+            ``"<op>: y must be a Tensor, got list"``.
+    """
+    if not isinstance(batch, (tuple, list)) or len(batch) != 2:
+        got = f"a {type_name(batch)} of {len(batch)}" if isinstance(batch, (tuple, list)) else type_name(batch)
+        raise ValueError(f"{op}: each batch must be a pair (x, y), got {got}")
+    x, y = batch
+    if not isinstance(x, Tensor) or x.ndim == 0:
+        got = f"shape {x.shape}" if isinstance(x, Tensor) else type_name(x)
+        raise TypeError(f"{op}: x must be a Tensor with a batch dimension (B, ...), got {got}")
+    if not isinstance(y, Tensor):
+        raise TypeError(f"{op}: y must be a Tensor, got {type_name(y)}")
+    return x, y
+
+
+def loss_value(op: str, loss) -> float:
+    """Given: the Python float of a 0-d loss Tensor, or a clear error naming ``op``.
+
+    Raises:
+        ValueError: ``"<op>: loss_fn must return a 0-d Tensor, got shape (4,)"`` (or the type it returned).
+    """
+    if not isinstance(loss, Tensor) or loss.ndim != 0:
+        got = f"shape {loss.shape}" if isinstance(loss, Tensor) else type_name(loss)
+        raise ValueError(f"{op}: loss_fn must return a 0-d Tensor, got {got}")
+    return float(loss.numpy())
+
 
 # --- step 1: one epoch of training --------------------------------------------------------
 
@@ -48,18 +109,26 @@ def train_epoch(
     ``clip_grad_norm_`` (if ``max_grad_norm``) → ``optimizer.step()`` → ``scheduler.step()``.
     The epoch's loss is weighted by batch size, ``Σ_b B_b·loss_b / Σ_b B_b``: with a loss that
     averages over its batch, that is the mean over the samples, uneven last batch included.
+    A loss that is not finite stops the epoch before its backward: that batch takes no step
+    (the batches before it keep theirs), so one bad batch cannot turn every weight into nan.
 
     Args:
         model: a Module, put in training mode first (Dropout active).
-        loader: an iterable of ``(x, y)``: x a Tensor of shape (B, ...), y its targets.
+        loader: an iterable of pairs ``(x, y)``: x a Tensor of shape (B, ...), y a Tensor of
+            its targets.
         loss_fn: ``loss_fn(output, y)`` -> 0-d Tensor, the batch's mean loss (05's losses).
         optimizer: over the model's parameters (06).
         scheduler: stepped after every optimizer step: per batch, not per epoch.
-        max_grad_norm: clip the gradients' global norm to this before each step.
+        max_grad_norm: clip the gradients' global norm to this before each step (a real number >= 0).
     Returns:
         The mean loss, a Python float (each batch's loss before its step).
     Raises:
-        ValueError: ``"train_epoch: loader must yield at least one batch, got none"``.
+        ValueError: ``"train_epoch: loader must yield at least one batch, got none"``;
+            ``"train_epoch: max_grad_norm must be >= 0, got -1"`` (before any batch);
+            ``"train_epoch: the loss must be finite, got nan at batch 3"``;
+            ``split_batch``'s and ``loss_value``'s errors (a batch that is not a pair, a loss
+            that is not 0-d).
+        TypeError: ``"train_epoch: max_grad_norm must be a real number, got str"``; ``split_batch``'s.
     Complexity:
         One forward and backward per batch; memory: one batch's graph at a time.
     Example:
@@ -85,16 +154,20 @@ def evaluate(model: Module, loader: Iterable, loss_fn: Callable) -> tuple[float,
 
     Accuracy is the fraction of samples whose largest logit is at their label:
     ``mean(argmax(logits, axis=1) == y)``. Every module's mode is restored afterwards, even
-    when the model raises, so ``evaluate`` can be called in the middle of training.
+    when the model raises, so ``evaluate`` can be called in the middle of training. A loss that
+    is not finite is reported as it is (nan): evaluating changes nothing, so it refuses nothing.
 
     Args:
         model: a classifier: ``model(x)`` gives logits of shape (B, C).
-        loader: an iterable of ``(x, y)``: x a Tensor (B, ...), y an integer Tensor (B,).
+        loader: an iterable of pairs ``(x, y)``: x a Tensor (B, ...), y an integer Tensor (B,).
         loss_fn: ``loss_fn(logits, y)`` -> 0-d Tensor, the batch's mean loss.
     Returns:
         ``(mean loss, accuracy)``, Python floats, both weighted by batch size.
     Raises:
-        ValueError: ``"evaluate: loader must yield at least one batch, got none"``.
+        ValueError: ``"evaluate: loader must yield at least one batch, got none"``;
+            ``"evaluate: y must have shape (B,) = (4,) to match logits of shape (B, C), got y (4, 1)
+            and logits (4, 3)"`` (also logits that are not (B, C)); ``split_batch``'s and
+            ``loss_value``'s errors.
     Complexity:
         One forward per batch; no graph, so a batch's activations are freed as soon as the
         next layer has used them.
@@ -115,28 +188,32 @@ def evaluate(model: Module, loader: Iterable, loss_fn: Callable) -> tuple[float,
 # --- step 3: gradient clipping ------------------------------------------------------------
 
 
-def clip_grad_norm_(parameters: Iterable[Tensor], max_norm: float) -> float:
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float) -> float:
     """Scale every gradient, in place, so that their global L2 norm is at most ``max_norm``.
 
     ``norm = √(Σ_p Σ_i p.grad_i²)`` over all the gradients together (None is skipped). When
     ``norm > max_norm`` every gradient is multiplied by ``max_norm / norm``: the direction of
-    the step is kept, only its length is bounded.
+    the step is kept, only its length is bounded. Everything is checked before any gradient
+    changes.
 
     Args:
-        parameters: an iterable of Tensors (read once: a generator is fine).
-        max_norm: the bound, >= 0.
+        parameters: one Tensor, or an iterable of Tensors (read once: a generator is fine).
+        max_norm: the bound, a real number >= 0 (``inf``: never clip).
     Returns:
-        The global norm before clipping, a Python float.
+        The global norm before clipping, a Python float (0.0 when no gradient is set).
     Raises:
-        ValueError: ``"clip_grad_norm_: max_norm must be >= 0, got -1.0"``;
+        ValueError: ``"clip_grad_norm_: max_norm must be >= 0, got -1.0"`` (also nan);
             ``"clip_grad_norm_: the gradients' norm must be finite, got inf"`` (nothing is changed).
+        TypeError: ``"clip_grad_norm_: max_norm must be a real number, got str"``;
+            ``"clip_grad_norm_: parameter 2 must be a Tensor, got ndarray"``;
+            ``"clip_grad_norm_: the gradient of parameter 0 must be a floating-point ndarray, got int64"``.
     Complexity:
         O(N) time over the N gradient elements. Extra memory: none for gradients that are
         contiguous in C or Fortran order (backward makes C order); a strided view is copied.
     Example:
         >>> w = Tensor(np.zeros(2), requires_grad=True)
         >>> w.grad = np.array([3.0, 4.0])
-        >>> clip_grad_norm_([w], max_norm=1.0), w.grad
+        >>> clip_grad_norm_(w, max_norm=1.0), w.grad
         (5.0, array([0.6, 0.8]))
     """
     raise NotImplementedError("07 training: implement clip_grad_norm_ — see exercises/07_training/README.md, step 3")
@@ -150,7 +227,8 @@ class LRScheduler:
 
     On creation the optimizer's ``lr`` becomes ``base_lr``, remembered, and is replaced by
     ``lr_at(0)``; each ``step()`` moves to the next value. A subclass lists the attributes
-    that ``state_dict`` saves in ``hyperparameter_names``.
+    that ``state_dict`` saves in ``hyperparameter_names``, and checks their values in
+    ``check_hyperparams``, which its constructor and ``load_state_dict`` both call.
     """
 
     hyperparameter_names: tuple[str, ...] = ()
@@ -170,6 +248,10 @@ class LRScheduler:
     def lr_at(self, t: int) -> float:
         """Given: the learning rate after ``t`` steps; every schedule writes its own."""
         raise NotImplementedError(f"{type(self).__name__}: a schedule must define lr_at")
+
+    def check_hyperparams(self, base_lr: float, **hyperparameters) -> None:
+        """Given: raise unless the hyper-parameters are valid for ``base_lr``; every schedule writes its own."""
+        raise NotImplementedError(f"{type(self).__name__}: a schedule must define check_hyperparams")
 
     def step(self) -> None:
         """Count one optimizer step and set the optimizer's lr to the next value.
@@ -204,14 +286,43 @@ class LRScheduler:
             "07 training: implement LRScheduler.state_dict — see exercises/07_training/README.md, step 4"
         )
 
+    def check_state_dict(self, state: dict) -> None:
+        """Raise a clear error unless ``state`` is one this schedule can continue from; change nothing.
+
+        In order: a dict with the keys of ``state_dict()``; this class's name; ``step_count`` an
+        integer >= 0; ``base_lr`` a finite number >= 0; then the hyper-parameters through
+        ``check_hyperparams``, the very check the constructor runs, so a state holds only
+        values the constructor would accept.
+
+        Raises:
+            TypeError: ``"load_state_dict: state must be a dict, got list"``;
+                ``"load_state_dict: step_count must be an integer, got float"``;
+                ``"load_state_dict: base_lr must be a real number, got str"``; the constructor's.
+            ValueError: ``"load_state_dict: keys must be ['base_lr', 'gamma', 'name', 'step_count',
+                'step_size'], got [...]"``; ``"load_state_dict: name must be 'StepLR', got 'Other'"``;
+                ``"load_state_dict: step_count must be >= 0, got -1"``;
+                ``"load_state_dict: base_lr must be >= 0 and finite, got nan"``;
+                the constructor's errors (``"StepLR: gamma must be > 0 and finite, got -2"``).
+        Complexity:
+            O(1).
+        Example:
+            >>> from tinytorch.optimizers import SGD
+            >>> scheduler = StepLR(SGD([Tensor(np.ones(1), requires_grad=True)], lr=1.0), step_size=2)
+            >>> scheduler.check_state_dict({**scheduler.state_dict(), "gamma": -2})
+            Traceback (most recent call last):
+            ValueError: StepLR: gamma must be > 0 and finite, got -2
+        """
+        raise NotImplementedError(
+            "07 training: implement LRScheduler.check_state_dict — see exercises/07_training/README.md, step 4"
+        )
+
     def load_state_dict(self, state: dict) -> None:
         """Continue from ``state``; the optimizer's lr becomes the restored schedule's ``lr``.
 
-        Checked before anything changes: the keys of ``state_dict()`` and the class name.
+        All or nothing: ``check_state_dict`` runs first, so a refused state changes nothing.
 
         Raises:
-            ValueError: ``"load_state_dict: keys must be ['base_lr', 'gamma', 'name', 'step_count',
-                'step_size'], got [...]"``; ``"load_state_dict: name must be 'StepLR', got 'Other'"``.
+            TypeError, ValueError: as ``check_state_dict``.
         Example:
             >>> from tinytorch.optimizers import SGD
             >>> optimizer = SGD([Tensor(np.ones(1), requires_grad=True)], lr=1.0)
@@ -232,11 +343,10 @@ class StepLR(LRScheduler):
     hyperparameter_names = ("step_size", "gamma")
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        """Check and keep the hyper-parameters, then start (``LRScheduler.__init__``).
+        """Check the hyper-parameters (``check_hyperparams``), keep them, then start (``LRScheduler.__init__``).
 
         Raises:
-            ValueError: ``"StepLR: step_size must be a positive integer, got 0"``;
-                ``"StepLR: gamma must be > 0, got -0.5"``.
+            TypeError, ValueError: as ``check_hyperparams``.
         Example:
             >>> from tinytorch.optimizers import SGD
             >>> StepLR(SGD([Tensor(np.ones(1), requires_grad=True)], lr=1.0), step_size=5).gamma
@@ -244,6 +354,27 @@ class StepLR(LRScheduler):
         """
         raise NotImplementedError(
             "07 training: implement StepLR.__init__ — see exercises/07_training/README.md, step 4"
+        )
+
+    def check_hyperparams(self, base_lr: float, *, step_size: int, gamma: float) -> None:
+        """Raise unless ``step_size`` is an integer >= 1 and ``gamma`` a finite real number > 0.
+
+        ``base_lr`` is not used by this schedule (every schedule takes it: see CosineWithWarmup).
+
+        Raises:
+            TypeError: ``"StepLR: step_size must be an integer, got float"`` (also True);
+                ``"StepLR: gamma must be a real number, got str"``.
+            ValueError: ``"StepLR: step_size must be a positive integer, got 0"``;
+                ``"StepLR: gamma must be > 0 and finite, got -0.5"`` (also 0, nan, inf).
+        Example:
+            >>> from tinytorch.optimizers import SGD
+            >>> scheduler = StepLR(SGD([Tensor(np.ones(1), requires_grad=True)], lr=1.0), step_size=5)
+            >>> scheduler.check_hyperparams(1.0, step_size=2, gamma=0.0)
+            Traceback (most recent call last):
+            ValueError: StepLR: gamma must be > 0 and finite, got 0.0
+        """
+        raise NotImplementedError(
+            "07 training: implement StepLR.check_hyperparams — see exercises/07_training/README.md, step 4"
         )
 
     def lr_at(self, t: int) -> float:
@@ -264,12 +395,10 @@ class CosineWithWarmup(LRScheduler):
     hyperparameter_names = ("warmup_steps", "total_steps", "min_lr")
 
     def __init__(self, optimizer: Optimizer, warmup_steps: int, total_steps: int, min_lr: float = 0.0) -> None:
-        """Check and keep the hyper-parameters, then start (``LRScheduler.__init__``).
+        """Check the hyper-parameters (``check_hyperparams``), keep them, then start (``LRScheduler.__init__``).
 
         Raises:
-            ValueError: ``"CosineWithWarmup: warmup_steps must be an integer >= 0, got -1"``;
-                ``"CosineWithWarmup: total_steps must be an integer > warmup_steps = 10, got 10"``;
-                ``"CosineWithWarmup: min_lr must be in [0, lr = 0.1], got 0.5"``.
+            TypeError, ValueError: as ``check_hyperparams``, with ``base_lr = optimizer.lr``.
         Example:
             >>> from tinytorch.optimizers import SGD
             >>> optimizer = SGD([Tensor(np.ones(1), requires_grad=True)], lr=1.0)
@@ -279,6 +408,26 @@ class CosineWithWarmup(LRScheduler):
         """
         raise NotImplementedError(
             "07 training: implement CosineWithWarmup.__init__ — see exercises/07_training/README.md, step 4"
+        )
+
+    def check_hyperparams(self, base_lr: float, *, warmup_steps: int, total_steps: int, min_lr: float) -> None:
+        """Raise unless 0 <= warmup_steps < total_steps (integers) and 0 <= min_lr <= base_lr.
+
+        Raises:
+            TypeError: ``"CosineWithWarmup: warmup_steps must be an integer, got float"`` (also
+                total_steps); ``"CosineWithWarmup: min_lr must be a real number, got str"``.
+            ValueError: ``"CosineWithWarmup: warmup_steps must be an integer >= 0, got -1"``;
+                ``"CosineWithWarmup: total_steps must be an integer > warmup_steps = 10, got 10"``;
+                ``"CosineWithWarmup: min_lr must be in [0, lr = 0.1], got 0.5"`` (also nan).
+        Example:
+            >>> from tinytorch.optimizers import SGD
+            >>> scheduler = CosineWithWarmup(SGD([Tensor(np.ones(1), requires_grad=True)], lr=1.0), 0, 10)
+            >>> scheduler.check_hyperparams(1.0, warmup_steps=0, total_steps=10, min_lr=2.0)
+            Traceback (most recent call last):
+            ValueError: CosineWithWarmup: min_lr must be in [0, lr = 1.0], got 2.0
+        """
+        raise NotImplementedError(
+            "07 training: implement CosineWithWarmup.check_hyperparams — see exercises/07_training/README.md, step 4"
         )
 
     def lr_at(self, t: int) -> float:
@@ -365,17 +514,87 @@ def fsync_directory(directory: str) -> None:
         os.close(descriptor)
 
 
+def is_temporary_of(entry: str, name: str) -> bool:
+    """Given: whether the folder entry ``entry`` is a temporary file of the checkpoint named ``name``.
+
+    ``write_atomically`` names its temporary file ``.<name>.<random>.tmp`` (``tempfile.mkstemp``
+    with ``prefix=f".{name}."`` and ``suffix=".tmp"``; the random part has no dot). Matching the
+    dot-free middle exactly means that the temporaries of ``run.ckpt.old`` are never taken for
+    those of ``run.ckpt``.
+
+    Example:
+        >>> is_temporary_of(".run.ckpt.k3j_x9a2.tmp", "run.ckpt")
+        True
+        >>> is_temporary_of(".run.ckpt.old.k3j_x9a2.tmp", "run.ckpt")  # a temporary of run.ckpt.old
+        False
+    """
+    return re.fullmatch(re.escape(f".{name}.") + r"[^.]+\.tmp", entry) is not None
+
+
+def check_run(
+    op: str,
+    model: Module,
+    optimizer: Optimizer,
+    scheduler: LRScheduler | None,
+    rngs: dict[str, np.random.Generator] | None,
+) -> dict[str, np.random.Generator]:
+    """Given: check the objects a checkpoint is saved from or loaded into; returns ``rngs`` (``{}`` for None).
+
+    Besides the kinds of the objects, one rule keeps a resume exact: every generator the model
+    draws from (the attribute ``rng`` of a module, as 04's Dropout has) must be one of ``rngs``,
+    the very object. Otherwise the resumed run draws other dropout masks and silently becomes
+    another run. The loader's generator is not reachable from the model: passing it is yours.
+
+    Raises:
+        TypeError: ``"<op>: model must be a Module, got list"`` (also optimizer, scheduler);
+            ``"<op>: rngs must map names (str) to numpy.random.Generator, got 'loader': int"``.
+        ValueError: ``"<op>: scheduler must drive this optimizer, got one that drives another"``;
+            ``"<op>: rngs must hold the generator of every module that draws, got none for 2 (Dropout)"``.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"{op}: model must be a Module, got {type_name(model)}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{op}: optimizer must be an Optimizer, got {type_name(optimizer)}")
+    if scheduler is not None and not isinstance(scheduler, LRScheduler):
+        raise TypeError(f"{op}: scheduler must be an LRScheduler or None, got {type_name(scheduler)}")
+    if scheduler is not None and scheduler.optimizer is not optimizer:
+        raise ValueError(f"{op}: scheduler must drive this optimizer, got one that drives another")
+    rngs = {} if rngs is None else rngs
+    if not isinstance(rngs, dict):
+        raise TypeError(f"{op}: rngs must be a dict of name -> numpy.random.Generator, got {type_name(rngs)}")
+    for name, rng in rngs.items():
+        if not isinstance(name, str) or not isinstance(rng, np.random.Generator):
+            raise TypeError(
+                f"{op}: rngs must map names (str) to numpy.random.Generator, got {name!r}: {type_name(rng)}"
+            )
+    for module_name, module in model.named_modules():
+        rng = getattr(module, "rng", None)
+        if isinstance(rng, np.random.Generator) and not any(rng is given for given in rngs.values()):
+            raise ValueError(
+                f"{op}: rngs must hold the generator of every module that draws, "
+                f"got none for {module_name or 'the model'} ({type(module).__name__})"
+            )
+    return rngs
+
+
 def write_atomically(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> None:
     """Write ``arrays`` as an ``.npz`` file at ``path``: all of it, or nothing at all.
 
-    Written to a temporary file in the same directory, flushed to disk (``flush``, then
-    ``os.fsync``), then renamed over ``path`` with ``os.replace``, which is atomic on one file
-    system: a reader, or a run restarted after a crash, sees the old file or the new one, never
-    half of one. On any error the temporary file is removed and the old file is untouched.
+    First the temporary files that earlier saves of this same checkpoint left behind (a process
+    killed mid-save runs no clean-up) are removed: those for which ``is_temporary_of(entry,
+    name)``. Then the arrays are written to a new temporary file ``.<name>.<random>.tmp`` in the
+    same directory, flushed to disk (``flush``, then ``os.fsync``), and renamed over ``path``
+    with ``os.replace``, which is atomic on one file system: a reader, or a run restarted after
+    a crash, sees the old file or the new one, never half of one. Last, the directory itself is
+    fsynced (``fsync_directory``), so that the rename survives a power cut too. On any error the
+    temporary file is removed and the old file is untouched.
+
+    Two saves of the same checkpoint at the same moment are not supported: each may remove the
+    other's temporary file, and that save then fails (the checkpoint stays whole).
 
     Args:
         path: the file to write (any name: ``np.savez`` adds no ``.npz`` to an open file).
-        arrays: name -> ndarray, as for ``np.savez``.
+        arrays: name -> ndarray, as for ``np.savez`` (stored uncompressed).
     Raises:
         Whatever writing raises (a full disk: OSError), after cleaning up.
     Complexity:
@@ -411,11 +630,14 @@ def save_checkpoint(
     Args:
         path: the checkpoint file; replaced atomically if it exists.
         model, optimizer, scheduler: what to save (scheduler optional).
-        epoch: the number of epochs done, an int >= 0.
+        epoch: the number of epochs done, an integer >= 0.
         rngs: name -> np.random.Generator whose state decides what comes next (the loader's
-            ``rng``, a Dropout's ``rng``).
+            ``rng``, a Dropout's ``rng``). Every generator the model holds must be among them
+            (``check_run``); an int seed is refused: it has no state to save.
     Raises:
-        ValueError: ``"save_checkpoint: epoch must be an integer >= 0, got -1"``.
+        ValueError: ``"save_checkpoint: epoch must be an integer >= 0, got -1"``; ``check_run``'s
+            errors. Nothing is written when a check fails.
+        TypeError: ``"save_checkpoint: epoch must be an integer, got float"``; ``check_run``'s errors.
     Complexity:
         O(parameters + optimizer state) time; memory: the copies that ``state_dict`` makes.
     Example:
@@ -437,21 +659,79 @@ def save_checkpoint(
 # --- step 7: loading ----------------------------------------------------------------------
 
 
+def array_names(value) -> set[str]:
+    """Given: the names of the arrays a ``pack``-ed tree refers to (every ``{"array": name}`` in it).
+
+    Example:
+        >>> sorted(array_names({"dict": [[0, {"tuple": [{"array": "array_1"}, 1.5]}], ["w", {"array": "array_0"}]]}))
+        ['array_0', 'array_1']
+    """
+    if isinstance(value, list):
+        return set().union(*(array_names(item) for item in value))
+    if isinstance(value, dict):
+        if list(value) == ["array"]:
+            return {value["array"]}
+        return set().union(*(array_names(item) for item in value.values()))
+    return set()
+
+
+def read_array(archive: zipfile.ZipFile, name: str, limit: int) -> np.ndarray:
+    """Read the array ``name`` (the entry ``name + ".npy"``) of an open ``.npz``, never past ``limit`` bytes.
+
+    A file can declare any size: a 2 MiB zip may hold a deflated entry of 2 GiB of zeros, and an
+    ``.npy`` header may declare a shape of 2⁴⁰ elements over 8 bytes of data. So the sizes are
+    checked *before* anything is allocated: the zip's declared size of the entry must be at most
+    ``limit``, and the ``.npy`` header (read alone with ``np.lib.format.read_magic`` and
+    ``read_array_header_1_0`` or ``_2_0``) must declare exactly the data bytes the entry holds,
+    ``prod(shape) · itemsize``. Only then is the array read, with ``allow_pickle=False``.
+
+    Args:
+        archive: the open zip file.
+        name: the array's name, without ``.npy``.
+        limit: the most bytes the entry may declare.
+    Returns:
+        The array, of the shape and dtype its header declares.
+    Raises:
+        KeyError: no such entry (from ``zipfile``).
+        ValueError: ``"entry array_0 must declare at most 2048 bytes, got 2147483648"``;
+            ``"entry array_0 must be .npy version 1.0 or 2.0, got (3, 0)"``;
+            ``"entry array_0 must hold the 8796093022208 bytes its header declares, got 8"``;
+            NumPy's errors for a bad header or an object array.
+    Complexity:
+        O(the entry's size) time; memory: the array, plus NumPy's read buffer (256 KiB at most).
+    Example:
+        >>> import io
+        >>> buffer = io.BytesIO()
+        >>> np.savez(buffer, x=np.arange(3))
+        >>> with zipfile.ZipFile(buffer) as archive:
+        ...     read_array(archive, "x", limit=1000)
+        array([0, 1, 2])
+    """
+    raise NotImplementedError("07 training: implement read_array — see exercises/07_training/README.md, step 7")
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict:
     """Read a checkpoint file into a dict of plain values, or say clearly why it is not one.
 
-    Opens with ``allow_pickle=False``: a file can hold only numbers and text, so reading an
-    untrusted checkpoint never runs code.
+    Bounded: ``meta`` is read first, then only the arrays it names (``array_names``); the
+    entries read must declare at most the file's own size in all (``save_checkpoint`` stores
+    them uncompressed, so its files always fit), and each goes through ``read_array``. An
+    entry the format does not name is never read, so a 2 MiB file never costs more than about
+    2 MiB of arrays. Safe: no pickle is ever loaded, so reading an untrusted file never runs
+    code. Every way a file can be broken, including the sizes, ends in one ValueError that
+    names the file.
 
     Returns:
-        ``{"format", "version", "epoch", "model", "optimizer", "scheduler", "rngs"}``, unpacked.
+        ``{"format", "version", "epoch", "model", "optimizer", "scheduler", "rngs"}``, unpacked:
+        epoch an int >= 0; model, optimizer and rngs dicts; scheduler a dict or None.
     Raises:
         FileNotFoundError: no such file.
         ValueError: ``"load_checkpoint: run.ckpt is not a valid checkpoint: <the reason>"``, for
-            a file that is not an .npz, is truncated, holds pickles, has no valid "meta", or
-            another format or version.
+            a file that is not a zip, is truncated, declares more bytes than it holds, holds
+            pickles, has no valid "meta", another format or version, or parts of the wrong type.
     Complexity:
-        O(file size) time and memory: every array is read.
+        O(file size) time; memory: the arrays read (at most the file's size), plus the JSON's
+        Python objects.
     Example:
         >>> import os, tempfile
         >>> folder = tempfile.TemporaryDirectory()
@@ -466,6 +746,56 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     raise NotImplementedError("07 training: implement read_checkpoint — see exercises/07_training/README.md, step 7")
 
 
+def check_model_state(model: Module, state) -> None:
+    """Given: raise unless ``model.load_state_dict(state)`` would accept ``state``; the model is not touched.
+
+    The rules and messages of 04's ``Module.load_state_dict``, which checks the same before it
+    writes: here they run before any other part of a checkpoint is loaded.
+
+    Raises:
+        KeyError: ``"load_state_dict: state must hold every parameter, missing 0.bias"``;
+            ``"load_state_dict: state must hold only the model's parameters, got unexpected 2.weight"``.
+        ValueError: ``"load_state_dict: 0.weight must have shape (5, 3), got (4, 3)"``.
+        TypeError: ``"load_state_dict: 0.weight must have dtype float32, got float64"``;
+            ``"load_state_dict: 0.weight must be an ndarray, got list"``.
+    """
+    params = dict(model.named_parameters())
+    missing = [name for name in params if name not in state]
+    if missing:
+        raise KeyError(f"load_state_dict: state must hold every parameter, missing {', '.join(missing)}")
+    unexpected = [str(name) for name in state if name not in params]
+    if unexpected:
+        raise KeyError(
+            f"load_state_dict: state must hold only the model's parameters, got unexpected {', '.join(unexpected)}"
+        )
+    for name, param in params.items():
+        value = state[name]
+        if not isinstance(value, np.ndarray):  # a checkpoint holds arrays; JSON could hold a list
+            raise TypeError(f"load_state_dict: {name} must be an ndarray, got {type_name(value)}")
+        if value.shape != param.shape:
+            raise ValueError(f"load_state_dict: {name} must have shape {param.shape}, got {value.shape}")
+        if value.dtype != param.dtype:
+            raise TypeError(f"load_state_dict: {name} must have dtype {param.dtype}, got {value.dtype}")
+
+
+def check_generator_state(op: str, name: str, rng: np.random.Generator, state) -> None:
+    """Given: raise unless ``state`` fits ``rng``'s bit generator; ``rng`` itself is not touched.
+
+    The state is tried on a fresh bit generator of the same class, which refuses another kind
+    (a PCG64 state for an MT19937) and a malformed state as it would for ``rng``.
+
+    Raises:
+        ValueError: ``"<op>: rngs['loader'] must hold a state of its MT19937, got one it refuses: ..."``.
+    """
+    kind = type(rng.bit_generator)
+    try:
+        kind().state = state
+    except Exception as error:
+        raise ValueError(
+            f"{op}: rngs[{name!r}] must hold a state of its {kind.__name__}, got one it refuses: {error}"
+        ) from error
+
+
 def load_checkpoint(
     path: str | os.PathLike,
     *,
@@ -476,24 +806,29 @@ def load_checkpoint(
 ) -> int:
     """Restore a run saved by ``save_checkpoint``; returns the epoch it was saved at.
 
-    The model's parameters are overwritten in place (04's ``load_state_dict``), then the
-    optimizer's state (06), the schedule and each generator's bit-generator state. The
-    objects must be built as the saved ones were (same layers, same optimizer class, same
-    schedule class, generators under the same names). A checkpoint that does not fit the
-    generator names, the schedule's class, the model or the optimizer changes nothing: the
-    model's old weights are put back when the optimizer refuses its state.
+    All or nothing: either every part is restored (the model's parameters in place, the
+    optimizer's state, the schedule, each generator's bit-generator state) or nothing changes.
+    First every part is checked against its target without changing anything: the generator
+    names and the schedule's class, then ``check_model_state`` (04's rules),
+    ``optimizer.check_state_dict`` (06), ``scheduler.check_state_dict`` and
+    ``check_generator_state``. Then the parts are applied. Should any part still fail while
+    applying (a check that missed something), every part is put back as it was before the
+    call, and the error is raised. The objects must be built as the saved ones were
+    (same layers, same optimizer class, same schedule class, generators under the same names),
+    and every generator the model holds must be among ``rngs`` (``check_run``).
 
     Raises:
-        ValueError: from ``read_checkpoint``;
+        ValueError: from ``read_checkpoint`` and ``check_run``;
             ``"load_checkpoint: rngs must have the saved names ['dropout', 'loader'], got ['loader']"``;
             ``"load_checkpoint: scheduler must match the checkpoint's (StepLR), got None"``;
-            06's ``load_state_dict`` errors (``"load_state_dict: hyperparameters must be [...]"``
-            for another optimizer class), and the schedule's.
-        KeyError, ValueError, TypeError: 04's ``load_state_dict`` errors when the parameters'
-            names, shapes or dtypes differ.
+            ``check_generator_state``'s; 06's ``check_state_dict`` errors (``"load_state_dict:
+            hyperparameters must be [...]"`` for another optimizer class); the schedule's
+            ``check_state_dict`` errors.
+        KeyError, ValueError, TypeError: ``check_model_state``'s errors (04's) when the
+            parameters' names, shapes or dtypes differ; ``check_run``'s and 06's TypeErrors.
     Complexity:
-        O(file size) time and memory, plus one copy of the model's parameters (kept until the
-        optimizer has accepted its state).
+        O(file size) time; memory: the arrays read (at most the file's size), plus one copy of
+        the model's parameters and of the optimizer's state, kept until every part is applied.
     Example:
         >>> import os, tempfile
         >>> from tinytorch.layers import Linear
