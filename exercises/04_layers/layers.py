@@ -1,7 +1,5 @@
 # Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
 # Signatures and docstrings are the contract the tests hold you to: keep them.
-# The reference's imports are kept for you; until you use them, the linter is told not to mind:
-# ruff: noqa: F401
 """04 layers: parameters, modules, and the layers a network is built from.
 
 A ``Parameter`` is a Tensor that always requires grad: a number the optimizer will train. A
@@ -14,7 +12,9 @@ its own attributes (``vars(self)``), in the order they were assigned, and names 
 
 Randomness: everything random takes ``rng``, a ``np.random.Generator``. ``rng=None`` means this
 module's own generator, seeded with 0 at import and reseeded by ``manual_seed(seed)`` (as
-``torch.manual_seed``), so a script that never passes a generator is still reproducible.
+``torch.manual_seed``), so a script that never passes a generator is still reproducible. An int
+seed is refused, not turned into a generator: ``Linear(4, 4, rng=0)`` twice would give two
+identical layers. Make one generator, ``np.random.default_rng(seed)``, and pass it to each.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tinytorch.autograd import Tensor
+from tinytorch.tensor import type_name
 
 # --- randomness ---------------------------------------------------------------------------
 
@@ -40,9 +41,31 @@ def manual_seed(seed: int) -> None:
     _GENERATOR.bit_generator.state = np.random.default_rng(seed).bit_generator.state
 
 
-def generator(rng: np.random.Generator | None = None) -> np.random.Generator:
-    """Given: ``rng`` itself, or this module's seeded generator when ``rng`` is None."""
-    return _GENERATOR if rng is None else rng
+def generator(rng: np.random.Generator | None = None, op: str = "generator") -> np.random.Generator:
+    """Given: ``rng`` itself, or this module's seeded generator (the one ``manual_seed`` reseeds) when None.
+
+    ``op`` names the caller in the error. Raises TypeError
+    ``"Linear: rng must be a np.random.Generator or None, got int (for a seed, pass np.random.default_rng(seed))"``.
+    """
+    if rng is None:
+        return _GENERATOR
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{op}: rng must be a np.random.Generator or None, got {type_name(rng)}"
+            " (for a seed, pass np.random.default_rng(seed))"
+        )
+    return rng
+
+
+def returned(value, call: str):
+    """Given: ``value``, unless it is None: then a TypeError saying that ``call`` forgot its ``return``.
+
+    Given code that receives what one of your functions returned checks it here, so that a
+    missing ``return`` is named where it happened, not as a TypeError in some other function.
+    """
+    if value is None:
+        raise TypeError(f"{call} returned None — did you forget `return`?")
+    return value
 
 
 def _join(prefix: str, name: str) -> str:
@@ -94,8 +117,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: a Module subclass must define forward")
 
     def __call__(self, *args):
-        """Given: ``module(x)`` is ``module.forward(x)``."""
-        return self.forward(*args)
+        """Given: ``module(x)`` is ``module.forward(x)`` (which must return something)."""
+        return returned(self.forward(*args), f"{type(self).__name__}.forward()")
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct sub-Modules and their attribute names, in assignment order.
@@ -152,12 +175,12 @@ class Module:
 
     def parameters(self) -> Iterator[Parameter]:
         """Given: the Parameters of ``named_parameters``, without their names."""
-        for _, param in self.named_parameters():
+        for _, param in returned(self.named_parameters(), "named_parameters()"):
             yield param
 
     def children(self) -> Iterator[Module]:
         """Given: the Modules of ``named_children``, without their names."""
-        for _, child in self.named_children():
+        for _, child in returned(self.named_children(), "named_children()"):
             yield child
 
     # --- step 2: modes and gradients ------------------------------------------------------
@@ -165,8 +188,13 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Set ``training`` to ``mode`` in this module and every module below it.
 
+        Args:
+            mode: a bool (``np.bool_`` too).
         Returns:
             self (so that ``model = Net().train()`` reads well).
+        Raises:
+            TypeError: ``"train: mode must be a bool, got str"`` (``train("eval")`` would
+                otherwise set ``training = "eval"``, which is true).
         Complexity:
             O(modules).
         Example:
@@ -177,7 +205,7 @@ class Module:
 
     def eval(self) -> Module:
         """Given: ``train(False)``: Dropout becomes the identity."""
-        return self.train(False)
+        return returned(self.train(False), "train()")
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient: ``grad = None`` (backward then starts afresh).
@@ -218,8 +246,10 @@ class Module:
         conversion (the rule of 01), so a float64 checkpoint is rejected by a float32 model.
 
         Args:
-            state: dotted name -> array, as ``state_dict`` returns.
+            state: a dict, dotted name -> ndarray, as ``state_dict`` returns.
         Raises:
+            TypeError: ``"load_state_dict: state must be a dict, got NoneType"``;
+                ``"load_state_dict: fc1.weight must be an ndarray, got list"``.
             KeyError: ``"load_state_dict: state must hold every parameter, missing fc1.bias"``;
                 ``"load_state_dict: state must hold only the model's parameters, got unexpected fc3.weight"``.
             ValueError: ``"load_state_dict: fc1.weight must have shape (4, 3), got (3, 4)"``.
@@ -247,9 +277,28 @@ def calculate_gain(nonlinearity: str) -> float:
 
     Raises ValueError ``"calculate_gain: nonlinearity must be one of linear, sigmoid, tanh, relu, got 'elu'"``.
     """
-    if nonlinearity not in GAINS:
+    if not isinstance(nonlinearity, str) or nonlinearity not in GAINS:
         raise ValueError(f"calculate_gain: nonlinearity must be one of {', '.join(GAINS)}, got {nonlinearity!r}")
     return GAINS[nonlinearity]
+
+
+def check_init(op: str, tensor, gain: float = 1.0) -> None:
+    """Given: raise unless ``tensor`` is a floating-point Tensor and ``gain`` a finite number >= 0.
+
+    Writing random floats into an int tensor would truncate them to zeros, silently.
+    Messages: ``"xavier_uniform_: tensor must be a Tensor, got ndarray"``,
+    ``"xavier_uniform_: tensor must be floating-point, got int64"`` (TypeError),
+    ``"xavier_uniform_: gain must be a finite number >= 0, got nan"`` (ValueError; TypeError
+    for a string or a bool).
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: tensor must be a Tensor, got {type_name(tensor)}")
+    if tensor.dtype.kind != "f":
+        raise TypeError(f"{op}: tensor must be floating-point, got {tensor.dtype}")
+    if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
+        raise TypeError(f"{op}: gain must be a finite number >= 0, got {type_name(gain)}")
+    if not 0.0 <= gain < math.inf:  # `not` also rejects nan
+        raise ValueError(f"{op}: gain must be a finite number >= 0, got {gain}")
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -259,7 +308,9 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     dimensions (1 for a Linear weight ``(out, in)``).
 
     Raises:
-        ValueError: ``"fans: weight must have at least 2 dimensions, got (3,)"``.
+        ValueError: ``"fans: weight must have at least 2 dimensions, got (3,)"``;
+            ``"fans: weight must have no empty dimension, got (4, 0)"`` (a fan of 0 has no
+            variance to keep: Kaiming's bound would divide by zero).
     Complexity:
         O(ndim).
     Example:
@@ -278,9 +329,14 @@ def xavier_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, gain
     Args:
         tensor: a floating Tensor or Parameter of shape ``(out, in, *kernel)``.
         rng: the generator (None: this module's, see ``manual_seed``).
-        gain: from ``calculate_gain``.
+        gain: from ``calculate_gain``, a finite number >= 0.
     Returns:
         ``tensor`` itself, its storage overwritten.
+    Raises:
+        TypeError: ``"xavier_uniform_: tensor must be floating-point, got int64"``; a tensor
+            that is not a Tensor; ``"xavier_uniform_: rng must be a np.random.Generator or
+            None, got int (...)"`` (an int seed is refused).
+        ValueError: ``"xavier_uniform_: gain must be a finite number >= 0, got nan"``; from ``fans``.
     Complexity:
         O(N) time; one N-element float64 draw as a temporary.
     Example:
@@ -294,7 +350,7 @@ def xavier_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, gain
 def xavier_normal_(tensor: Tensor, rng: np.random.Generator | None = None, gain: float = 1.0) -> Tensor:
     """Fill ``tensor`` in place from N(0, σ²), ``σ = gain · √(2 / (fan_in + fan_out))``.
 
-    Args and Returns: as ``xavier_uniform_``.
+    Args, Returns and Raises: as ``xavier_uniform_``, naming ``xavier_normal_``.
     Complexity:
         O(N) time; one N-element float64 draw as a temporary.
     Example:
@@ -317,6 +373,8 @@ def kaiming_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, non
     Returns:
         ``tensor`` itself, its storage overwritten.
     Raises:
+        TypeError: ``"kaiming_uniform_: tensor must be floating-point, got int64"``; a tensor
+            that is not a Tensor; an rng that is not a Generator (as ``xavier_uniform_``).
         ValueError: from ``calculate_gain`` and ``fans``.
     Complexity:
         O(N) time; one N-element float64 draw as a temporary.
@@ -331,7 +389,7 @@ def kaiming_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, non
 def kaiming_normal_(tensor: Tensor, rng: np.random.Generator | None = None, nonlinearity: str = "relu") -> Tensor:
     """Fill ``tensor`` in place from N(0, σ²), ``σ = gain / √fan_in``.
 
-    Args, Returns and Raises: as ``kaiming_uniform_``.
+    Args, Returns and Raises: as ``kaiming_uniform_``, naming ``kaiming_normal_``.
     Complexity:
         O(N) time; one N-element float64 draw as a temporary.
     Example:
@@ -364,11 +422,14 @@ class Linear(Module):
 
         Args:
             in_features (C_in), out_features (C_out): positive integers (a NumPy integer too; not a bool).
-            bias: whether to add a bias.
-            rng: the generator (None: this module's, see ``manual_seed``).
-            dtype: of the parameters.
+            bias: whether to add a bias, a bool.
+            rng: the generator (None: this module's, see ``manual_seed``); an int seed is refused.
+            dtype: of the parameters, floating-point.
         Raises:
             ValueError: ``"Linear: in_features must be a positive integer, got 0"`` (same for out_features).
+            TypeError: ``"Linear: bias must be a bool, got Generator"`` (``Linear(3, 4, rng)``
+                passes rng as bias); ``"Linear: rng must be a np.random.Generator or None, got int
+                (...)"``; ``"Parameter: dtype must be floating, got int64"``.
         Complexity:
             O(C_in · C_out) time; parameter memory ``(C_in · C_out + C_out) · itemsize``.
         Example:
@@ -516,10 +577,19 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability p, scale the rest."""
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
-        """Remember ``p`` and the generator.
+        """Remember ``p`` and the generator, as the attributes ``p`` and ``rng``.
 
+        ``rng`` is the generator every mask is drawn from: the one given, or, for None, this
+        module's shared generator, the one ``manual_seed`` reseeds (``generator()``), never a
+        new one. Kata 07 saves and restores ``dropout.rng`` to resume a run exactly.
+
+        Args:
+            p: the probability of dropping an element, a real number in [0, 1).
+            rng: a ``np.random.Generator`` or None; an int seed is refused.
         Raises:
-            ValueError: ``"Dropout: p must be in [0, 1), got 1.0"``.
+            TypeError: ``"Dropout: p must be a real number, got str"`` (a bool too);
+                ``"Dropout: rng must be a np.random.Generator or None, got int (...)"``.
+            ValueError: ``"Dropout: p must be in [0, 1), got 1.0"`` (nan too).
         Example:
             >>> Dropout(0.1).p
             0.1
@@ -535,7 +605,8 @@ class Dropout(Module):
         Args:
             x: float32 or float64 Tensor, any shape (N elements).
         Returns:
-            In eval (or p == 0): ``x`` itself. In training: a new Tensor of x's shape and dtype.
+            In eval (or p == 0): ``x`` itself, the same object. In training: a new Tensor of x's
+            shape and dtype; the mask is drawn from ``self.rng``.
         Raises:
             TypeError: ``"Dropout: input must be a Tensor, got ndarray"``;
                 ``"Dropout: input must have dtype float32 or float64, got float16"``.
@@ -557,6 +628,8 @@ def count_parameters(module: Module) -> int:
 
     A parameter shared by two layers counts once. For a Linear: ``in · out + out``.
 
+    Raises:
+        TypeError: ``"count_parameters: module must be a Module, got list"``.
     Complexity:
         O(parameters).
     Example:
@@ -569,6 +642,8 @@ def count_parameters(module: Module) -> int:
 def parameter_bytes(module: Module) -> int:
     """The bytes the parameters take: ``Σ size · itemsize`` (what a checkpoint weighs).
 
+    Raises:
+        TypeError: ``"parameter_bytes: module must be a Module, got list"``.
     Complexity:
         O(parameters).
     Example:

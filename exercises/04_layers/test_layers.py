@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinytorch import tensor as base
 from tinytorch.autograd import Tensor
 from tinytorch.layers import (
     GELU,
@@ -22,6 +23,7 @@ from tinytorch.layers import (
     Tanh,
     count_parameters,
     fans,
+    generator,
     kaiming_normal_,
     kaiming_uniform_,
     manual_seed,
@@ -31,6 +33,15 @@ from tinytorch.layers import (
 )
 from tinytorch.testing import assert_close, gradcheck, gradcheck_tensors, memory_budget
 from tinytorch.testing.strategies import arrays
+
+
+def returned(value, call: str):
+    """``value``, or a failure that says ``call`` returned None (a forgotten ``return``)."""
+    __tracebackhide__ = True
+    if value is None:
+        pytest.fail(f"{call} returned None — did you forget `return`?", pytrace=False)
+    return value
+
 
 # --- modules written here, so that steps 1 to 3 need nothing from later steps ----------------
 
@@ -206,6 +217,15 @@ def test_step2_train_and_eval_reach_every_module_and_return_the_model(rng):
     assert not net.block.act.training and not net.training
 
 
+@pytest.mark.parametrize("mode", ["eval", None, 0])
+def test_step2_train_refuses_a_mode_that_is_not_a_bool(mode, rng):
+    # train("eval") would set training = "eval", which is true: Dropout would stay on.
+    net = Net(rng)
+    with pytest.raises(TypeError, match=f"^train: mode must be a bool, got {type(mode).__name__}$"):
+        net.train(mode)
+    assert all(module.training is True for _, module in net.named_modules())
+
+
 def test_step2_zero_grad_forgets_every_gradient(rng):
     net = Net(rng)
     net(Tensor(rng.standard_normal((4, 3)).astype(np.float32))).sum().backward()
@@ -219,7 +239,7 @@ def test_step2_zero_grad_forgets_every_gradient(rng):
 
 def test_step3_state_dict_maps_dotted_names_to_copies(rng):
     net = Net(rng)
-    state = net.state_dict()
+    state = returned(net.state_dict(), "Module.state_dict()")
     assert list(state) == NET_NAMES
     for name, param in net.named_parameters():
         assert isinstance(state[name], np.ndarray)
@@ -236,7 +256,7 @@ def test_step3_a_state_dict_round_trip_makes_an_identical_model(widths, biases, 
     target = Stack(widths, biases, np.random.default_rng(seed + 1))
     params_before = list(target.parameters())
     storage_before = [p.numpy() for p in params_before]
-    target.load_state_dict(source.state_dict())
+    target.load_state_dict(returned(source.state_dict(), "Module.state_dict()"))
     for (name, a), (_, b) in zip(source.state_dict().items(), target.state_dict().items(), strict=True):
         assert_close(b, a, rtol=0, atol=0, what=name)
     assert list(target.parameters()) == params_before, "load_state_dict must keep the Parameter objects"
@@ -287,6 +307,17 @@ def test_step3_load_state_dict_rejects_a_dtype_mismatch(rng):
         layer.load_state_dict(state)
 
 
+def test_step3_load_state_dict_refuses_a_state_that_is_not_a_dict_of_arrays(rng):
+    layer = Affine(3, 4, rng)
+    before = layer.state_dict()
+    with pytest.raises(TypeError, match=r"^load_state_dict: state must be a dict, got NoneType$"):
+        layer.load_state_dict(None)
+    state = {"weight": np.zeros((4, 3), dtype=np.float32), "bias": [0.0, 0.0, 0.0, 0.0]}
+    with pytest.raises(TypeError, match=r"^load_state_dict: bias must be an ndarray, got list$"):
+        layer.load_state_dict(state)
+    assert_close(layer.weight, before["weight"], rtol=0, atol=0, what="weight after a refused load")
+
+
 def test_step3_a_rejected_checkpoint_leaves_the_model_untouched(rng):
     layer = Affine(3, 4, rng)
     before = layer.state_dict()
@@ -308,6 +339,14 @@ def test_step4_fans_read_the_weight_shape_as_out_in_kernel():
 def test_step4_fans_need_at_least_two_dimensions():
     with pytest.raises(ValueError, match=r"fans: weight must have at least 2 dimensions, got \(3,\)"):
         fans((3,))
+
+
+def test_step4_fans_refuse_an_empty_dimension():
+    # Kaiming's bound divides by fan_in: a (4, 0) weight would raise ZeroDivisionError.
+    with pytest.raises(ValueError, match=r"^fans: weight must have no empty dimension, got \(4, 0\)$"):
+        fans((4, 0))
+    with pytest.raises(ValueError, match=r"no empty dimension, got \(16, 8, 0, 3\)$"):
+        fans((16, 8, 0, 3))
 
 
 SAMPLES = 40_000  # draws pooled per check: the tolerances below shrink as 1/sqrt(SAMPLES)
@@ -397,6 +436,41 @@ def test_step4_the_same_seed_gives_the_same_init(init):
 def test_step4_kaiming_rejects_an_unknown_nonlinearity(rng):
     with pytest.raises(ValueError, match="nonlinearity must be one of linear, sigmoid, tanh, relu, got 'elu'"):
         kaiming_uniform_(Parameter(np.zeros((3, 2))), rng, nonlinearity="elu")
+
+
+@pytest.mark.parametrize("init", INIT_FUNCTIONS, ids=lambda init: init.__name__)
+def test_step4_init_refuses_an_int_tensor_instead_of_truncating_to_zeros(init, rng):
+    weight = Tensor(np.zeros((4, 3), dtype=np.int64))
+    with pytest.raises(TypeError, match=f"^{init.__name__}: tensor must be floating-point, got int64$"):
+        init(weight, rng)
+    with pytest.raises(TypeError, match=f"^{init.__name__}: tensor must be a Tensor, got ndarray$"):
+        init(np.zeros((4, 3)), rng)
+
+
+@pytest.mark.parametrize("init", INIT_FUNCTIONS, ids=lambda init: init.__name__)
+def test_step4_init_refuses_an_int_seed_for_a_generator(init):
+    # An int seed per call would give every layer the same numbers: pass np.random.default_rng(seed).
+    message = f"^{init.__name__}: rng must be a np.random.Generator or None, got int"
+    with pytest.raises(TypeError, match=message):
+        init(Parameter(np.zeros((4, 3))), 0)
+
+
+@pytest.mark.parametrize("init", [xavier_uniform_, xavier_normal_], ids=lambda init: init.__name__)
+@pytest.mark.parametrize(
+    ("gain", "error", "shown"),
+    [
+        (float("nan"), ValueError, "nan"),
+        (float("inf"), ValueError, "inf"),
+        (-1.0, ValueError, "-1.0"),
+        ("2", TypeError, "str"),
+    ],
+    ids=["nan", "inf", "negative", "str"],
+)
+def test_step4_xavier_refuses_a_gain_that_is_not_a_finite_number_at_least_zero(init, gain, error, shown, rng):
+    weight = Parameter(np.ones((4, 3)))
+    with pytest.raises(error, match=f"^{init.__name__}: gain must be a finite number >= 0, got {shown}$"):
+        init(weight, rng, gain=gain)
+    assert_close(weight, np.ones((4, 3)), rtol=0, atol=0, what="the weight after a refused init")
 
 
 # --- step 5: Linear ------------------------------------------------------------------------
@@ -557,6 +631,19 @@ def test_step5_a_linear_forward_allocates_the_output_and_one_temporary(batch):
     assert out.shape == (B, C_OUT)
 
 
+def test_step5_linear_refuses_an_int_seed_and_a_generator_passed_as_bias():
+    with pytest.raises(TypeError, match=r"^Linear: rng must be a np\.random\.Generator or None, got int"):
+        Linear(3, 4, rng=0)
+    # Linear(3, 4, rng) puts the generator in `bias`: refused, not taken as "yes, a bias".
+    with pytest.raises(TypeError, match=r"^Linear: bias must be a bool, got Generator$"):
+        Linear(3, 4, np.random.default_rng(0))
+
+
+def test_step5_linear_names_a_kata_01_tensor_as_such(rng):
+    with pytest.raises(TypeError, match=r"^Linear: input must be a Tensor, got tinytorch\.tensor\.Tensor$"):
+        Linear(3, 4, rng=rng)(base.Tensor(np.ones((2, 3), dtype=np.float32)))
+
+
 # --- step 6: Sequential and activation modules ---------------------------------------------
 
 
@@ -628,6 +715,16 @@ def test_step6_activation_modules_match_numpy_and_have_no_parameters(module, ora
 @given(x=arrays((2, 3), "away_from_zero"))
 def test_step6_activation_modules_have_correct_gradients(module, x):
     gradcheck_tensors(module.__name__, lambda t: module()(t), [x])
+
+
+def test_step6_a_member_whose_forward_forgot_its_return_is_named(rng):
+    class Forgetful(Module):
+        def forward(self, x):
+            x * 2.0  # no return
+
+    model = Sequential(Linear(3, 3, rng=rng), Forgetful(), ReLU())
+    with pytest.raises(TypeError, match=r"^Forgetful\.forward\(\) returned None — did you forget `return`\?$"):
+        model(Tensor(np.ones((2, 3), dtype=np.float32)))
 
 
 # --- step 7: Dropout -----------------------------------------------------------------------
@@ -736,6 +833,50 @@ def test_step7_dropout_in_training_holds_the_output_and_one_mask(dropout_input):
     assert out.dtype == np.float32
 
 
+@pytest.mark.parametrize(
+    ("p", "error", "message"),
+    [
+        ("0.5", TypeError, "Dropout: p must be a real number, got str"),
+        (True, TypeError, "Dropout: p must be a real number, got bool"),
+        (float("nan"), ValueError, r"Dropout: p must be in \[0, 1\), got nan"),
+    ],
+    ids=["str", "bool", "nan"],
+)
+def test_step7_dropout_refuses_a_p_that_is_not_a_real_number(p, error, message):
+    with pytest.raises(error, match=f"^{message}$"):
+        Dropout(p)
+
+
+def test_step7_dropout_refuses_an_int_seed():
+    with pytest.raises(TypeError, match=r"^Dropout: rng must be a np\.random\.Generator or None, got int"):
+        Dropout(0.5, rng=3)
+
+
+def test_step7_dropout_keeps_its_generator_as_rng_and_without_one_the_shared_generator():
+    # Kata 07 saves and restores dropout.rng to resume a run: the attribute is part of the contract.
+    mine = np.random.default_rng(5)
+    assert Dropout(0.5, rng=mine).rng is mine
+    assert Dropout(0.5).rng is generator(), "without rng: the module's shared generator, not a new one"
+
+
+def test_step7_dropout_without_a_generator_draws_from_the_stream_manual_seed_sets():
+    x = Tensor(np.ones(200))
+    manual_seed(3)
+    a = Dropout(0.5)(x).numpy()
+    manual_seed(4)
+    b = Dropout(0.5)(x).numpy()
+    assert not np.array_equal(a, b), "another seed must give another mask (a private generator ignores manual_seed)"
+    manual_seed(3)
+    assert_close(Dropout(0.5)(x), a, rtol=0, atol=0, what="the mask after manual_seed(3) again")
+    assert not np.array_equal(Dropout(0.5)(x).numpy(), a), "the next mask continues the shared stream"
+
+
+def test_step7_dropout_returns_its_input_itself_in_eval_and_with_p_zero():
+    x = Tensor(np.ones((3, 4)))
+    assert Dropout(0.0, rng=np.random.default_rng(0))(x) is x, "p = 0 in training: x itself, no copy"
+    assert Dropout(0.5, rng=np.random.default_rng(0)).eval()(x) is x, "eval: x itself, no copy"
+
+
 # --- step 8: what a model costs ------------------------------------------------------------
 
 
@@ -774,3 +915,9 @@ def test_step8_a_shared_parameter_is_counted_once_and_no_parameters_count_zero(r
     assert count_parameters(Sequential(encode, decode)) == 9 + 3 + 3
     assert count_parameters(Sequential(ReLU(), Dropout(0.1))) == 0
     assert parameter_bytes(Sequential()) == 0
+
+
+@pytest.mark.parametrize("count", [count_parameters, parameter_bytes], ids=lambda f: f.__name__)
+def test_step8_counting_refuses_what_is_not_a_module(count, rng):
+    with pytest.raises(TypeError, match=f"^{count.__name__}: module must be a Module, got list$"):
+        count([Linear(2, 2, rng=rng)])

@@ -10,7 +10,9 @@ its own attributes (``vars(self)``), in the order they were assigned, and names 
 
 Randomness: everything random takes ``rng``, a ``np.random.Generator``. ``rng=None`` means this
 module's own generator, seeded with 0 at import and reseeded by ``manual_seed(seed)`` (as
-``torch.manual_seed``), so a script that never passes a generator is still reproducible.
+``torch.manual_seed``), so a script that never passes a generator is still reproducible. An int
+seed is refused, not turned into a generator: ``Linear(4, 4, rng=0)`` twice would give two
+identical layers. Make one generator, ``np.random.default_rng(seed)``, and pass it to each.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tinytorch.autograd import Tensor
+from tinytorch.tensor import type_name
 
 # --- randomness ---------------------------------------------------------------------------
 
@@ -36,9 +39,31 @@ def manual_seed(seed: int) -> None:
     _GENERATOR.bit_generator.state = np.random.default_rng(seed).bit_generator.state
 
 
-def generator(rng: np.random.Generator | None = None) -> np.random.Generator:
-    """Given: ``rng`` itself, or this module's seeded generator when ``rng`` is None."""
-    return _GENERATOR if rng is None else rng
+def generator(rng: np.random.Generator | None = None, op: str = "generator") -> np.random.Generator:
+    """Given: ``rng`` itself, or this module's seeded generator (the one ``manual_seed`` reseeds) when None.
+
+    ``op`` names the caller in the error. Raises TypeError
+    ``"Linear: rng must be a np.random.Generator or None, got int (for a seed, pass np.random.default_rng(seed))"``.
+    """
+    if rng is None:
+        return _GENERATOR
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{op}: rng must be a np.random.Generator or None, got {type_name(rng)}"
+            " (for a seed, pass np.random.default_rng(seed))"
+        )
+    return rng
+
+
+def returned(value, call: str):
+    """Given: ``value``, unless it is None: then a TypeError saying that ``call`` forgot its ``return``.
+
+    Given code that receives what one of your functions returned checks it here, so that a
+    missing ``return`` is named where it happened, not as a TypeError in some other function.
+    """
+    if value is None:
+        raise TypeError(f"{call} returned None — did you forget `return`?")
+    return value
 
 
 def _join(prefix: str, name: str) -> str:
@@ -94,8 +119,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__}: a Module subclass must define forward")
 
     def __call__(self, *args):
-        """Given: ``module(x)`` is ``module.forward(x)``."""
-        return self.forward(*args)
+        """Given: ``module(x)`` is ``module.forward(x)`` (which must return something)."""
+        return returned(self.forward(*args), f"{type(self).__name__}.forward()")
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct sub-Modules and their attribute names, in assignment order.
@@ -158,12 +183,12 @@ class Module:
 
     def parameters(self) -> Iterator[Parameter]:
         """Given: the Parameters of ``named_parameters``, without their names."""
-        for _, param in self.named_parameters():
+        for _, param in returned(self.named_parameters(), "named_parameters()"):
             yield param
 
     def children(self) -> Iterator[Module]:
         """Given: the Modules of ``named_children``, without their names."""
-        for _, child in self.named_children():
+        for _, child in returned(self.named_children(), "named_children()"):
             yield child
 
     # --- step 2: modes and gradients ------------------------------------------------------
@@ -171,8 +196,13 @@ class Module:
     def train(self, mode: bool = True) -> Module:
         """Set ``training`` to ``mode`` in this module and every module below it.
 
+        Args:
+            mode: a bool (``np.bool_`` too).
         Returns:
             self (so that ``model = Net().train()`` reads well).
+        Raises:
+            TypeError: ``"train: mode must be a bool, got str"`` (``train("eval")`` would
+                otherwise set ``training = "eval"``, which is true).
         Complexity:
             O(modules).
         Example:
@@ -180,13 +210,15 @@ class Module:
             False
         """
         # solution: step 2
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"train: mode must be a bool, got {type_name(mode)}")
         for _, module in self.named_modules():
-            module.training = mode
+            module.training = bool(mode)
         return self
 
     def eval(self) -> Module:
         """Given: ``train(False)``: Dropout becomes the identity."""
-        return self.train(False)
+        return returned(self.train(False), "train()")
 
     def zero_grad(self) -> None:
         """Forget every parameter's gradient: ``grad = None`` (backward then starts afresh).
@@ -230,8 +262,10 @@ class Module:
         conversion (the rule of 01), so a float64 checkpoint is rejected by a float32 model.
 
         Args:
-            state: dotted name -> array, as ``state_dict`` returns.
+            state: a dict, dotted name -> ndarray, as ``state_dict`` returns.
         Raises:
+            TypeError: ``"load_state_dict: state must be a dict, got NoneType"``;
+                ``"load_state_dict: fc1.weight must be an ndarray, got list"``.
             KeyError: ``"load_state_dict: state must hold every parameter, missing fc1.bias"``;
                 ``"load_state_dict: state must hold only the model's parameters, got unexpected fc3.weight"``.
             ValueError: ``"load_state_dict: fc1.weight must have shape (4, 3), got (3, 4)"``.
@@ -245,6 +279,8 @@ class Module:
             True
         """
         # solution: step 3
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict: state must be a dict, got {type_name(state)}")
         params = dict(self.named_parameters())
         missing = [name for name in params if name not in state]
         if missing:
@@ -255,7 +291,9 @@ class Module:
                 f"load_state_dict: state must hold only the model's parameters, got unexpected {', '.join(unexpected)}"
             )
         for name, param in params.items():
-            value = np.asarray(state[name])
+            value = state[name]
+            if not isinstance(value, np.ndarray):
+                raise TypeError(f"load_state_dict: {name} must be an ndarray, got {type_name(value)}")
             if value.shape != param.shape:
                 raise ValueError(f"load_state_dict: {name} must have shape {param.shape}, got {value.shape}")
             if value.dtype != param.dtype:
@@ -274,9 +312,28 @@ def calculate_gain(nonlinearity: str) -> float:
 
     Raises ValueError ``"calculate_gain: nonlinearity must be one of linear, sigmoid, tanh, relu, got 'elu'"``.
     """
-    if nonlinearity not in GAINS:
+    if not isinstance(nonlinearity, str) or nonlinearity not in GAINS:
         raise ValueError(f"calculate_gain: nonlinearity must be one of {', '.join(GAINS)}, got {nonlinearity!r}")
     return GAINS[nonlinearity]
+
+
+def check_init(op: str, tensor, gain: float = 1.0) -> None:
+    """Given: raise unless ``tensor`` is a floating-point Tensor and ``gain`` a finite number >= 0.
+
+    Writing random floats into an int tensor would truncate them to zeros, silently.
+    Messages: ``"xavier_uniform_: tensor must be a Tensor, got ndarray"``,
+    ``"xavier_uniform_: tensor must be floating-point, got int64"`` (TypeError),
+    ``"xavier_uniform_: gain must be a finite number >= 0, got nan"`` (ValueError; TypeError
+    for a string or a bool).
+    """
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: tensor must be a Tensor, got {type_name(tensor)}")
+    if tensor.dtype.kind != "f":
+        raise TypeError(f"{op}: tensor must be floating-point, got {tensor.dtype}")
+    if isinstance(gain, bool) or not isinstance(gain, numbers.Real):
+        raise TypeError(f"{op}: gain must be a finite number >= 0, got {type_name(gain)}")
+    if not 0.0 <= gain < math.inf:  # `not` also rejects nan
+        raise ValueError(f"{op}: gain must be a finite number >= 0, got {gain}")
 
 
 def fans(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -286,7 +343,9 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     dimensions (1 for a Linear weight ``(out, in)``).
 
     Raises:
-        ValueError: ``"fans: weight must have at least 2 dimensions, got (3,)"``.
+        ValueError: ``"fans: weight must have at least 2 dimensions, got (3,)"``;
+            ``"fans: weight must have no empty dimension, got (4, 0)"`` (a fan of 0 has no
+            variance to keep: Kaiming's bound would divide by zero).
     Complexity:
         O(ndim).
     Example:
@@ -296,6 +355,8 @@ def fans(shape: tuple[int, ...]) -> tuple[int, int]:
     # solution: step 4
     if len(shape) < 2:
         raise ValueError(f"fans: weight must have at least 2 dimensions, got {shape}")
+    if 0 in shape:
+        raise ValueError(f"fans: weight must have no empty dimension, got {shape}")
     receptive = math.prod(shape[2:])  # 1 for a (out, in) weight
     return shape[1] * receptive, shape[0] * receptive
 
@@ -309,9 +370,14 @@ def xavier_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, gain
     Args:
         tensor: a floating Tensor or Parameter of shape ``(out, in, *kernel)``.
         rng: the generator (None: this module's, see ``manual_seed``).
-        gain: from ``calculate_gain``.
+        gain: from ``calculate_gain``, a finite number >= 0.
     Returns:
         ``tensor`` itself, its storage overwritten.
+    Raises:
+        TypeError: ``"xavier_uniform_: tensor must be floating-point, got int64"``; a tensor
+            that is not a Tensor; ``"xavier_uniform_: rng must be a np.random.Generator or
+            None, got int (...)"`` (an int seed is refused).
+        ValueError: ``"xavier_uniform_: gain must be a finite number >= 0, got nan"``; from ``fans``.
     Complexity:
         O(N) time; one N-element float64 draw as a temporary.
     Example:
@@ -320,16 +386,17 @@ def xavier_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, gain
         True
     """
     # solution: step 4
+    check_init("xavier_uniform_", tensor, gain)
     fan_in, fan_out = fans(tensor.shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    tensor.data[...] = generator(rng).uniform(-bound, bound, size=tensor.shape)
+    tensor.data[...] = generator(rng, "xavier_uniform_").uniform(-bound, bound, size=tensor.shape)
     return tensor
 
 
 def xavier_normal_(tensor: Tensor, rng: np.random.Generator | None = None, gain: float = 1.0) -> Tensor:
     """Fill ``tensor`` in place from N(0, σ²), ``σ = gain · √(2 / (fan_in + fan_out))``.
 
-    Args and Returns: as ``xavier_uniform_``.
+    Args, Returns and Raises: as ``xavier_uniform_``, naming ``xavier_normal_``.
     Complexity:
         O(N) time; one N-element float64 draw as a temporary.
     Example:
@@ -337,9 +404,10 @@ def xavier_normal_(tensor: Tensor, rng: np.random.Generator | None = None, gain:
         (4, 2)
     """
     # solution: step 4
+    check_init("xavier_normal_", tensor, gain)
     fan_in, fan_out = fans(tensor.shape)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    tensor.data[...] = generator(rng).normal(0.0, std, size=tensor.shape)
+    tensor.data[...] = generator(rng, "xavier_normal_").normal(0.0, std, size=tensor.shape)
     return tensor
 
 
@@ -356,6 +424,8 @@ def kaiming_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, non
     Returns:
         ``tensor`` itself, its storage overwritten.
     Raises:
+        TypeError: ``"kaiming_uniform_: tensor must be floating-point, got int64"``; a tensor
+            that is not a Tensor; an rng that is not a Generator (as ``xavier_uniform_``).
         ValueError: from ``calculate_gain`` and ``fans``.
     Complexity:
         O(N) time; one N-element float64 draw as a temporary.
@@ -365,16 +435,17 @@ def kaiming_uniform_(tensor: Tensor, rng: np.random.Generator | None = None, non
         True
     """
     # solution: step 4
+    check_init("kaiming_uniform_", tensor)
     fan_in, _ = fans(tensor.shape)
     bound = calculate_gain(nonlinearity) * math.sqrt(3.0 / fan_in)
-    tensor.data[...] = generator(rng).uniform(-bound, bound, size=tensor.shape)
+    tensor.data[...] = generator(rng, "kaiming_uniform_").uniform(-bound, bound, size=tensor.shape)
     return tensor
 
 
 def kaiming_normal_(tensor: Tensor, rng: np.random.Generator | None = None, nonlinearity: str = "relu") -> Tensor:
     """Fill ``tensor`` in place from N(0, σ²), ``σ = gain / √fan_in``.
 
-    Args, Returns and Raises: as ``kaiming_uniform_``.
+    Args, Returns and Raises: as ``kaiming_uniform_``, naming ``kaiming_normal_``.
     Complexity:
         O(N) time; one N-element float64 draw as a temporary.
     Example:
@@ -382,9 +453,10 @@ def kaiming_normal_(tensor: Tensor, rng: np.random.Generator | None = None, nonl
         (4, 6)
     """
     # solution: step 4
+    check_init("kaiming_normal_", tensor)
     fan_in, _ = fans(tensor.shape)
     std = calculate_gain(nonlinearity) / math.sqrt(fan_in)
-    tensor.data[...] = generator(rng).normal(0.0, std, size=tensor.shape)
+    tensor.data[...] = generator(rng, "kaiming_normal_").normal(0.0, std, size=tensor.shape)
     return tensor
 
 
@@ -411,11 +483,14 @@ class Linear(Module):
 
         Args:
             in_features (C_in), out_features (C_out): positive integers (a NumPy integer too; not a bool).
-            bias: whether to add a bias.
-            rng: the generator (None: this module's, see ``manual_seed``).
-            dtype: of the parameters.
+            bias: whether to add a bias, a bool.
+            rng: the generator (None: this module's, see ``manual_seed``); an int seed is refused.
+            dtype: of the parameters, floating-point.
         Raises:
             ValueError: ``"Linear: in_features must be a positive integer, got 0"`` (same for out_features).
+            TypeError: ``"Linear: bias must be a bool, got Generator"`` (``Linear(3, 4, rng)``
+                passes rng as bias); ``"Linear: rng must be a np.random.Generator or None, got int
+                (...)"``; ``"Parameter: dtype must be floating, got int64"``.
         Complexity:
             O(C_in · C_out) time; parameter memory ``(C_in · C_out + C_out) · itemsize``.
         Example:
@@ -428,8 +503,10 @@ class Linear(Module):
             # NOTE: bool is an int subclass, but Linear(True, 4) is a mistake, not a size of 1.
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
                 raise ValueError(f"Linear: {what} must be a positive integer, got {value}")
+        if not isinstance(bias, (bool, np.bool_)):
+            raise TypeError(f"Linear: bias must be a bool, got {type_name(bias)}")
         self.in_features, self.out_features = int(in_features), int(out_features)
-        rng = generator(rng)
+        rng = generator(rng, "Linear")
         bound = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(rng.uniform(-bound, bound, size=(out_features, in_features)), dtype=dtype)
         self.bias = Parameter(rng.uniform(-bound, bound, size=out_features), dtype=dtype) if bias else None
@@ -456,7 +533,7 @@ class Linear(Module):
         """
         # solution: step 5
         if not isinstance(x, Tensor):  # an ndarray would meet the Tensor in `@` and make an object array
-            raise TypeError(f"Linear: input must be a Tensor, got {type(x).__name__}")
+            raise TypeError(f"Linear: input must be a Tensor, got {type_name(x)}")
         if x.ndim < 2:
             raise ValueError(f"Linear: input must have at least 2 dimensions (a batch), got {x.shape}")
         if x.shape[-1] != self.in_features:
@@ -490,7 +567,7 @@ class Sequential(Module):
         super().__init__()
         for module in modules:
             if not isinstance(module, Module):
-                raise TypeError(f"Sequential: every layer must be a Module, got {type(module).__name__}")
+                raise TypeError(f"Sequential: every layer must be a Module, got {type_name(module)}")
         self.layers = list(modules)
 
     def __len__(self) -> int:
@@ -597,20 +674,31 @@ class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability p, scale the rest."""
 
     def __init__(self, p: float = 0.5, *, rng: np.random.Generator | None = None) -> None:
-        """Remember ``p`` and the generator.
+        """Remember ``p`` and the generator, as the attributes ``p`` and ``rng``.
 
+        ``rng`` is the generator every mask is drawn from: the one given, or, for None, this
+        module's shared generator, the one ``manual_seed`` reseeds (``generator()``), never a
+        new one. Kata 07 saves and restores ``dropout.rng`` to resume a run exactly.
+
+        Args:
+            p: the probability of dropping an element, a real number in [0, 1).
+            rng: a ``np.random.Generator`` or None; an int seed is refused.
         Raises:
-            ValueError: ``"Dropout: p must be in [0, 1), got 1.0"``.
+            TypeError: ``"Dropout: p must be a real number, got str"`` (a bool too);
+                ``"Dropout: rng must be a np.random.Generator or None, got int (...)"``.
+            ValueError: ``"Dropout: p must be in [0, 1), got 1.0"`` (nan too).
         Example:
             >>> Dropout(0.1).p
             0.1
         """
         # solution: step 7
         super().__init__()
-        if not 0.0 <= p < 1.0:
+        if isinstance(p, bool) or not isinstance(p, numbers.Real):
+            raise TypeError(f"Dropout: p must be a real number, got {type_name(p)}")
+        if not 0.0 <= p < 1.0:  # `not` also rejects nan
             raise ValueError(f"Dropout: p must be in [0, 1), got {p}")
         self.p = p
-        self.rng = generator(rng)
+        self.rng = generator(rng, "Dropout")
 
     def forward(self, x: Tensor) -> Tensor:
         """In training: ``x · mask``, mask 1/(1-p) with probability 1-p and 0 otherwise; in eval: x.
@@ -621,7 +709,8 @@ class Dropout(Module):
         Args:
             x: float32 or float64 Tensor, any shape (N elements).
         Returns:
-            In eval (or p == 0): ``x`` itself. In training: a new Tensor of x's shape and dtype.
+            In eval (or p == 0): ``x`` itself, the same object. In training: a new Tensor of x's
+            shape and dtype; the mask is drawn from ``self.rng``.
         Raises:
             TypeError: ``"Dropout: input must be a Tensor, got ndarray"``;
                 ``"Dropout: input must have dtype float32 or float64, got float16"``.
@@ -634,7 +723,7 @@ class Dropout(Module):
         """
         # solution: step 7
         if not isinstance(x, Tensor):
-            raise TypeError(f"Dropout: input must be a Tensor, got {type(x).__name__}")
+            raise TypeError(f"Dropout: input must be a Tensor, got {type_name(x)}")
         if x.dtype not in (np.float32, np.float64):  # the two dtypes Generator.random draws
             raise TypeError(f"Dropout: input must have dtype float32 or float64, got {x.dtype}")
         if not self.training or self.p == 0.0:
@@ -653,6 +742,8 @@ def count_parameters(module: Module) -> int:
 
     A parameter shared by two layers counts once. For a Linear: ``in · out + out``.
 
+    Raises:
+        TypeError: ``"count_parameters: module must be a Module, got list"``.
     Complexity:
         O(parameters).
     Example:
@@ -660,12 +751,16 @@ def count_parameters(module: Module) -> int:
         16
     """
     # solution: step 8
+    if not isinstance(module, Module):
+        raise TypeError(f"count_parameters: module must be a Module, got {type_name(module)}")
     return sum(param.size for param in module.parameters())
 
 
 def parameter_bytes(module: Module) -> int:
     """The bytes the parameters take: ``Σ size · itemsize`` (what a checkpoint weighs).
 
+    Raises:
+        TypeError: ``"parameter_bytes: module must be a Module, got list"``.
     Complexity:
         O(parameters).
     Example:
@@ -673,4 +768,6 @@ def parameter_bytes(module: Module) -> int:
         64
     """
     # solution: step 8
+    if not isinstance(module, Module):
+        raise TypeError(f"parameter_bytes: module must be a Module, got {type_name(module)}")
     return sum(param.nbytes for param in module.parameters())
