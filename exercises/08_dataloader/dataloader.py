@@ -10,16 +10,44 @@ epoch (``0..N-1``, or a fresh permutation when shuffling), cuts that order into 
 indices, and gathers each batch into Tensors. The one systems rule: shuffle the *indices*, never
 the data. An epoch then costs one permutation (8 bytes per sample) and one batch at a time,
 however large the dataset.
+
+Errors follow one rule, as in 06 and 07: a value of the wrong type (an ndarray where a Dataset
+is expected, a dict where a sample tuple is, ``batch_size=2.5``) is a TypeError; a value of the
+right type that breaks the rule (``batch_size=0``) is a ValueError. The data themselves are
+passed through as they are: NaN and inf included, for the model and the loss to deal with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import numbers
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
+from tinytorch import tensor as base
 from tinytorch.autograd import Tensor
 from tinytorch.datasets import load_digits
+from tinytorch.tensor import type_name
+
+# --- given: turning values into arrays ----------------------------------------------------
+
+NUMERIC_KINDS = "biuf"  # bool, signed and unsigned integers, floats: what a Tensor can hold
+
+
+def as_array(value) -> np.ndarray:
+    """Given: ``value`` as an ndarray; a Tensor (01's or 03's) gives its storage, shared.
+
+    ``np.asarray`` of a Tensor would not: it would walk the Tensor element by element (it has
+    ``len`` and ``[i]``) and build an object array of 0-d Tensors, slowly.
+
+    Example:
+        >>> as_array(Tensor(np.arange(3))).dtype, as_array([1.5, 2.5]).dtype
+        (dtype('int64'), dtype('float64'))
+    """
+    if isinstance(value, (base.Tensor, Tensor)):
+        return value.numpy()
+    return np.asarray(value)
+
 
 # --- the interface ------------------------------------------------------------------------
 
@@ -50,12 +78,14 @@ class TensorDataset(Dataset):
         """Keep ``arrays`` as they are (no copy, no dtype change) in ``self.arrays``.
 
         Args:
-            *arrays: one or more ndarrays of shapes (N, ...), all with the same first
-                dimension N (e.g. features (N, C) and labels (N,)).
+            *arrays: one or more ndarrays (or Tensors, whose storage is taken, shared; or
+                nested lists) of shapes (N, ...), all with the same first dimension N (e.g.
+                features (N, C) and labels (N,)), holding booleans, integers or floats.
         Raises:
             ValueError: ``"TensorDataset: at least one array must be given, got 0"``;
                 ``"TensorDataset: arrays must have at least 1 dimension, got shape ()"``;
                 ``"TensorDataset: arrays must have the same first dimension, got lengths (5, 4)"``.
+            TypeError: ``"TensorDataset: array 1 must hold booleans, integers or floats, got dtype object"``.
         Complexity:
             O(len(arrays)) time; no extra memory: the arrays are shared, not copied.
         Example:
@@ -105,12 +135,18 @@ class TensorDataset(Dataset):
 # --- step 2: gathering a batch of samples from any Dataset --------------------------------
 
 
-def collate(samples: Sequence[tuple]) -> tuple[np.ndarray, ...]:
+def collate(samples: Iterable[tuple]) -> tuple[np.ndarray, ...]:
     """Stack B samples, field by field: ``(stack of first fields, stack of second fields, ...)``.
 
+    A sample is a tuple (or a list) of fields. Anything else is refused rather than guessed
+    at: a dict would stack its keys, and an ndarray would have its elements taken for fields.
+    (PyTorch's ``default_collate`` turns dict samples into a dict of batches; here a batch is a
+    tuple, so a dataset of dicts must return tuples instead.)
+
     Args:
-        samples: B >= 1 tuples of equal length F; field f of every sample has one shape S_f
-            (a number counts as shape ()).
+        samples: B >= 1 tuples of equal length F (any iterable of them: it is read once);
+            field f of every sample has one shape S_f (a number counts as shape ()) and holds
+            booleans, integers or floats (a Tensor gives its storage).
     Returns:
         F ndarrays, the f-th of shape (B, *S_f), with NumPy's dtype for the stacked values
         (float32 stays float32; Python ints become int64).
@@ -119,6 +155,8 @@ def collate(samples: Sequence[tuple]) -> tuple[np.ndarray, ...]:
             ``"collate: samples must have the same number of fields, got 2 and 3"``;
             ``"collate: field 0 must have one shape in every sample, got (2,) in sample 0 and
             (3,) in sample 1"``.
+        TypeError: ``"collate: each sample must be a tuple (or list) of fields, got dict in sample 0"``;
+            ``"collate: field 1 must hold booleans, integers or floats, got dtype <U3"``.
     Complexity:
         O(B · sample size) time; one copy of the batch in memory.
     Example:
@@ -141,20 +179,29 @@ class DataLoader:
         batch_size: int = 1,
         shuffle: bool = False,
         drop_last: bool = False,
-        seed: int | None = None,
+        seed: int | np.random.Generator | None = None,
     ) -> None:
         """Remember the settings and make the generator that every epoch's shuffle draws from.
 
         Args:
-            dataset: any Dataset (``len`` and ``dataset[i]``); a TensorDataset is gathered
-                faster (see ``__iter__``).
+            dataset: any Dataset (``len`` and ``dataset[i]``, a sample being a tuple of
+                fields; a list of ``(x, y)`` tuples works too); a TensorDataset is gathered
+                faster (see ``__iter__``). An ndarray or a Tensor is refused: its rows are not
+                samples of fields. Wrap arrays as ``TensorDataset(x, y)``.
             batch_size: B, the samples per batch, an int >= 1.
-            shuffle: visit the samples in a fresh random order every epoch.
-            drop_last: skip the final batch when it has fewer than B samples.
-            seed: seeds ``self.rng = np.random.default_rng(seed)``, made once here; the same
-                seed gives the same sequence of epochs. None: a different one each run.
+            shuffle: visit the samples in a fresh random order every epoch (a bool).
+            drop_last: skip the final batch when it has fewer than B samples (a bool).
+            seed: what ``np.random.default_rng`` accepts, as it does: an int >= 0 seeds
+                ``self.rng = np.random.default_rng(seed)``, made once here (the same seed
+                gives the same sequence of epochs); a Generator is used as it is (shared);
+                None gives a different sequence each run.
         Raises:
-            ValueError: ``"DataLoader: batch_size must be an int >= 1, got 0"``.
+            TypeError: ``"DataLoader: dataset must be a Dataset (len and [i]), got ndarray; wrap
+                arrays as TensorDataset(x, y)"``; ``"DataLoader: batch_size must be an int, got float"``
+                (also True); ``"DataLoader: shuffle must be a bool, got str"`` (also drop_last);
+                ``"DataLoader: seed must be None, an int or a numpy.random.Generator, got float"``.
+            ValueError: ``"DataLoader: batch_size must be an int >= 1, got 0"``;
+                ``"DataLoader: seed must be >= 0, got -1"``.
         Complexity:
             O(1): nothing is read from the dataset.
         Example:

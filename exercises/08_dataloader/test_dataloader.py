@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinytorch import tensor as base
 from tinytorch.autograd import Tensor
 from tinytorch.dataloader import DataLoader, Dataset, TensorDataset, collate, digits
 from tinytorch.datasets import load_digits
@@ -129,6 +130,26 @@ def test_step1_an_empty_dataset_has_length_zero():
     assert len(TensorDataset(np.zeros((0, 3)), np.zeros(0))) == 0
 
 
+@pytest.mark.parametrize("kind", [Tensor, base.Tensor], ids=["autograd Tensor", "01's Tensor"])
+def test_step1_a_tensor_is_taken_as_its_array_shared_not_walked_element_by_element(rng, kind):
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+    dataset = TensorDataset(kind(x), np.arange(5))
+    features = dataset.arrays[0]
+    assert isinstance(features, np.ndarray) and features.dtype == np.float32 and features.shape == (5, 3)
+    assert np.shares_memory(features, x)  # np.asarray(tensor) would build an object array of 0-d Tensors
+    np.testing.assert_array_equal(dataset[2][0], x[2])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [np.array([{"a": 1}, None], dtype=object), np.array(["cat", "dog"]), [Tensor(np.ones(2)), Tensor(np.ones(2))]],
+    ids=["objects", "strings", "a list of Tensors"],
+)
+def test_step1_arrays_that_hold_no_numbers_are_refused(bad):
+    with pytest.raises(TypeError, match="TensorDataset: array 1 must hold booleans, integers or floats, got dtype"):
+        TensorDataset(np.zeros(2), bad)
+
+
 # --- step 2: collate --------------------------------------------------------------------------
 
 
@@ -172,6 +193,30 @@ def test_step2_an_empty_list_of_samples_is_refused():
         collate([])
 
 
+def test_step2_a_sample_that_is_not_a_tuple_of_fields_is_refused_not_guessed_at():
+    # A dict would have its keys stacked as strings; an ndarray its elements taken for fields.
+    with pytest.raises(
+        TypeError, match=r"collate: each sample must be a tuple \(or list\) of fields, got dict in sample 0"
+    ):
+        collate([{"x": np.zeros(2), "y": 1}, {"x": np.ones(2), "y": 0}])
+    with pytest.raises(TypeError, match=r"collate: each sample must be a tuple .* got ndarray in sample 1"):
+        collate([(np.zeros(3),), np.zeros(3)])
+
+
+def test_step2_a_field_that_holds_no_numbers_is_refused():
+    with pytest.raises(TypeError, match="collate: field 1 must hold booleans, integers or floats, got dtype <U3"):
+        collate([(np.zeros(2), "cat"), (np.zeros(2), "dog")])
+
+
+def test_step2_tensor_fields_are_stacked_as_their_arrays_and_any_iterable_of_samples_works(rng):
+    rows = rng.standard_normal((3, 4)).astype(np.float32)
+    features, labels = collate((Tensor(row), Tensor(np.int64(i))) for i, row in enumerate(rows))  # a generator
+    np.testing.assert_array_equal(features, rows)
+    assert features.dtype == np.float32 and features.shape == (3, 4)
+    np.testing.assert_array_equal(labels, [0, 1, 2])
+    assert labels.dtype == np.int64
+
+
 # --- step 3: DataLoader settings and the number of batches ------------------------------------
 
 
@@ -188,10 +233,52 @@ def test_step3_the_defaults_are_batches_of_one_in_order():
     assert len(loader) == 3
 
 
-@pytest.mark.parametrize("batch_size", [0, -3, 2.5])
+@pytest.mark.parametrize("batch_size", [0, -3])
 def test_step3_batch_size_must_be_a_positive_int(batch_size):
-    with pytest.raises(ValueError, match="batch_size must be an int >= 1"):
+    with pytest.raises(ValueError, match="DataLoader: batch_size must be an int >= 1"):
         DataLoader(numbered(4), batch_size=batch_size)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"batch_size": 2.5}, "batch_size must be an int, got float"),
+        ({"batch_size": True}, "batch_size must be an int, got bool"),
+        ({"batch_size": "4"}, "batch_size must be an int, got str"),
+        ({"shuffle": "no"}, "shuffle must be a bool, got str"),  # truthy: it would shuffle
+        ({"drop_last": 1}, "drop_last must be a bool, got int"),
+        ({"seed": 1.5}, "seed must be None, an int or a numpy.random.Generator, got float"),
+        ({"seed": "7"}, "seed must be None, an int or a numpy.random.Generator, got str"),
+    ],
+)
+def test_step3_settings_of_the_wrong_type_are_refused_by_name(settings, message):
+    with pytest.raises(TypeError, match=f"DataLoader: {message}"):
+        DataLoader(numbered(4), **settings)
+
+
+def test_step3_a_negative_seed_is_refused():
+    with pytest.raises(ValueError, match="DataLoader: seed must be >= 0, got -1"):
+        DataLoader(numbered(4), seed=-1)
+
+
+@pytest.mark.parametrize(
+    "dataset",
+    [np.arange(12).reshape(4, 3), Tensor(np.arange(12).reshape(4, 3)), 5],
+    ids=["ndarray", "Tensor", "int"],
+)
+def test_step3_a_dataset_must_be_a_dataset_not_an_array(dataset):
+    # Rows of an ndarray are not samples of fields: each row of 3 would become 3 fields.
+    with pytest.raises(TypeError, match=r"DataLoader: dataset must be a Dataset \(len and \[i\]\), got"):
+        DataLoader(dataset, batch_size=2)
+
+
+def test_step3_a_generator_as_seed_is_used_as_it_is_and_a_list_of_pairs_is_a_dataset():
+    generator = np.random.default_rng(4)
+    loader = DataLoader([(np.float32(i), i) for i in range(6)], batch_size=6, shuffle=True, seed=generator)
+    assert loader.rng is generator  # as np.random.default_rng(generator) returns it
+    ((features, labels),) = list(loader)
+    assert labels.numpy().tolist() == np.random.default_rng(4).permutation(6).tolist()
+    np.testing.assert_array_equal(features.numpy(), labels.numpy().astype(np.float32))
 
 
 # --- step 4: the order of an epoch ------------------------------------------------------------
