@@ -17,6 +17,9 @@ one-hot matrix, a (B, C) array of zeros that only says "which class".
 
 Every loss computes one loss per element (or per row), then reduces it as ``reduction`` says:
 ``"mean"`` (the default), ``"sum"`` or ``"none"``.
+
+Values are not checked: a NaN in the inputs gives a NaN loss, as in PyTorch (kata 07's loop
+stops on a loss that is not finite). Logits must be finite: +inf gives NaN.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import numpy as np
 from tinytorch import activations
 from tinytorch import tensor as base
 from tinytorch.autograd import Function, Tensor
+from tinytorch.tensor import type_name
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -40,7 +44,7 @@ def check_pair(op: str, first_name: str, first, second_name: str, second) -> Non
     """
     for name, x in ((first_name, first), (second_name, second)):
         if not isinstance(x, Tensor):
-            raise TypeError(f"{op}: {name} must be a Tensor, got {type(x).__name__}")
+            raise TypeError(f"{op}: {name} must be a Tensor, got {type_name(x)}")
         if x.dtype.kind != "f":
             raise TypeError(f"{op}: {name} must be floating-point, got {x.dtype}")
     if first.shape != second.shape:
@@ -64,7 +68,7 @@ def check_class_indices(op: str, logits, target) -> np.ndarray:
     ``"cross_entropy: target must be in [0, 10), got 12"``.
     """
     if not isinstance(logits, Tensor):
-        raise TypeError(f"{op}: logits must be a Tensor, got {type(logits).__name__}")
+        raise TypeError(f"{op}: logits must be a Tensor, got {type_name(logits)}")
     if logits.dtype.kind != "f":
         raise TypeError(f"{op}: logits must be floating-point, got {logits.dtype}")
     if logits.ndim != 2 or logits.shape[1] == 0:
@@ -94,7 +98,11 @@ def apply_reduction(op: str, losses: Tensor, reduction: str) -> Tensor:
     Returns:
         A 0-d Tensor for "mean" and "sum"; ``losses`` itself for "none". Same dtype.
     Raises:
-        ValueError: ``"mse_loss: reduction must be one of 'mean', 'sum', 'none', got 'avg'"``.
+        TypeError: ``"loss: losses must be a Tensor, got ndarray"`` (an ndarray's own ``mean``
+            would return a NumPy number, outside autograd).
+        ValueError: ``"mse_loss: reduction must be one of 'mean', 'sum', 'none', got 'avg'"``;
+            ``"cross_entropy: the losses must not be empty for reduction 'mean', got shape (0,)"``
+            (an empty batch has no mean; the error names the loss, not 01's ``mean``).
     Complexity:
         O(N) time; O(1) extra memory.
     Example:
@@ -122,7 +130,7 @@ def mse_loss(prediction: Tensor, target: Tensor, reduction: str = "mean") -> Ten
     Raises:
         TypeError: ``"mse_loss: target must be a Tensor, got ndarray"``, and for dtypes.
         ValueError: ``"mse_loss: prediction and target must have the same shape, got (3, 4) and (4,)"``;
-            an unknown reduction.
+            an unknown reduction; empty inputs with "mean" (as ``apply_reduction``).
     Complexity:
         O(N) time; O(N) extra memory (the difference and its square; the graph keeps both).
     Example:
@@ -157,6 +165,9 @@ def binary_cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean"
     With p = σ(x) the predicted probability of "yes", the loss per element is
     ``-[t·log p + (1 - t)·log(1 - p)] = max(x, 0) - x·t + log(1 + e^(-|x|))``: finite for any
     finite logit (±1e4 included), ≥ 0, and log 2 at x = 0. Pass logits, not probabilities.
+    Accurate even where the loss is tiny, for a confident and right logit (t = 1 and x ≈ 20
+    to 40, or t = 0 and x ≈ -40 to -20, a loss of about e^(-|x|)): ``log(1 + e^(-|x|))`` must
+    be computed with ``np.log1p``.
 
     Args:
         logits: floating-point Tensor, any shape (N elements), the raw scores x.
@@ -165,7 +176,8 @@ def binary_cross_entropy(logits: Tensor, target: Tensor, reduction: str = "mean"
     Returns:
         A 0-d Tensor ("mean", "sum") or a Tensor of logits' shape ("none"), logits' dtype.
     Raises:
-        TypeError, ValueError: as ``mse_loss``, naming ``binary_cross_entropy``;
+        TypeError, ValueError: as ``mse_loss``, naming ``binary_cross_entropy`` (empty inputs with
+            "mean" too);
             ValueError ``"binary_cross_entropy: target must be in [0, 1], got 1.5"`` (or ``got nan``).
     Complexity:
         O(N) time; O(N) extra memory (a few temporaries of N elements).
@@ -215,7 +227,9 @@ def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
         TypeError: ``"cross_entropy: target must be an integer array of class indices, got float64"``.
         ValueError: ``"cross_entropy: target must be in [0, 10), got 12"``;
             ``"cross_entropy: target must have shape (4,), got (4, 1)"``;
-            ``"cross_entropy: logits must have shape (B, C) with C >= 1, got (3,)"``.
+            ``"cross_entropy: logits must have shape (B, C) with C >= 1, got (3,)"``;
+            ``"cross_entropy: the losses must not be empty for reduction 'mean', got shape (0,)"``
+            (B = 0: "sum" gives 0 and "none" an empty Tensor).
     Complexity:
         O(B·C) time. Memory: one (B, C) buffer (the softmax, kept for backward) plus O(B);
         backward adds one (B, C) buffer, the gradient.

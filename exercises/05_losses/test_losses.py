@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinytorch import tensor as base
 from tinytorch.autograd import Tensor, no_grad
 from tinytorch.losses import apply_reduction, binary_cross_entropy, cross_entropy, mse_loss
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
@@ -87,6 +88,22 @@ BAD_REDUCTIONS = ["avg", "Mean", None]
 
 def reduction_error(op: str, reduction) -> str:
     return f"^{op}: reduction must be one of 'mean', 'sum', 'none', got {reduction!r}$"
+
+
+def test_step1_the_mean_of_no_losses_is_refused_naming_the_loss():
+    # 01's mean refuses an empty input too, but its error would name `mean`, not the loss.
+    empty = Tensor(np.zeros((0,)))
+    with pytest.raises(
+        ValueError, match=r"^my_loss: the losses must not be empty for reduction 'mean', got shape \(0,\)$"
+    ):
+        apply_reduction("my_loss", empty, "mean")
+    assert apply_reduction("my_loss", empty, "sum").numpy() == 0.0
+    assert apply_reduction("my_loss", empty, "none") is empty
+
+
+def test_step1_reductions_refuse_losses_that_are_not_a_tensor():
+    with pytest.raises(TypeError, match=r"^my_loss: losses must be a Tensor, got ndarray$"):
+        apply_reduction("my_loss", np.ones(3), "mean")
 
 
 @pytest.mark.parametrize("reduction", BAD_REDUCTIONS)
@@ -168,6 +185,20 @@ def test_step2_mse_of_zero_dimensional_tensors_is_the_squared_difference():
         assert out.numpy() == 4.0
 
 
+def test_step2_mse_of_an_empty_input_has_a_sum_but_no_mean():
+    x = Tensor(np.zeros((0, 3)))
+    assert mse_loss(x, Tensor(np.zeros((0, 3))), reduction="sum").numpy() == 0.0
+    with pytest.raises(
+        ValueError, match=r"^mse_loss: the losses must not be empty for reduction 'mean', got shape \(0, 3\)$"
+    ):
+        mse_loss(x, Tensor(np.zeros((0, 3))))
+
+
+def test_step2_mse_names_a_kata_01_tensor_as_such():
+    with pytest.raises(TypeError, match=r"^mse_loss: target must be a Tensor, got tinytorch\.tensor\.Tensor$"):
+        mse_loss(Tensor(np.ones(3)), base.Tensor(np.ones(3)))
+
+
 def test_step2_mse_in_float32_stays_float32(rng):
     x = Tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
     y = Tensor(rng.standard_normal((3, 4)).astype(np.float32))
@@ -224,6 +255,30 @@ def test_step3_bce_at_logits_plus_minus_1e4_is_exact_and_warning_free():
     assert_close(out, [0.0, 0.0, 1e4, 1e4], rtol=0, atol=0)  # confident and right: 0; wrong: |x|
     out.backward(np.ones(4))
     assert_close(x.grad, [0.0, 0.0, 1.0, -1.0], rtol=0, atol=0)  # σ(x) - t
+
+
+def bce_of_confident_right_logits_oracle(x: np.ndarray) -> np.ndarray:
+    """The exact loss of a right answer given with confidence |x| >= 20: log(1 + u), u = e^(-|x|).
+
+    The series u - u²/2 + u³/3, in float64: u <= 2.1e-9, so the first omitted term, u⁴/4, is
+    below 1e-35 relative to u. No log1p here: the series is the independent oracle.
+    """
+    u = np.exp(-np.abs(x))
+    return u - u**2 / 2.0 + u**3 / 3.0
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_step3_bce_of_confident_right_logits_is_accurate_where_only_log1p_keeps_it(dtype):
+    # A right answer with |x| = 20 to 40 has a loss of e^(-|x|) = 2e-9 to 4e-18: 1 + e^(-|x|) rounds
+    # to 1 (or near it), and log(1 + ...) without log1p is off by up to 100%. With log1p every
+    # operation is exact or within a few ulps: rtol 1e-12 (float64) and 1e-5 (float32, u = 6e-8).
+    x = np.array([20.0, 25.0, 30.0, 36.0, 40.0, -20.0, -30.0, -40.0])
+    t = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0])  # each logit agrees with its target
+    logits = x.astype(dtype)
+    out = binary_cross_entropy(Tensor(logits), Tensor(t.astype(dtype)), reduction="none")
+    assert out.dtype == dtype
+    expected = bce_of_confident_right_logits_oracle(logits.astype(np.float64))
+    assert_close(out, expected, rtol=1e-12 if dtype == np.float64 else 1e-5, atol=0)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -467,9 +522,14 @@ def test_step4_cross_entropy_in_float32_stays_float32(rng):
     assert_close(loss, expected, rtol=FLOAT32_RTOL)
 
 
-def test_step4_cross_entropy_of_an_empty_batch_sums_to_zero():
-    # An empty batch has no mean (01's mean refuses it); its sum is 0 and "none" is empty.
+def test_step4_cross_entropy_of_an_empty_batch_sums_to_zero_and_refuses_a_mean_naming_itself():
+    # An empty batch has no mean: the error names the loss, not 01's mean. Its sum is 0 and
+    # "none" is empty.
     x = Tensor(np.zeros((0, 3)), requires_grad=True)
+    with pytest.raises(
+        ValueError, match=r"^cross_entropy: the losses must not be empty for reduction 'mean', got shape \(0,\)$"
+    ):
+        cross_entropy(x, np.zeros(0, dtype=np.int64))
     assert cross_entropy(x, np.zeros(0, dtype=np.int64), reduction="none").shape == (0,)
     total = cross_entropy(x, np.zeros(0, dtype=np.int64), reduction="sum")
     assert total.numpy() == 0.0
