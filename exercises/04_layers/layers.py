@@ -429,7 +429,7 @@ class Linear(Module):
             ValueError: ``"Linear: in_features must be a positive integer, got 0"`` (same for out_features).
             TypeError: ``"Linear: bias must be a bool, got Generator"`` (``Linear(3, 4, rng)``
                 passes rng as bias); ``"Linear: rng must be a np.random.Generator or None, got int
-                (...)"``; ``"Parameter: dtype must be floating, got int64"``.
+                (...)"``; ``"Linear: dtype must be floating-point, got int64"``.
         Complexity:
             O(C_in · C_out) time; parameter memory ``(C_in · C_out + C_out) · itemsize``.
         Example:

@@ -639,6 +639,11 @@ def test_step5_linear_refuses_an_int_seed_and_a_generator_passed_as_bias():
         Linear(3, 4, np.random.default_rng(0))
 
 
+def test_step5_linear_refuses_an_integer_dtype():
+    with pytest.raises(TypeError, match=r"^Linear: dtype must be floating-point, got int64$"):
+        Linear(3, 4, dtype=np.int64)
+
+
 def test_step5_linear_names_a_kata_01_tensor_as_such(rng):
     with pytest.raises(TypeError, match=r"^Linear: input must be a Tensor, got tinytorch\.tensor\.Tensor$"):
         Linear(3, 4, rng=rng)(base.Tensor(np.ones((2, 3), dtype=np.float32)))

@@ -490,7 +490,7 @@ class Linear(Module):
             ValueError: ``"Linear: in_features must be a positive integer, got 0"`` (same for out_features).
             TypeError: ``"Linear: bias must be a bool, got Generator"`` (``Linear(3, 4, rng)``
                 passes rng as bias); ``"Linear: rng must be a np.random.Generator or None, got int
-                (...)"``; ``"Parameter: dtype must be floating, got int64"``.
+                (...)"``; ``"Linear: dtype must be floating-point, got int64"``.
         Complexity:
             O(C_in · C_out) time; parameter memory ``(C_in · C_out + C_out) · itemsize``.
         Example:
@@ -505,6 +505,8 @@ class Linear(Module):
                 raise ValueError(f"Linear: {what} must be a positive integer, got {value}")
         if not isinstance(bias, (bool, np.bool_)):
             raise TypeError(f"Linear: bias must be a bool, got {type_name(bias)}")
+        if np.dtype(dtype).kind != "f":  # Parameter would refuse it too, naming itself
+            raise TypeError(f"Linear: dtype must be floating-point, got {np.dtype(dtype)}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         rng = generator(rng, "Linear")
         bound = 1.0 / math.sqrt(in_features)
