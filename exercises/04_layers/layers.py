@@ -518,11 +518,17 @@ class Sequential(Module):
         raise NotImplementedError("04 layers: implement Sequential.forward — see exercises/04_layers/README.md, step 6")
 
 
+def check_tensor(op: str, x) -> None:
+    """Given: raise ``TypeError("ReLU: input must be a Tensor, got ndarray")`` unless ``x`` is a Tensor."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type_name(x)}")
+
+
 class ReLU(Module):
     """``max(x, 0)``, as a module (no parameters)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        """Tensor.relu.
+        """Tensor.relu; raises ``TypeError("ReLU: input must be a Tensor, got ndarray")``.
 
         Example:
             >>> ReLU()(Tensor([-1.0, 2.0])).numpy()
@@ -535,7 +541,7 @@ class Tanh(Module):
     """``tanh(x)``, as a module (no parameters)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        """Tensor.tanh.
+        """Tensor.tanh; raises ``TypeError("Tanh: input must be a Tensor, got ndarray")``.
 
         Example:
             >>> Tanh()(Tensor([0.0])).numpy()
@@ -548,7 +554,7 @@ class Sigmoid(Module):
     """``1 / (1 + e^-x)``, as a module (no parameters)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        """Tensor.sigmoid.
+        """Tensor.sigmoid; raises ``TypeError("Sigmoid: input must be a Tensor, got ndarray")``.
 
         Example:
             >>> Sigmoid()(Tensor([0.0])).numpy()
@@ -561,7 +567,7 @@ class GELU(Module):
     """GELU (02's tanh approximation), as a module (no parameters)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        """Tensor.gelu.
+        """Tensor.gelu; raises ``TypeError("GELU: input must be a Tensor, got ndarray")``.
 
         Example:
             >>> GELU()(Tensor([0.0])).numpy()

@@ -722,6 +722,12 @@ def test_step6_activation_modules_have_correct_gradients(module, x):
     gradcheck_tensors(module.__name__, lambda t: module()(t), [x])
 
 
+@pytest.mark.parametrize("module", [module for module, _ in ACTIVATIONS], ids=lambda module: module.__name__)
+def test_step6_activation_modules_refuse_an_input_that_is_not_a_tensor(module):
+    with pytest.raises(TypeError, match=f"^{module.__name__}: input must be a Tensor, got ndarray$"):
+        module()(np.ones(3))
+
+
 def test_step6_a_member_whose_forward_forgot_its_return_is_named(rng):
     class Forgetful(Module):
         def forward(self, x):

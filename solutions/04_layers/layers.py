@@ -613,17 +613,24 @@ class Sequential(Module):
         return x
 
 
+def check_tensor(op: str, x) -> None:
+    """Given: raise ``TypeError("ReLU: input must be a Tensor, got ndarray")`` unless ``x`` is a Tensor."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type_name(x)}")
+
+
 class ReLU(Module):
     """``max(x, 0)``, as a module (no parameters)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        """Tensor.relu.
+        """Tensor.relu; raises ``TypeError("ReLU: input must be a Tensor, got ndarray")``.
 
         Example:
             >>> ReLU()(Tensor([-1.0, 2.0])).numpy()
             array([0., 2.])
         """
         # solution: step 6
+        check_tensor("ReLU", x)
         return x.relu()
 
 
@@ -631,13 +638,14 @@ class Tanh(Module):
     """``tanh(x)``, as a module (no parameters)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        """Tensor.tanh.
+        """Tensor.tanh; raises ``TypeError("Tanh: input must be a Tensor, got ndarray")``.
 
         Example:
             >>> Tanh()(Tensor([0.0])).numpy()
             array([0.])
         """
         # solution: step 6
+        check_tensor("Tanh", x)
         return x.tanh()
 
 
@@ -645,13 +653,14 @@ class Sigmoid(Module):
     """``1 / (1 + e^-x)``, as a module (no parameters)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        """Tensor.sigmoid.
+        """Tensor.sigmoid; raises ``TypeError("Sigmoid: input must be a Tensor, got ndarray")``.
 
         Example:
             >>> Sigmoid()(Tensor([0.0])).numpy()
             array([0.5])
         """
         # solution: step 6
+        check_tensor("Sigmoid", x)
         return x.sigmoid()
 
 
@@ -659,13 +668,14 @@ class GELU(Module):
     """GELU (02's tanh approximation), as a module (no parameters)."""
 
     def forward(self, x: Tensor) -> Tensor:
-        """Tensor.gelu.
+        """Tensor.gelu; raises ``TypeError("GELU: input must be a Tensor, got ndarray")``.
 
         Example:
             >>> GELU()(Tensor([0.0])).numpy()
             array([0.])
         """
         # solution: step 6
+        check_tensor("GELU", x)
         return x.gelu()
 
 
