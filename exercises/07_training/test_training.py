@@ -244,6 +244,8 @@ def test_step1_train_epoch_refuses_a_batch_that_is_not_a_pair_and_a_loss_that_is
         TypeError, match=r"train_epoch: x must be a Tensor with a batch dimension \(B, ...\), got ndarray"
     ):
         train_epoch(model, [(x, Tensor(y))], cross_entropy, optimizer)
+    with pytest.raises(TypeError, match="train_epoch: scheduler must be an LRScheduler or None, got SGD"):
+        train_epoch(model, batches(x, y, 4), cross_entropy, optimizer, scheduler=optimizer)
     with pytest.raises(ValueError, match=r"train_epoch: loss_fn must return a 0-d Tensor, got shape \(4,\)"):
         train_epoch(
             model, batches(x, y, 4), lambda out, target: cross_entropy(out, target, reduction="none"), optimizer

@@ -128,7 +128,8 @@ def train_epoch(
             ``"train_epoch: the loss must be finite, got nan at batch 3"``;
             ``split_batch``'s and ``loss_value``'s errors (a batch that is not a pair, a loss
             that is not 0-d).
-        TypeError: ``"train_epoch: max_grad_norm must be a real number, got str"``; ``split_batch``'s.
+        TypeError: ``"train_epoch: max_grad_norm must be a real number, got str"``;
+            ``"train_epoch: scheduler must be an LRScheduler or None, got SGD"``; ``split_batch``'s.
     Complexity:
         One forward and backward per batch; memory: one batch's graph at a time.
     Example:
@@ -598,7 +599,8 @@ def write_atomically(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> 
     Raises:
         Whatever writing raises (a full disk: OSError), after cleaning up.
     Complexity:
-        O(total bytes) time; on disk, the old and the new file for a moment.
+        O(total bytes) time, plus one look at each entry of the folder (the stale temporaries);
+        on disk, the old and the new file for a moment.
     Example:
         >>> import os, tempfile
         >>> folder = tempfile.TemporaryDirectory()

@@ -124,7 +124,8 @@ def train_epoch(
             ``"train_epoch: the loss must be finite, got nan at batch 3"``;
             ``split_batch``'s and ``loss_value``'s errors (a batch that is not a pair, a loss
             that is not 0-d).
-        TypeError: ``"train_epoch: max_grad_norm must be a real number, got str"``; ``split_batch``'s.
+        TypeError: ``"train_epoch: max_grad_norm must be a real number, got str"``;
+            ``"train_epoch: scheduler must be an LRScheduler or None, got SGD"``; ``split_batch``'s.
     Complexity:
         One forward and backward per batch; memory: one batch's graph at a time.
     Example:
@@ -140,6 +141,8 @@ def train_epoch(
         array([[0.5]], dtype=float32)
     """
     # solution: step 1
+    if scheduler is not None and not isinstance(scheduler, LRScheduler):
+        raise TypeError(f"train_epoch: scheduler must be an LRScheduler or None, got {type_name(scheduler)}")
     if max_grad_norm is not None:  # checked now, not at the first batch's clipping
         check_number("train_epoch", "max_grad_norm", max_grad_norm)
         if not max_grad_norm >= 0:  # `not >=` also refuses nan
@@ -738,7 +741,8 @@ def write_atomically(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> 
     Raises:
         Whatever writing raises (a full disk: OSError), after cleaning up.
     Complexity:
-        O(total bytes) time; on disk, the old and the new file for a moment.
+        O(total bytes) time, plus one look at each entry of the folder (the stale temporaries);
+        on disk, the old and the new file for a moment.
     Example:
         >>> import os, tempfile
         >>> folder = tempfile.TemporaryDirectory()
