@@ -980,8 +980,11 @@ def check_model_state(model: Module, state) -> None:
             ``"load_state_dict: state must hold only the model's parameters, got unexpected 2.weight"``.
         ValueError: ``"load_state_dict: 0.weight must have shape (5, 3), got (4, 3)"``.
         TypeError: ``"load_state_dict: 0.weight must have dtype float32, got float64"``;
-            ``"load_state_dict: 0.weight must be an ndarray, got list"``.
+            ``"load_state_dict: 0.weight must be an ndarray, got list"``;
+            ``"load_state_dict: state must be a dict, got list"``.
     """
+    if not isinstance(state, dict):
+        raise TypeError(f"load_state_dict: state must be a dict, got {type_name(state)}")
     params = dict(model.named_parameters())
     missing = [name for name in params if name not in state]
     if missing:
