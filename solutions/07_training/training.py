@@ -1037,11 +1037,16 @@ def load_checkpoint(
     First every part is checked against its target without changing anything: the generator
     names and the schedule's class, then ``check_model_state`` (04's rules),
     ``optimizer.check_state_dict`` (06), ``scheduler.check_state_dict`` and
-    ``check_generator_state``. Then the parts are applied. Should any part still fail while
-    applying (a check that missed something), every part is put back as it was before the
-    call, and the error is raised. The objects must be built as the saved ones were
-    (same layers, same optimizer class, same schedule class, generators under the same names),
-    and every generator the model holds must be among ``rngs`` (``check_run``).
+    ``check_generator_state``. Then the parts are applied, with ``model.load_state_dict``,
+    ``optimizer.load_state_dict``, ``scheduler.load_state_dict`` and each
+    ``rng.bit_generator.state``. Should any of them still raise while applying (a check that
+    missed something; any exception, Ctrl-C included), every part is put back as it was
+    before the call, and the exception is raised again. Loading removes no file: another
+    process may be saving this checkpoint at that very moment (see ``write_atomically``).
+
+    The objects must be built as the saved ones were (same layers, same optimizer class, same
+    schedule class, generators under the same names), and every generator the model holds
+    must be among ``rngs`` (``check_run``).
 
     Raises:
         ValueError: from ``read_checkpoint`` and ``check_run``;
