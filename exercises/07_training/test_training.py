@@ -945,7 +945,7 @@ def save_killed_halfway(path, **state) -> None:
                 file.flush()
                 os.kill(os.getpid(), signal.SIGKILL)
 
-            np.savez = savez_then_killed
+            np.savez = np.savez_compressed = savez_then_killed
             save_checkpoint(path, **state)
         finally:
             os._exit(1)
