@@ -254,8 +254,11 @@ class Module:
                 ``"load_state_dict: state must hold only the model's parameters, got unexpected fc3.weight"``.
             ValueError: ``"load_state_dict: fc1.weight must have shape (4, 3), got (3, 4)"``.
             TypeError: ``"load_state_dict: fc1.weight must have dtype float32, got float64"``.
+            ValueError: ``"load_state_dict: fc1.weight must be finite, got nan"`` (a diverged
+                run's checkpoint would train on as NaN; read it with ``np.load`` to inspect it).
         Complexity:
-            O(parameters) time; no extra memory (values are copied into existing storage).
+            O(parameters) time; values are copied into the existing storage; the finiteness
+            check makes a boolean mask of the largest parameter's size (1 byte per element).
         Example:
             >>> a, b = Linear(2, 3), Linear(2, 3)
             >>> b.load_state_dict(a.state_dict())

@@ -318,6 +318,16 @@ def test_step3_load_state_dict_refuses_a_state_that_is_not_a_dict_of_arrays(rng)
     assert_close(layer.weight, before["weight"], rtol=0, atol=0, what="weight after a refused load")
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_step3_load_state_dict_refuses_values_that_are_not_finite(bad, rng):
+    layer = Affine(3, 4, rng)
+    before = layer.state_dict()
+    state = {"weight": np.zeros((4, 3), dtype=np.float32), "bias": np.array([0.0, 1.0, bad, 2.0], dtype=np.float32)}
+    with pytest.raises(ValueError, match=f"^load_state_dict: bias must be finite, got {bad}$"):
+        layer.load_state_dict(state)
+    assert_close(layer.weight, before["weight"], rtol=0, atol=0, what="weight after a refused load")
+
+
 def test_step3_a_rejected_checkpoint_leaves_the_model_untouched(rng):
     layer = Affine(3, 4, rng)
     before = layer.state_dict()
