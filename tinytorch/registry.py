@@ -70,6 +70,28 @@ def built() -> tuple[Kata, ...]:
     return tuple(kata for kata in KATAS if kata.built)
 
 
+def named(text: str, what: str) -> tuple[Kata, ...]:
+    """The built katas that ``text`` names, in curriculum order.
+
+    A kata is named by its name (``optimizers``), its number (``6`` or ``06``) or its folder
+    (``06_optimizers``); names are separated by commas or spaces. ``what`` says where the text
+    came from (``TINYTORCH_MINE``, ``--mine``) in the error.
+
+    Raises:
+        ValueError: ``"<what>: each name must be a built kata (...), got 'optimiser'"``, listing
+            the built katas; a planned kata is named as planned.
+    """
+    found = set()
+    for word in text.replace(",", " ").split():
+        kata = next((k for k in KATAS if word in (k.name, k.folder, str(k.number), f"{k.number:02d}")), None)
+        if kata is None or not kata.built:
+            choices = ", ".join(k.label for k in built())
+            planned = f" ({kata.label} is planned, not built yet)" if kata else ""
+            raise ValueError(f"{what}: each name must be a built kata ({choices}), got {word!r}{planned}")
+        found.add(kata)
+    return tuple(kata for kata in KATAS if kata in found)
+
+
 def kata_file(kata: Kata, impl: str, exercises_dir: Path | None = None) -> Path:
     """The file that backs ``tinytorch.<kata.name>`` for ``impl``."""
     base = exercises_dir if impl == "exercises" and exercises_dir else ROOT / impl
