@@ -61,13 +61,15 @@ class Optimizer:
             time a parameter is updated (a parameter never updated has no entry).
         step_count: how many times ``step()`` has run.
 
-    A subclass sets ``hyperparameter_names`` (attributes that ``state_dict`` saves),
-    ``buffer_names`` (per-parameter arrays of the parameter's shape) and ``counter_names``
+    A subclass sets ``hyperparameter_names`` (attributes that ``state_dict`` saves, named as
+    the constructor's arguments), ``buffer_names`` (per-parameter arrays of the parameter's
+    shape; those in ``nonnegative_buffer_names`` can never be negative) and ``counter_names``
     (per-parameter ints), and writes ``step()``.
     """
 
     hyperparameter_names: tuple[str, ...] = ()
     buffer_names: tuple[str, ...] = ()
+    nonnegative_buffer_names: tuple[str, ...] = ()
     counter_names: tuple[str, ...] = ()
 
     def __init__(self, params: Iterable[Tensor]) -> None:
@@ -191,7 +193,9 @@ class Optimizer:
                 ``"load_state_dict: step of parameter 0 must be an integer >= 0, got -3"``;
                 ``"load_state_dict: momentum_buffer of parameter 1 must be a floating-point ndarray, got list"``;
                 ``"load_state_dict: momentum_buffer of parameter 1 must have shape (3, 4), got (4, 3)"``;
-                ``"load_state_dict: exp_avg of parameter 0 must be finite, got nan"``.
+                ``"load_state_dict: exp_avg of parameter 0 must be finite, got nan"``;
+                ``"load_state_dict: exp_avg_sq of parameter 0 must be >= 0, got -0.5"`` (a
+                buffer of ``nonnegative_buffer_names``: Adam would take its square root).
         Complexity:
             O(len(params) + state elements) time (the finiteness check reads every buffer);
             the probe optimizer shares the parameters, so no memory beyond O(len(params)).
@@ -206,8 +210,9 @@ class Optimizer:
         )
 
     @staticmethod
-    def check_buffer(what: str, value, shape: tuple[int, ...]) -> None:
-        """Given: raise ValueError unless ``value`` is a finite floating-point ndarray of ``shape``."""
+    def check_buffer(what: str, value, shape: tuple[int, ...], nonnegative: bool = False) -> None:
+        """Given: raise ValueError unless ``value`` is a finite floating-point ndarray of ``shape``
+        (with no negative element when ``nonnegative``)."""
         if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
             got = f"dtype {value.dtype}" if isinstance(value, np.ndarray) else type_name(value)
             raise ValueError(f"load_state_dict: {what} must be a floating-point ndarray, got {got}")
@@ -216,6 +221,9 @@ class Optimizer:
         bad = value[~np.isfinite(value)]
         if bad.size:
             raise ValueError(f"load_state_dict: {what} must be finite, got {bad[0]}")
+        negative = value[value < 0]
+        if nonnegative and negative.size:
+            raise ValueError(f"load_state_dict: {what} must be >= 0, got {negative[0]}")
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Continue from a snapshot made by ``state_dict()``: after loading, ``step()`` does
@@ -335,6 +343,7 @@ class Adam(Optimizer):
 
     hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
     buffer_names = ("exp_avg", "exp_avg_sq")
+    nonnegative_buffer_names = ("exp_avg_sq",)  # a running average of squares
     counter_names = ("step",)
 
     def __init__(

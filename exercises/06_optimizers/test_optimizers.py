@@ -796,6 +796,11 @@ BAD_ADAM_SNAPSHOTS = [
         ValueError,
         r"exp_avg of parameter 0 must be finite, got inf$",
     ),
+    (
+        adam_snapshot(exp_avg_sq=np.array([0.01, -0.5, 0.01])),
+        ValueError,
+        r"^load_state_dict: exp_avg_sq of parameter 0 must be >= 0, got -0\.5$",
+    ),
     (None, TypeError, r"^load_state_dict: state_dict must be a dict, got NoneType$"),
     (
         {"hyperparameters": [], "step_count": 0, "state": {}},
@@ -831,6 +836,7 @@ BAD_ADAM_SNAPSHOTS = [
         "int buffer",
         "nan buffer",
         "inf buffer",
+        "negative v",
         "None",
         "list hyperparameters",
         "list entry",
