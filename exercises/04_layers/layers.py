@@ -1,5 +1,7 @@
 # Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
 # Signatures and docstrings are the contract the tests hold you to: keep them.
+# The reference's imports are kept for you; until you use them, the linter is told not to mind:
+# ruff: noqa: F401
 """04 layers: parameters, modules, and the layers a network is built from.
 
 A ``Parameter`` is a Tensor that always requires grad: a number the optimizer will train. A
@@ -25,6 +27,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from tinytorch import tensor as base
 from tinytorch.autograd import Tensor
 from tinytorch.tensor import type_name
 
@@ -83,7 +86,7 @@ class Parameter(Tensor):
         """Wrap ``data`` as a trainable leaf; an ndarray of the right dtype is shared, not copied.
 
         Args:
-            data: an ndarray, a Tensor, a nested list or a number (any shape N).
+            data: an ndarray, a Tensor (kata 01's or 03's), a nested list or a number (any shape N).
             dtype: converts (a copy) when it differs from ``data``'s.
         Raises:
             TypeError: ``"Parameter: dtype must be floating, got int64"`` (only floats have

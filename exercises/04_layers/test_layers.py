@@ -129,6 +129,9 @@ def test_step1_a_parameter_converts_to_the_dtype_it_is_given_and_unwraps_a_tenso
     q = Parameter(t)
     assert q.dtype == np.float32 and q.requires_grad
     assert np.shares_memory(q.numpy(), t.numpy()), "a Tensor is unwrapped to its array, which is shared"
+    old = base.Tensor(np.ones(3))  # kata 01's Tensor, which 03's extends
+    r = Parameter(old)
+    assert r.dtype == np.float64 and np.shares_memory(r.numpy(), old.numpy()), "kata 01's Tensor is unwrapped too"
 
 
 def test_step1_a_parameter_must_be_floating():

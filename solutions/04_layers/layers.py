@@ -23,6 +23,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from tinytorch import tensor as base
 from tinytorch.autograd import Tensor
 from tinytorch.tensor import type_name
 
@@ -81,7 +82,7 @@ class Parameter(Tensor):
         """Wrap ``data`` as a trainable leaf; an ndarray of the right dtype is shared, not copied.
 
         Args:
-            data: an ndarray, a Tensor, a nested list or a number (any shape N).
+            data: an ndarray, a Tensor (kata 01's or 03's), a nested list or a number (any shape N).
             dtype: converts (a copy) when it differs from ``data``'s.
         Raises:
             TypeError: ``"Parameter: dtype must be floating, got int64"`` (only floats have
@@ -93,7 +94,8 @@ class Parameter(Tensor):
             True
         """
         # solution: step 1
-        array = np.asarray(data.data if isinstance(data, Tensor) else data, dtype=dtype)
+        # base.Tensor: kata 01's Tensor, which 03's extends; np.asarray of one would be an object array.
+        array = np.asarray(data.data if isinstance(data, base.Tensor) else data, dtype=dtype)
         if array.dtype.kind != "f":
             raise TypeError(f"Parameter: dtype must be floating, got {array.dtype}")
         super().__init__(array, requires_grad=True)
