@@ -1,8 +1,9 @@
 """Milestones: moments in the history of neural networks, recreated on your own framework.
 
-``python -m milestones`` lists them; ``python -m milestones NAME`` runs one on your code
-(``TINYTORCH_IMPL=solutions`` runs it on the reference). Each milestone is one short file with
-``run(seed, epochs) -> Result``: it trains, measures, and says whether it met its targets.
+``python -m milestones`` lists them; ``python -m milestones NAME`` runs one on your code;
+``--mine 06`` (or ``TINYTORCH_MINE=06``) makes only kata 06 yours and the others the reference,
+and ``TINYTORCH_IMPL=solutions`` runs it all on the reference. Each milestone is one short file
+with ``run(seed, epochs) -> Result``: it trains, measures, and says whether it met its targets.
 
 This file is the registry, and imports nothing heavy: listing the milestones never imports
 tinytorch or NumPy.
@@ -20,7 +21,8 @@ class Milestone:
     title: str
     module: str  # the file that runs it, as an import path
     target: str  # what it must reach, in words (the run checks the numbers)
-    uses: str  # the katas it needs
+    uses: str  # the katas it needs, as the listing shows them: "01-03"
+    needs: tuple[str, ...]  # the same katas by name: the modules it imports, and what they import
 
     @property
     def label(self) -> str:
@@ -36,6 +38,7 @@ MILESTONES: tuple[Milestone, ...] = (
         "milestones.perceptron",
         "100% training accuracy on a linearly separable set, in at most 100 epochs",
         "01-03",
+        ("tensor", "activations", "autograd"),
     ),
     Milestone(
         "xor",
@@ -44,6 +47,7 @@ MILESTONES: tuple[Milestone, ...] = (
         "milestones.xor",
         "a single layer stays <= 75% on XOR; a one-hidden-layer MLP reaches 100%",
         "01-07",
+        ("tensor", "activations", "autograd", "layers", "losses", "optimizers", "training"),
     ),
     Milestone(
         "mlp",
@@ -52,6 +56,7 @@ MILESTONES: tuple[Milestone, ...] = (
         "milestones.mlp",
         ">= 97% test accuracy on the 8x8 digits, trained in <= 5 s",
         "01-08",
+        ("tensor", "activations", "autograd", "layers", "losses", "optimizers", "training", "dataloader"),
     ),
 )
 

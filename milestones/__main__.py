@@ -1,17 +1,29 @@
-"""``python -m milestones [NAME] [--seed N] [--epochs N] [--plot FILE]``: list the milestones, or run one.
+"""``python -m milestones [NAME] [--mine KATAS] [--seed N] [--epochs N] [--plot FILE]``: list, or run one.
+
+Whose code runs: every kata the milestone needs is yours, unless ``--mine KATAS`` (or the
+variable ``TINYTORCH_MINE``) names the ones that are: then every other kata is the reference,
+as in ``pytest exercises/NN_name``. ``TINYTORCH_IMPL=solutions`` runs the reference throughout.
+The first lines of a run say, module by module, whose code it runs.
 
 Exit codes: 0 every target met (or just listing); 1 a target missed, or your code is not
-ready for this milestone yet (a NotImplementedError, a missing kata file); 2 a bad command line.
+ready for this milestone yet (a function not written, a syntax error, a missing kata file, a
+kata name that does not exist); 2 a bad command line.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import importlib
 import os
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from milestones import BY_NAME, MILESTONES
+from milestones import BY_NAME, MILESTONES, Milestone
+
+if TYPE_CHECKING:
+    from tinytorch.registry import Kata
 
 # NOTE: NumPy's BLAS starts a thread per core for a matrix product. A milestone's matrices are
 # small (32 × 512), and when the cores are busy the threads wait for each other: with two other
@@ -19,11 +31,12 @@ from milestones import BY_NAME, MILESTONES
 # 0.9-1.3 s with one. BLAS reads these variables once, when NumPy loads, so they are set before
 # a milestone imports it; a value you set yourself wins.
 BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+SHOWN_FUNCTIONS = 4  # how many unwritten functions a kata's line names
 
 
 def listing() -> str:
     """One line per milestone: name, year, title, target, the katas it needs."""
-    lines = ["milestones (run one: python -m milestones NAME [--seed N] [--epochs N] [--plot FILE]):"]
+    lines = ["milestones (run one: python -m milestones NAME [--mine KATAS] [--seed N] [--epochs N] [--plot FILE]):"]
     for milestone in MILESTONES:
         lines.append(f"  {milestone.name:<11} {milestone.year}  {milestone.title}")
         lines.append(f"  {'':<17}target: {milestone.target}; needs katas {milestone.uses}")
@@ -41,10 +54,19 @@ def nonnegative(text: str) -> int:
 def parser() -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(
         prog="python -m milestones",
-        description="List the milestones, or run one on your code (TINYTORCH_IMPL=solutions: on the reference).",
-        epilog="Exit codes: 0 every target met; 1 a target missed, or code not written yet; 2 a bad command line.",
+        description=(
+            "List the milestones, or run one on your code (--mine KATAS: only those katas yours, "
+            "the reference for the others; TINYTORCH_IMPL=solutions: all of it the reference)."
+        ),
+        epilog="Exit codes: 0 every target met; 1 a target missed, or code not ready yet; 2 a bad command line.",
     )
     result.add_argument("name", nargs="?", help="the milestone to run (none: list them)")
+    result.add_argument(
+        "--mine",
+        metavar="KATAS",
+        help="the katas that are your code, e.g. 06 or optimizers,training (names or numbers); "
+        "every other kata is the reference. Default: TINYTORCH_MINE, else every kata is yours",
+    )
     result.add_argument(
         "--seed", type=int, default=0, metavar="N", help="seeds the data, the initial weights and the shuffling"
     )
@@ -59,6 +81,102 @@ def parser() -> argparse.ArgumentParser:
     return result
 
 
+def banner(milestone: Milestone) -> str:
+    """``running NAME with:`` and, for each kata the milestone needs, its file and whose code it is."""
+    import tinytorch
+    from tinytorch.registry import ROOT
+
+    selection, sources = tinytorch.selection(), tinytorch.sources()
+    lines = [f"running {milestone.label} with:"]
+    for name in milestone.needs:
+        path = selection[name]
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        whose = "your code" if sources[name] == "exercises" else "the reference"
+        lines.append(f"  tinytorch.{name:<12} <- {shown} ({whose})")
+    return "\n".join(lines)
+
+
+def unwritten(reference: str, mine: str) -> list[str]:
+    """The targets of ``reference`` (a kata's reference source) that ``mine`` has not written yet.
+
+    A target is not written while its body in ``mine``, after the docstring, is nothing but
+    ``raise NotImplementedError(...)`` (as in the stub), or while ``mine`` lacks it. Reading the
+    file is enough: nothing runs, so every kata can be checked, not only the first one that raises.
+    """
+    from tinytorch.stubs import targets
+
+    functions = {}
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                functions[f"{prefix}{child.name}"] = child
+
+    visit(ast.parse(mine), "")
+    return [name for name, *_ in targets(reference) if name not in functions or _still_a_stub(functions[name])]
+
+
+def _still_a_stub(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether the body, after the docstring, is one ``raise NotImplementedError`` (with or without a call)."""
+    body = function.body[1:] if ast.get_docstring(function) is not None else function.body
+    if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
+        return False
+    raised = body[0].exc.func if isinstance(body[0].exc, ast.Call) else body[0].exc
+    return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
+
+
+def not_written(milestone: Milestone) -> list[tuple[Kata, str]]:
+    """Every kata the milestone needs that is yours and has functions still to write, with a line on it."""
+    import tinytorch
+    from tinytorch.registry import BY_NAME as KATAS
+    from tinytorch.registry import kata_file
+
+    lines = []
+    for name in milestone.needs:
+        if tinytorch.sources()[name] != "exercises":
+            continue
+        kata, path = KATAS[name], tinytorch.selection()[name]
+        reference = kata_file(kata, "solutions").read_text()
+        try:
+            todo = unwritten(reference, path.read_text())
+        except SyntaxError as error:
+            lines.append((kata, f"  {kata.label:<16} {path} does not parse: line {error.lineno}: {error.msg}"))
+            continue
+        if todo:
+            from tinytorch.stubs import targets
+
+            total = len(targets(reference))
+            names = ", ".join(todo[:SHOWN_FUNCTIONS]) + (", ..." if len(todo) > SHOWN_FUNCTIONS else "")
+            what = f"none of its {total} functions yet" if len(todo) == total else f"{len(todo)} of {total}: {names}"
+            lines.append((kata, f"  {kata.label:<16} {what}"))
+    return lines
+
+
+def advice(milestone: Milestone, missing: list[Kata]) -> str:
+    """How to run the milestone anyway: with the reference for the katas not written yet."""
+    import tinytorch
+    from tinytorch.registry import BY_NAME as KATAS
+
+    yours = [KATAS[name] for name in milestone.needs if tinytorch.sources()[name] == "exercises"]
+    ready = [f"{kata.number:02d}" for kata in yours if kata not in missing]
+    if not ready:
+        return f"to run it on the reference: TINYTORCH_IMPL=solutions python -m milestones {milestone.name}"
+    return f"to run it with the reference for those: python -m milestones {milestone.name} --mine {','.join(ready)}"
+
+
+def prepare(arguments: argparse.Namespace) -> None:
+    """Make the selection (``--mine`` or ``TINYTORCH_MINE``) before anything imports a kata."""
+    if arguments.mine is not None:
+        os.environ["TINYTORCH_MINE"] = arguments.mine
+    for variable in BLAS_THREAD_VARIABLES:
+        os.environ.setdefault(variable, "1")
+    import tinytorch  # the import selects from the environment, and raises SwitchError on a bad choice
+
+    tinytorch.select_from_environment(announce=False)  # the banner below says it, per module
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = parser().parse_args(argv)
     if arguments.name is None:
@@ -67,19 +185,28 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.name not in BY_NAME:
         parser().error(f"name must be one of {', '.join(BY_NAME)}, got {arguments.name!r}")  # exits with 2
     milestone = BY_NAME[arguments.name]
-    for variable in BLAS_THREAD_VARIABLES:
-        os.environ.setdefault(variable, "1")
-    impl = os.environ.get("TINYTORCH_IMPL", "exercises")
-    print(f"running {milestone.label} on {impl} ({'the reference' if impl == 'solutions' else 'your code'})")
+    try:
+        prepare(arguments)
+    except RuntimeError as error:  # tinytorch.SwitchError: a kata's file is missing, a bad kata name
+        if type(error).__name__ != "SwitchError":
+            raise
+        print(f"milestones: {milestone.name} cannot start: {error}", file=sys.stderr)
+        return 1
+    print(banner(milestone), flush=True)
     try:
         result = importlib.import_module(milestone.module).run(seed=arguments.seed, epochs=arguments.epochs)
     except NotImplementedError as error:
         print(f"milestones: {milestone.name} needs code you have not written yet: {error}", file=sys.stderr)
+        todo = not_written(milestone)
+        if todo:
+            lines = [f"the katas {milestone.name} needs that have functions to write (still the stub's raise):"]
+            lines += [line for _, line in todo]
+            lines.append(advice(milestone, [kata for kata, _ in todo]))
+            print("\n".join(lines), file=sys.stderr)
         return 1
-    except RuntimeError as error:  # tinytorch.SwitchError: a kata's file is missing
-        if type(error).__name__ != "SwitchError":
-            raise
-        print(f"milestones: {milestone.name} cannot start: {error}", file=sys.stderr)
+    except SyntaxError as error:
+        where = Path(error.filename or "?")
+        print(f"milestones: {milestone.name} cannot start: {where}, line {error.lineno}: {error.msg}", file=sys.stderr)
         return 1
     print(result.report())
     if arguments.plot:
