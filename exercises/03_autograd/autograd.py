@@ -64,6 +64,52 @@ class no_grad:
 # --- step 2: Function, the node of the graph ---------------------------------------------
 
 
+def as_tensors(op: str, inputs: tuple) -> list[Tensor]:
+    """Given: the inputs of ``Function.apply`` as Tensors, by 01's promotion rule.
+
+    A Tensor stays itself. A number (a Python int, float or bool, or a NumPy scalar, which
+    counts as the Python number it holds) becomes a 0-d constant, ``requires_grad=False``, of
+    the dtype 01's rule gives when the first Tensor meets the numbers: that Tensor's dtype
+    (``2.0 * x`` stays float32), except that an int or bool tensor meeting a float gives
+    float64, the default float dtype (``Tensor([1, 2]) * 0.5`` is ``[0.5, 1.0]``). An int or
+    bool Tensor input is then converted to that dtype too: it cannot require grad, so it is a
+    constant anyway. Float Tensors are never converted: 01's checks refuse float32 with float64.
+
+    Raises TypeError ``"add: operand must be a Tensor or a Python number, got NoneType"`` for
+    anything else: None, a list, an ndarray, or kata 01's Tensor (``"got
+    tinytorch.tensor.Tensor"``; only this kata's Tensor can be recorded in a graph).
+
+    Example:
+        >>> [t.dtype.name for t in as_tensors("mul", (Tensor([1, 2]), 0.5))]
+        ['float64', 'float64']
+    """
+    first = next(x for x in inputs if isinstance(x, Tensor))
+    numbers = [_as_number(op, x) for x in inputs if not isinstance(x, Tensor)]
+    if not numbers:
+        return list(inputs)  # Tensors only: nothing to convert (the common case, kept cheap)
+    # 01's rule (NumPy 2's for Python numbers): a float tensor keeps its dtype; an int or bool
+    # one takes what NumPy gives it with these numbers (float64 with a float, else an int).
+    dtype = first.dtype if first.dtype.kind == "f" else np.result_type(first.dtype, *numbers)
+    constants = iter(numbers)
+    tensors = []
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            x = Tensor(np.asarray(next(constants), dtype=dtype))
+        elif x.dtype != dtype and x.dtype.kind in "biu":
+            x = Tensor(x.data.astype(dtype))  # an int constant meeting a float number
+        tensors.append(x)
+    return tensors
+
+
+def _as_number(op: str, x: object) -> int | float:
+    """Given: ``x`` as a Python number (a NumPy scalar gives the number it holds), or TypeError."""
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        x = x.item()
+    if not isinstance(x, (int, float)):
+        raise TypeError(f"{op}: operand must be a Tensor or a Python number, got {base.type_name(x)}")
+    return x
+
+
 class Function:
     """One recorded operation: its inputs (``parents``) and what ``forward`` saved.
 
@@ -71,12 +117,19 @@ class Function:
     ``forward(ctx, *arrays, **options) -> ndarray`` and
     ``backward(ctx, grad_out) -> gradient or tuple of gradients, one per input``
     (``None`` for an input that needs none). The instance itself is the context ``ctx``.
+
+    ``ctx.needs_input_grad`` (set by ``apply``, as in PyTorch) is a tuple of bools, one per
+    input: whether that input's gradient is wanted (recording is on and the input requires
+    grad). A backward may skip the work for an input whose flag is False and return ``None``
+    in its place: ``MatMul`` then never computes the gradient of an input batch, a whole
+    matrix product per layer per training step.
     """
 
     def __init__(self, *parents: Tensor) -> None:
         """Given."""
         self.parents = parents
         self.saved: tuple[np.ndarray, ...] | None = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
 
     def save_for_backward(self, *arrays: np.ndarray) -> None:
         """Given: keep ``arrays`` for ``backward`` (read them back from ``ctx.saved``)."""
@@ -86,22 +139,26 @@ class Function:
     def apply(cls, *inputs: Tensor | float, **options) -> Tensor:
         """Run ``cls.forward`` on the inputs' arrays and, if needed, record the graph.
 
-        A Python number among the inputs becomes a constant of the first Tensor's dtype.
-        The output requires grad, and keeps this Function as its ``grad_fn``, only when
-        recording is on and some input requires grad; otherwise nothing is kept, so the
+        The given ``as_tensors`` turns the inputs into Tensors (a number becomes a constant,
+        by 01's promotion rule). Sets ``ctx.needs_input_grad``: per input, recording is on and
+        the input requires grad. The output requires grad, and keeps this Function as its
+        ``grad_fn``, only when some input needs a gradient; otherwise nothing is kept, so the
         Function and what it saved are freed at once.
 
         Args:
-            *inputs: Tensors (at least one) or Python numbers.
+            *inputs: Tensors (at least one) or numbers (Python or NumPy scalars).
             **options: passed to ``forward`` (an axis, a shape, an exponent).
         Returns:
             A new Tensor holding the forward's output.
+        Raises:
+            TypeError: from ``as_tensors``: ``"add: operand must be a Tensor or a Python number,
+                got NoneType"``.
         Complexity:
             The forward's, plus O(len(inputs)).
         Example:
             >>> y = Mul.apply(Tensor([2.0], requires_grad=True), 3.0)
-            >>> y.numpy(), type(y.grad_fn).__name__
-            (array([6.]), 'Mul')
+            >>> y.numpy(), type(y.grad_fn).__name__, y.grad_fn.needs_input_grad
+            (array([6.]), 'Mul', (True, False))
         """
         raise NotImplementedError("03 autograd: implement Function.apply — see exercises/03_autograd/README.md, step 2")
 
@@ -203,9 +260,11 @@ class Tensor(base.Tensor):
         self.grad_fn: Function | None = None
 
     def __repr__(self) -> str:
-        """Given."""
-        suffix = ", requires_grad=True" if self.requires_grad else ""
-        return f"Tensor({self.data!r}{suffix})"
+        """Given. Survives a half-built Tensor (a traceback may show one whose __init__ raised)."""
+        text = super().__repr__()
+        if getattr(self, "requires_grad", False):
+            text = f"{text[:-1]}, requires_grad=True)"
+        return text
 
     @property
     def is_leaf(self) -> bool:
@@ -228,11 +287,15 @@ class Tensor(base.Tensor):
 
         Args:
             grad: d loss / d self, of self's shape; may be omitted when self has one element
-                (then it is 1).
+                (then it is 1). An ndarray, a Tensor (its data is used), a nested list or a
+                number, of any numeric dtype: it is *converted* to self's dtype, as PyTorch
+                does, so a float32 output given a float64 array, a list or ints back-propagates
+                float32 gradients.
             retain_graph: keep the graph, to call ``backward`` through it again.
         Raises:
             RuntimeError: ``"backward: tensor does not require grad"``;
                 ``"backward: grad must be given for an output of shape (2, 3)"``.
+            TypeError: ``"backward: grad must hold numbers, got <U1"`` (or ``object``).
             ValueError: ``"backward: grad must have the output's shape (2, 3), got (3,)"``.
         Complexity:
             One ``backward`` per Function in the graph; holds at most one gradient per
@@ -367,19 +430,19 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """d(a * b)/da = b, d(a * b)/db = a."""
+        """d(a * b)/da = b, d(a * b)/db = a; only the gradients ``ctx.needs_input_grad`` asks for."""
         raise NotImplementedError("03 autograd: implement Mul.backward — see exercises/03_autograd/README.md, step 5")
 
 
 class Div(Function):
     @staticmethod
     def forward(ctx, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """a / b, broadcast; saves both."""
+        """a / b, broadcast; saves b and the output."""
         raise NotImplementedError("03 autograd: implement Div.forward — see exercises/03_autograd/README.md, step 5")
 
     @staticmethod
     def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """d(a / b)/da = 1 / b, d(a / b)/db = -a / b²."""
+        """d(a / b)/da = 1 / b, d(a / b)/db = -a / b² = -(1 / b) · (a / b), the output."""
         raise NotImplementedError("03 autograd: implement Div.backward — see exercises/03_autograd/README.md, step 5")
 
 
@@ -403,11 +466,33 @@ class Pow(Function):
 
     @staticmethod
     def backward(ctx, grad: np.ndarray) -> np.ndarray:
-        """d(a ** p)/da = p · a ** (p - 1)."""
+        """d(a ** p)/da = p · a ** (p - 1); for p = 0 it is 0 everywhere (a ** 0 is constant)."""
         raise NotImplementedError("03 autograd: implement Pow.backward — see exercises/03_autograd/README.md, step 5")
 
 
 # --- step 6: matmul ------------------------------------------------------------------------
+
+
+def product_like(left: np.ndarray, right: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Given: ``left @ right``, laid out in memory as ``like`` is (C order, or transposed).
+
+    A weight is often used transposed: 04's ``Linear`` computes ``x @ weight.T``, so MatMul's
+    ``b`` is a transposed view. Its gradient ``aᵀ @ grad`` comes out of ``@`` in C order, which
+    ``Transpose.backward`` turns into a transposed view of ``weight``'s gradient, and the copy
+    into ``weight.grad`` then reorders every element: about 10 times the cost of a plain copy
+    (540 µs against 37 µs for 784×256 float32). Computing ``(rightᵀ @ leftᵀ)ᵀ``, the same
+    numbers, straight into ``like``'s transposed layout makes that copy a plain one (as
+    PyTorch's matmul backward does).
+
+    Example:
+        >>> w = np.ones((4, 3))
+        >>> product_like(np.ones((3, 2)), np.ones((2, 4)), w.T).flags.f_contiguous
+        True
+    """
+    if like.ndim >= 2 and not like.flags.c_contiguous and like.swapaxes(-1, -2).flags.c_contiguous:
+        # NOTE: (Bᵀ Aᵀ)ᵀ = A B; the product is C order, so its transpose has like's layout.
+        return (right.swapaxes(-1, -2) @ left.swapaxes(-1, -2)).swapaxes(-1, -2)
+    return left @ right
 
 
 class MatMul(Function):
@@ -417,8 +502,12 @@ class MatMul(Function):
         raise NotImplementedError("03 autograd: implement MatMul.forward — see exercises/03_autograd/README.md, step 6")
 
     @staticmethod
-    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """dL/da = grad @ bᵀ (..., m, k); dL/db = aᵀ @ grad (..., k, n); batch dims summed."""
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """dL/da = grad @ bᵀ (..., m, k); dL/db = aᵀ @ grad (..., k, n); batch dims summed.
+
+        Computes only what ``ctx.needs_input_grad`` asks for (``None`` for the rest: an input
+        batch needs no gradient), each laid out in memory like its input (``product_like``).
+        """
         raise NotImplementedError(
             "03 autograd: implement MatMul.backward — see exercises/03_autograd/README.md, step 6"
         )

@@ -6,12 +6,14 @@ import gc
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tinytorch import tensor as base
 from tinytorch.autograd import Function, Tensor, is_grad_enabled, no_grad, topological_order, unbroadcast
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
 from tinytorch.testing.strategies import arrays, broadcastable_shapes
@@ -97,6 +99,14 @@ def test_step1_detach_shares_storage_and_leaves_the_graph():
     assert np.shares_memory(y.numpy(), x.numpy())
 
 
+def test_step1_repr_shows_requires_grad_and_survives_a_half_built_tensor():
+    x = Tensor(np.arange(2.0), requires_grad=True)
+    assert "requires_grad=True" in repr(x)
+    assert "requires_grad" not in repr(x.detach())
+    half_built = Tensor.__new__(Tensor)  # as a traceback shows a Tensor whose __init__ raised
+    assert repr(half_built).startswith("Tensor(")
+
+
 # --- step 2: Function.apply -----------------------------------------------------------------
 
 
@@ -129,6 +139,25 @@ def test_step2_a_python_number_becomes_a_constant_of_the_tensor_dtype():
     assert y.dtype == np.float32
     constant = y.grad_fn.parents[1]
     assert isinstance(constant, Tensor) and constant.dtype == np.float32 and not constant.requires_grad
+
+
+def test_step2_apply_sets_needs_input_grad_one_flag_per_input():
+    x, constant = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3))
+    assert Product.apply(x, constant).grad_fn.needs_input_grad == (True, False)
+    assert Product.apply(constant, x).grad_fn.needs_input_grad == (False, True)
+    assert Product.apply(x, 2.0).grad_fn.needs_input_grad == (True, False)
+    assert Product.apply(x, x).grad_fn.needs_input_grad == (True, True)
+
+
+def test_step2_apply_refuses_none_an_ndarray_and_kata_01s_tensor_naming_their_type():
+    x = Tensor(np.ones(3), requires_grad=True)
+    for operand, shown in (
+        (None, "NoneType"),
+        (np.ones(3), "ndarray"),
+        (base.Tensor(np.ones(3)), "tinytorch.tensor.Tensor"),
+    ):
+        with pytest.raises(TypeError, match=f"product: operand must be a Tensor or a Python number, got {shown}$"):
+            Product.apply(x, operand)
 
 
 N = 256 * 1024  # elements of a chain's tensor: 2 MiB in float64
@@ -285,6 +314,55 @@ def test_step4_backward_checks_its_upstream_gradient():
         y.backward(np.ones(3))
     with pytest.raises(RuntimeError, match="does not require grad"):
         Tensor(np.ones(1)).backward()
+
+
+@pytest.mark.parametrize(
+    "upstream",
+    [np.array([1.0, 2.0, 3.0]), [1, 2, 3], np.array([1, 2, 3]), Tensor(np.array([1.0, 2.0, 3.0]))],
+    ids=["float64 array", "list of ints", "int array", "Tensor"],
+)
+def test_step4_an_upstream_gradient_of_another_dtype_is_converted_to_the_outputs(upstream):
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    Scale.apply(x, factor=2.0).backward(upstream)
+    assert x.grad.dtype == np.float32, f"a float32 output's gradients must stay float32, got {x.grad.dtype}"
+    assert_close(x.grad, np.array([2.0, 4.0, 6.0], dtype=np.float32))
+
+
+def test_step4_an_upstream_gradient_that_is_not_numbers_is_refused():
+    y = Scale.apply(Tensor(np.ones(3), requires_grad=True), factor=2.0)
+    with pytest.raises(TypeError, match="backward: grad must hold numbers, got <U1"):
+        y.backward(np.array(["a", "b", "c"]))
+
+
+class Counted(Function):
+    """a * b, computing only the gradients ``ctx.needs_input_grad`` asks for, and counting them."""
+
+    computed: ClassVar[list[int]] = []
+
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return a * b
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved
+        grads = [None, None]
+        for i, other in enumerate((b, a)):
+            if ctx.needs_input_grad[i]:
+                Counted.computed.append(i)
+                grads[i] = grad * other
+        return tuple(grads)
+
+
+def test_step4_an_input_with_requires_grad_false_gets_no_gradient_computed():
+    x, constant = Tensor(np.array([1.0, 2.0]), requires_grad=True), Tensor(np.array([3.0, 5.0]))
+    Counted.computed = []
+    Counted.apply(x, constant).backward(np.ones(2))  # the engine must accept None for `constant`
+    Counted.apply(constant, x).backward(np.ones(2))
+    assert Counted.computed == [0, 1], "only the input that requires grad should get a gradient computed"
+    assert_close(x.grad, [6.0, 10.0])
+    assert constant.grad is None
 
 
 class WrongShape(Function):
@@ -476,6 +554,7 @@ OPS = [
     Op(7, "T", lambda a: a.T, lambda a: a.T, ((3, 4),)),
     Op(7, "slice", lambda a: a[1:, ::2], lambda a: a[1:, ::2], ((3, 4),)),
     Op(7, "repeated index", lambda a: a[np.array([0, 2, 0])], lambda a: a[[0, 2, 0]], ((3, 4),)),
+    Op(7, "integer Tensor index", lambda a: a[Tensor(np.array([2, 0, 2]))], lambda a: a[[2, 0, 2]], ((3, 4),)),
     # step 8: elementwise functions
     Op(8, "exp", lambda a: a.exp(), np.exp, ((3, 4),)),
     Op(8, "log", lambda a: a.log(), np.log, ((3, 4),), "positive"),
@@ -561,14 +640,136 @@ def test_step5_mixing_float32_and_float64_is_an_error():
         Tensor(np.array([1, 2], dtype=np.int64), requires_grad=True)
 
 
+# 01's promotion rule holds through autograd: an int or bool tensor meeting a Python float gives
+# float64 (the default float dtype); a float tensor keeps its dtype. Oracle: Python arithmetic.
+PROMOTIONS = {
+    "t * 0.5": (lambda t: t * 0.5, lambda v: v * 0.5),
+    "t + 0.5": (lambda t: t + 0.5, lambda v: v + 0.5),
+    "0.5 - t": (lambda t: 0.5 - t, lambda v: 0.5 - v),
+    "t / 2": (lambda t: t / 2, lambda v: v / 2),
+    "2.5 * t": (lambda t: 2.5 * t, lambda v: 2.5 * v),
+}
+
+
+@pytest.mark.parametrize("expression", PROMOTIONS)
+@pytest.mark.parametrize("values", [[1, 2, 3], [True, True, False]], ids=["int", "bool"])
+def test_step5_an_int_or_bool_tensor_meeting_a_python_float_gives_float64(expression, values):
+    on_tensor, on_number = PROMOTIONS[expression]
+    out = on_tensor(Tensor(values))
+    assert out.dtype == np.float64, f"{expression} on {np.asarray(values).dtype} gave {out.dtype}"
+    assert_close(out, np.array([on_number(float(v)) for v in values]), what=expression)
+
+
+def test_step5_a_numpy_scalar_on_the_left_is_a_number_and_an_ndarray_is_refused():
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = np.float64(3.0) * x  # NumPy must defer to Tensor.__rmul__, not build an object array
+    assert isinstance(y, Tensor) and y.dtype == np.float32
+    y.backward(np.ones(2, dtype=np.float32))
+    assert_close(x.grad, np.array([3.0, 3.0], dtype=np.float32))
+    with pytest.raises(TypeError, match="mul: operand must be a Tensor or a Python number, got ndarray"):
+        np.ones(2, dtype=np.float32) * x
+
+
+def test_step5_none_kata_01s_tensor_and_bool_negation_are_refused():
+    x = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(TypeError, match="add: operand must be a Tensor or a Python number, got NoneType"):
+        x + None
+    with pytest.raises(
+        TypeError, match=r"sub: operand must be a Tensor or a Python number, got tinytorch\.tensor\.Tensor"
+    ):
+        x - base.Tensor(np.ones(2))
+    with pytest.raises(TypeError, match="neg: dtype must not be bool, got bool"):
+        -Tensor([True, False])
+
+
+def test_step5_the_gradient_of_a_to_the_power_0_is_0_even_at_a_equals_0():
+    a = Tensor(np.array([0.0, 2.0, -1.5]), requires_grad=True)
+    (a**0).backward(np.ones(3))
+    assert_close(a.grad, np.zeros(3), rtol=0, atol=0)
+
+
+def test_step5_div_gradients_are_exact_where_b_squared_overflows_or_underflows():
+    values = np.array([1e160, 1e-170, 3.0])  # b² is inf, 0 (underflow), and an ordinary 9
+    a, b = Tensor(values.copy(), requires_grad=True), Tensor(values.copy(), requires_grad=True)
+    (a / b).backward(np.ones(3))
+    assert_close(a.grad, 1.0 / values, rtol=1e-12, atol=0)  # d(a/b)/da = 1/b
+    assert_close(b.grad, -values / values / values, rtol=1e-12, atol=0)  # -a/b², here -1/b
+
+
 def test_step6_matmul_names_both_shapes():
     with pytest.raises(ValueError, match=r"matmul: inner dimensions must match, got \(2, 3\) @ \(4, 5\)"):
         Tensor(np.ones((2, 3)), requires_grad=True) @ Tensor(np.ones((4, 5)))
 
 
+def test_step6_matmul_refuses_operands_that_fit_only_after_a_transpose():
+    with pytest.raises(ValueError, match=r"matmul: inner dimensions must match, got \(2, 3\) @ \(4, 3\)"):
+        Tensor(np.ones((2, 3)), requires_grad=True) @ Tensor(np.ones((4, 3)))
+
+
+class Flip(Function):
+    """a.T as a view, like ``weight.T``; its backward records the layout of the gradient it gets."""
+
+    layouts: ClassVar[list[bool]] = []
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.T
+
+    @staticmethod
+    def backward(ctx, grad):
+        Flip.layouts.append(grad.T.flags.c_contiguous)  # laid out like the transposed view?
+        return grad.T
+
+
+def test_step6_the_gradient_of_a_transposed_operand_is_laid_out_like_it(rng):
+    x = Tensor(rng.standard_normal((5, 4)))
+    weight = Tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    Flip.layouts = []
+    (x @ Flip.apply(weight)).backward(np.ones((5, 3)))  # as Linear's x @ weight.T
+    assert Flip.layouts == [True], "MatMul's gradient for a transposed view must come in that view's layout"
+    assert_close(weight.grad, (x.numpy().T @ np.ones((5, 3))).T)
+
+
+# Each two-input op computes only the gradients its inputs need (ctx.needs_input_grad): the
+# gradient of an input batch is a whole extra product. Read through the engine's own entry,
+# Function.gradients: None in the slot of the input that needs none, the right array in the other.
+# (The matmul row computes a @ b.T: MatMul's second input is b.T, whose gradient is aᵀ @ g.)
+SKIPS = [
+    pytest.param(lambda a, b: a + b, lambda a, b, g: (g, g), id="step5-add"),
+    pytest.param(lambda a, b: a - b, lambda a, b, g: (g, -g), id="step5-sub"),
+    pytest.param(lambda a, b: a * b, lambda a, b, g: (g * b, g * a), id="step5-mul"),
+    pytest.param(lambda a, b: a / b, lambda a, b, g: (g / b, -g * a / b**2), id="step5-div"),
+    pytest.param(lambda a, b: a @ b.T, lambda a, b, g: (g @ b, a.T @ g), id="step6-matmul"),
+]
+
+
+@pytest.mark.parametrize(("fn", "oracle"), SKIPS)
+@pytest.mark.parametrize("trained", [0, 1])
+def test_an_input_that_needs_no_gradient_gets_none_computed(fn, oracle, trained, rng):
+    arrays_in = [rng.uniform(0.5, 2.0, (3, 4)), rng.uniform(0.5, 2.0, (3, 4))]
+    inputs = [Tensor(x, requires_grad=(i == trained)) for i, x in enumerate(arrays_in)]
+    out = fn(*inputs)
+    upstream = rng.standard_normal(out.shape)
+    grads = out.grad_fn.gradients(upstream)
+    assert grads[1 - trained] is None, f"input {1 - trained} does not require grad: its gradient must be None"
+    assert_close(grads[trained], oracle(*arrays_in, upstream)[trained])
+
+
 def test_step7_sum_names_the_axis_out_of_range():
     with pytest.raises(ValueError, match="sum: axis 2 is out of range for a tensor of 2 dimensions"):
         Tensor(np.ones((2, 3)), requires_grad=True).sum(axis=2)
+
+
+def test_step7_a_bool_axis_is_refused():
+    with pytest.raises(TypeError, match="sum: axis must be an int, a tuple of ints or None, got True"):
+        Tensor(np.ones((2, 3)), requires_grad=True).sum(axis=True)
+
+
+def test_step7_the_mean_of_an_int_or_bool_tensor_is_float64():
+    for x in (np.array([[1, 2, 4], [3, 3, 4]]), np.array([[True, False, True], [False, False, False]])):
+        out = Tensor(x).mean(axis=1)
+        assert out.dtype == np.float64, f"mean of {x.dtype} gave {out.dtype}"
+        assert_close(out, x.astype(np.float64).sum(axis=1) / 3)
 
 
 # --- all together: random expressions over every kind of operation ------------------------
