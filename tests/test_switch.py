@@ -1,5 +1,6 @@
-"""The switch: ``--impl``, ``--deps`` and ``TINYTORCH_IMPL`` pick one file behind each
-``tinytorch.<kata>``, the pytest header says which, and every wrong setup fails loudly.
+"""The switch: ``--impl``, ``--deps`` (in pytest) and ``TINYTORCH_MINE``, ``TINYTORCH_IMPL``
+(outside it) pick one file behind each ``tinytorch.<kata>``; the pytest header, or outside pytest
+one line at the first kata import, says which; and every wrong setup fails loudly.
 
 A process chooses once, so each claim about another choice runs in a child process (see
 ``conftest.py`` here), as few of them as the claims allow: a child pytest is about 1.5 s of CPU.
@@ -18,7 +19,7 @@ from typing import NamedTuple
 import pytest
 
 import tinytorch
-from tinytorch.registry import BY_NAME, KATAS, ROOT, Kata, built, kata_file
+from tinytorch.registry import BY_NAME, KATAS, ROOT, Kata, built, kata_file, named
 from tinytorch.stubs import generate
 
 HEADER_LINE = re.compile(r"^\s+tinytorch\.(\w+)\s+<- (.+?)\s*$", re.MULTILINE)
@@ -190,6 +191,135 @@ def test_autograd_and_its_dependencies_share_one_module_per_file(probe, impl):
     assert len(loaded) == len(set(loaded)) == 3, loaded  # tensor, activations, autograd: once each
 
 
+# --- outside pytest: TINYTORCH_MINE names your katas, the reference is the rest -------------
+
+# Imports three katas with stderr captured: what the first import printed, and where each
+# module came from. OTHER is a kata that TINYTORCH_MINE does not name in these tests.
+MINE_PROBE = textwrap.dedent(
+    """
+    import io, json, sys
+    import tinytorch
+    sys.stderr = io.StringIO()
+    import tinytorch.optimizers
+    said_at_first_import = sys.stderr.getvalue()
+    import tinytorch.tensor, tinytorch.training
+    print(json.dumps({
+        "said": sys.stderr.getvalue(),
+        "said_at_first_import": said_at_first_import,
+        "files": {name: str(path) for name, path in tinytorch.selection().items()},
+        "loaded": {name: sys.modules["tinytorch." + name].__file__ for name in ("optimizers", "tensor", "training")},
+    }))
+    """
+)
+
+
+def mine_probe(run_python, env: dict[str, str]) -> dict:
+    result = run_python("-c", MINE_PROBE, env=env)
+    assert result.returncode == 0, result.stdout
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def chosen_files(mine: set[str], impl: str = "exercises") -> dict[str, str]:
+    """``{name: file}`` when the katas in ``mine`` come from ``impl`` and the others from the reference."""
+    return {kata.name: str(kata_file(kata, impl if kata.name in mine else "solutions")) for kata in built()}
+
+
+@pytest.mark.parametrize(
+    ("value", "mine"),
+    [
+        pytest.param("optimizers", {"optimizers"}, id="a name"),
+        pytest.param("06", {"optimizers"}, id="a number"),
+        pytest.param("6, 01_tensor", {"optimizers", "tensor"}, id="a number and a folder"),
+    ],
+)
+def test_tinytorch_mine_makes_those_katas_yours_and_every_other_the_reference(run_python, value, mine):
+    answers = mine_probe(run_python, {"TINYTORCH_MINE": value})
+    assert answers["files"] == chosen_files(mine)
+    assert answers["loaded"] == {name: chosen_files(mine)[name] for name in answers["loaded"]}
+
+
+def test_the_first_kata_import_says_whose_code_each_module_is_once_on_stderr(run_python):
+    answers = mine_probe(run_python, {"TINYTORCH_MINE": "optimizers"})
+    others = ", ".join(kata.name for kata in built() if kata.name != "optimizers")
+    line = f"tinytorch: your code for optimizers; the reference for {others}\n"
+    assert answers["said_at_first_import"] == line
+    assert answers["said"] == line, "said again at a later import"
+
+
+def test_without_tinytorch_mine_every_kata_is_yours_and_the_first_import_says_so(run_python):
+    answers = mine_probe(run_python, {})
+    assert answers["files"] == chosen_files({kata.name for kata in built()})
+    assert answers["said"].startswith("tinytorch: your code for every kata (TINYTORCH_MINE=<katas>: only those")
+
+
+def test_tinytorch_impl_solutions_makes_the_named_katas_the_reference_too(run_python):
+    answers = mine_probe(run_python, {"TINYTORCH_MINE": "optimizers", "TINYTORCH_IMPL": "solutions"})
+    assert answers["files"] == chosen_files(set())
+    assert answers["said"] == "tinytorch: the reference (solutions/) for every kata\n"
+
+
+def test_an_explicit_select_says_nothing(run_python):
+    script = (
+        "import io, sys, tinytorch; sys.stderr = io.StringIO(); tinytorch.select('solutions');"
+        "import tinytorch.tensor; print(repr(sys.stderr.getvalue()))"
+    )
+    result = run_python("-c", script, env={"TINYTORCH_MINE": "optimizers"})
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip() == "''"
+
+
+def test_an_unknown_kata_in_tinytorch_mine_stops_the_first_kata_import_listing_the_katas(run_python):
+    result = run_python(
+        "-c", "import tinytorch; print('imported'); import tinytorch.tensor", env={"TINYTORCH_MINE": "optimiser"}
+    )
+    assert result.returncode != 0
+    assert result.stdout.startswith("imported"), result.stdout  # the package itself still imports
+    labels = ", ".join(kata.label for kata in built())
+    assert (
+        f"SwitchError: tinytorch: TINYTORCH_MINE: each name must be a built kata ({labels}), got 'optimiser'"
+        in result.stdout
+    )
+
+
+def test_pytest_does_not_read_tinytorch_mine(run_pytest, first):
+    # The command line alone chooses in pytest: TINYTORCH_MINE names a kata not under test,
+    # which stays the reference.
+    other = next(kata for kata in built() if kata is not first)
+    result = run_pytest(f"exercises/{first.folder}", "--co", env={"TINYTORCH_MINE": other.name})
+    choice = {name: "exercises" if name == first.name else "solutions" for name in BY_BUILT}
+    assert header(result.stdout) == expected(choice), result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        pytest.param("optimizers", ("optimizers",), id="a name"),
+        pytest.param("6", ("optimizers",), id="a number"),
+        pytest.param("06", ("optimizers",), id="a two-digit number"),
+        pytest.param("06_optimizers", ("optimizers",), id="a folder"),
+        pytest.param("optimizers,tensor", ("tensor", "optimizers"), id="commas, in curriculum order"),
+        pytest.param(" optimizers  tensor 1 ", ("tensor", "optimizers"), id="spaces, repeats once"),
+        pytest.param("", (), id="nothing"),
+    ],
+)
+def test_katas_are_named_by_name_number_or_folder(text, names):
+    assert tuple(kata.name for kata in named(text, "TINYTORCH_MINE")) == names
+
+
+def test_a_name_that_is_no_built_kata_is_refused_listing_the_built_katas():
+    labels = ", ".join(kata.label for kata in built())
+    with pytest.raises(ValueError, match=re.escape(f"--mine: each name must be a built kata ({labels}), got 'adam'")):
+        named("optimizers,adam", "--mine")
+
+
+def test_a_planned_kata_is_refused_as_planned():
+    planned = next(kata for kata in KATAS if not kata.built)
+    with pytest.raises(
+        ValueError, match=re.escape(f"got '{planned.name}' ({planned.label} is planned, not built yet)")
+    ):
+        named(planned.name, "TINYTORCH_MINE")
+
+
 # --- a missing or broken kata file fails loudly, naming the file --------------------------
 
 
@@ -204,9 +334,16 @@ def test_a_missing_kata_file_stops_pytest_at_start_up_naming_the_path(run_pytest
 
 
 def test_a_missing_kata_file_stops_a_script_naming_the_path(run_python, tmp_path, first):
-    result = run_python("-c", "import tinytorch", env={"TINYTORCH_EXERCISES": str(tmp_path)})
+    result = run_python("-c", f"import tinytorch.{first.name}", env={"TINYTORCH_EXERCISES": str(tmp_path)})
     assert result.returncode != 0
     assert f"must be at {kata_file(first, 'exercises', tmp_path)}, but there is no such file" in result.stdout
+
+
+def test_a_missing_kata_file_still_lets_a_script_choose_the_reference_explicitly(run_python, tmp_path, first):
+    script = f"import tinytorch; tinytorch.select('solutions'); import tinytorch.{first.name} as m; print(m.__file__)"
+    result = run_python("-c", script, env={"TINYTORCH_EXERCISES": str(tmp_path)})
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip() == str(kata_file(first, "solutions"))
 
 
 def test_a_syntax_error_in_the_learners_stub_fails_the_run_naming_their_file(broken_run, broken):

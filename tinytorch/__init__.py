@@ -16,9 +16,12 @@ when tinytorch is first imported:
   every kata is the reference.
 
 The first import of a kata module then prints one line on stderr saying whose code backs each
-module. Inside pytest, ``conftest.py`` calls :func:`select` with the command line's choice
-(``--impl``, ``--deps``; ``TINYTORCH_MINE`` is not used there). An explicit :func:`select`
-prints nothing: the tool that calls it says whose code it ran.
+module. If that choice cannot be made (a bad value, a missing file), importing a kata module
+raises the SwitchError; ``import tinytorch`` itself and an explicit :func:`select` still work.
+
+Inside pytest, ``conftest.py`` calls :func:`select` with the command line's choice (``--impl``,
+``--deps``; ``TINYTORCH_MINE`` is not used there). An explicit :func:`select` prints nothing:
+the tool that calls it says whose code it ran.
 """
 
 from __future__ import annotations
@@ -130,27 +133,39 @@ def describe() -> str:
 
 
 class _Announcer(importlib.abc.MetaPathFinder):
-    """Prints :func:`describe` on stderr once, when a kata module is first imported.
+    """Prints :func:`describe` on stderr once, when a kata module is first imported; or raises the
+    error that kept the environment's choice from being made.
 
     It finds nothing itself: it only looks at the names imported, then the import goes on as
     if it were not there.
     """
 
-    def install(self) -> None:
+    def __init__(self) -> None:
+        self.error: SwitchError | None = None
+
+    def install(self, error: SwitchError | None = None) -> None:
+        self.error = error
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
 
     def withdraw(self) -> None:
+        self.error = None
         if self in sys.meta_path:
             sys.meta_path.remove(self)
 
     def find_spec(self, fullname: str, path, target=None):  # the import system calls it so
         package, _, name = fullname.partition(".")
-        if package == "tinytorch" and name in _selection:
-            self.withdraw()
-            print(describe(), file=sys.stderr, flush=True)
+        if package != "tinytorch" or name not in {kata.name for kata in built()}:
+            return None
+        if self.error is not None:
+            raise self.error
+        self.withdraw()
+        print(describe(), file=sys.stderr, flush=True)
         return None
 
 
 _ANNOUNCER = _Announcer()
-select_from_environment()
+try:
+    select_from_environment()
+except SwitchError as error:  # raised again by the first import of a kata module
+    _ANNOUNCER.install(error)

@@ -267,7 +267,9 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.limit <= 0:
         parser().error(f"--limit must be > 0 seconds, got {arguments.limit:g}")
     from_environment = arguments.impl is None and "TINYTORCH_IMPL" in os.environ
-    impl = arguments.impl or os.environ.get("TINYTORCH_IMPL", "exercises")  # importing tinytorch checked it
+    impl = arguments.impl or os.environ.get("TINYTORCH_IMPL", "exercises")
+    if impl not in IMPLS:
+        parser().error(f"TINYTORCH_IMPL must be one of {', '.join(IMPLS)}, got {impl!r}")
     jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     print(f"tinytorch progress: {whose(impl, from_environment)}")
     print(f"each kata is stopped after {arguments.limit:g} s (--limit); {jobs} at a time")

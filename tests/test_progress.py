@@ -1,0 +1,144 @@
+"""The progress view, ``python -m tinytorch [KATA ...]``, run as a learner runs it (a clean child
+process from the repository root) on copies of the exercises in a temporary folder
+(``TINYTORCH_EXERCISES``), where the learner's mistakes are planted: a syntax error, a missing
+file, an infinite loop.
+
+What it must say: how many tests of each kata pass, counted as pytest counts them; whose code it
+ran; a collection error as a collection error (not ``0/1``); a kata stopped at ``--limit`` as
+timed out. It never times anything in a test: the limit is a setting, not a measurement.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tinytorch.registry import BY_NAME, built, kata_file
+from tinytorch.stubs import generate
+
+USAGE = 2  # argparse's exit code for a bad command line
+LOOP_LIMIT = 3  # seconds: the --limit of the run with an infinite loop
+
+
+def write_stubs(folder: Path) -> Path:
+    """Lay ``folder`` out like ``exercises/``, with the pristine stub of every built kata."""
+    for kata in built():
+        stub = kata_file(kata, "exercises", folder)
+        stub.parent.mkdir(parents=True)
+        stub.write_text(generate(kata))
+    return folder
+
+
+def kata_line(output: str, name: str) -> str:
+    """The line of the view about kata ``name`` (it starts with the kata's label)."""
+    lines = [line for line in output.splitlines() if line.startswith(BY_NAME[name].label + " ")]
+    assert len(lines) == 1, f"not one line for {name} in:\n{output}"
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def progress(run_python):
+    """``progress(*args, env=...)``: ``python -m tinytorch *args`` from the repository root."""
+
+    def run(*args: str, env: dict[str, str] | None = None):
+        return run_python("-m", "tinytorch", *args, env=env, timeout=120)
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def collected(run_pytest) -> int:
+    """How many tests pytest collects for kata 08 (the oracle for the view's totals)."""
+    result = run_pytest("exercises/08_dataloader", "--co", "-q", "--impl", "solutions")
+    found = re.search(r"^(\d+) tests? collected", result.stdout, re.MULTILINE)
+    assert found, result.stdout
+    return int(found.group(1))
+
+
+@pytest.fixture(scope="module")
+def problems(progress, tmp_path_factory):
+    """One run over three katas: 05 with a syntax error, 06's file missing, 08 a pristine stub."""
+    folder = write_stubs(tmp_path_factory.mktemp("exercises"))
+    broken = kata_file(BY_NAME["losses"], "exercises", folder)
+    line = broken.read_text().count("\n") + 1
+    with broken.open("a") as stub:
+        stub.write("def forgot_a_colon(x)\n    return x\n")
+    missing = kata_file(BY_NAME["optimizers"], "exercises", folder)
+    missing.unlink()
+    result = progress("losses", "06", "8", env={"TINYTORCH_EXERCISES": str(folder)})
+    return result, folder, broken, line, missing
+
+
+def test_help_describes_the_options_without_running_anything(progress):
+    result = progress("--help")
+    assert result.returncode == 0, result.stdout
+    for option in ("KATA", "--limit SECONDS", "--impl"):
+        assert option in result.stdout, result.stdout
+    assert "tests passing" not in result.stdout, "--help started a run"
+
+
+def test_an_unknown_kata_is_a_usage_error_listing_the_katas(progress):
+    result = progress("optimiser")
+    assert result.returncode == USAGE, result.stdout
+    labels = ", ".join(kata.label for kata in built())
+    assert f"KATA: each name must be a built kata ({labels}), got 'optimiser'" in result.stdout
+
+
+def test_a_kata_argument_runs_that_kata_only_and_counts_what_pytest_collects(progress, collected):
+    result = progress("dataloader", env={"TINYTORCH_IMPL": "solutions"})
+    assert result.returncode == 0, result.stdout
+    assert re.match(rf"08 dataloader\s+{collected}/{collected}\s+#{{20}}\s", kata_line(result.stdout, "dataloader"))
+    others = [kata.label for kata in built() if kata.name != "dataloader"] + ["09 convolution"]
+    assert not [label for label in others if label in result.stdout], result.stdout
+
+
+def test_the_view_says_it_ran_the_reference_when_tinytorch_impl_chose_it(progress):
+    result = progress("dataloader", env={"TINYTORCH_IMPL": "solutions"})
+    assert "the reference (solutions/, TINYTORCH_IMPL=solutions) for every kata, not your code" in result.stdout
+    assert "your code" not in result.stdout.replace("not your code", ""), result.stdout
+
+
+def test_the_view_says_it_ran_your_code_and_where_it_is(problems):
+    result, folder, *_ = problems
+    assert f"your code ({folder}) for each kata, the reference for the katas it builds on" in result.stdout
+
+
+def test_a_pristine_stub_passes_none_of_its_tests(problems, collected):
+    result, *_ = problems
+    assert re.match(rf"08 dataloader\s+0/{collected}\s", kata_line(result.stdout, "dataloader")), result.stdout
+
+
+def test_a_syntax_error_is_shown_as_a_collection_error_naming_the_file_and_line(problems):
+    result, _, broken, line, _ = problems
+    shown = kata_line(result.stdout, "losses")
+    assert shown.startswith("05 losses         collection error: SyntaxError: expected ':'"), shown
+    assert f"({broken}, line {line})" in shown, shown
+    assert not re.match(r"05 losses\s+\d+/\d+", shown), shown  # no count: nothing ran
+
+
+def test_a_missing_kata_file_is_shown_as_the_reason_the_kata_could_not_run(problems):
+    result, _, _, _, missing = problems
+    shown = kata_line(result.stdout, "optimizers")
+    assert "could not run:" in shown and f"must be at {missing}, but there is no such file" in shown, shown
+
+
+def test_the_katas_are_listed_in_curriculum_order_and_a_broken_one_makes_the_exit_status_1(problems):
+    result, *_ = problems
+    labels = re.findall(r"^(0\d \w+) ", result.stdout, re.MULTILINE)
+    assert labels == ["05 losses", "06 optimizers", "08 dataloader"], result.stdout
+    assert result.returncode == 1, result.stdout
+
+
+def test_an_infinite_loop_is_stopped_at_the_limit_and_reported_as_timed_out(progress, tmp_path):
+    folder = write_stubs(tmp_path)
+    stub = kata_file(BY_NAME["dataloader"], "exercises", folder)
+    # Every function to write loops forever before its raise: the first test that calls one hangs.
+    looping = re.sub(r"^( *)raise NotImplementedError\(", r"\1while True:\n\1    pass\n\1raise NotImplementedError(",
+                     stub.read_text(), flags=re.MULTILINE)  # fmt: skip
+    stub.write_text(looping)
+    result = progress("dataloader", "--limit", str(LOOP_LIMIT), env={"TINYTORCH_EXERCISES": str(folder)})
+    assert result.returncode == 1, result.stdout
+    assert f"each kata is stopped after {LOOP_LIMIT} s (--limit)" in result.stdout
+    assert kata_line(result.stdout, "dataloader").startswith(f"08 dataloader     timed out after {LOOP_LIMIT} s")
