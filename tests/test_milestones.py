@@ -1,6 +1,9 @@
 """Milestones, end to end: each one runs as a learner runs it (``python -m milestones NAME`` from
 the repository root, in a clean child process) and meets its targets on the reference; a
 missed target, an unknown name and unwritten code each end in a non-zero exit that says why.
+The first lines say, per module, whose code runs; ``--mine`` / ``TINYTORCH_MINE`` make only the
+named katas the learner's; unwritten code lists every kata the milestone needs that has
+functions still to write (read from the files: see ``unwritten``).
 
 The runs are real training runs, so the mlp test also holds the reference to its 5 s training
 budget (measured ~1 s on a busy 2-core machine).
@@ -10,15 +13,40 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import shutil
+import textwrap
+from pathlib import Path
 
 import pytest
 
-from tinytorch.registry import built, kata_file
-from tinytorch.stubs import generate
+from milestones import BY_NAME as MILESTONES
+from milestones.__main__ import unwritten
+from tinytorch.registry import BY_NAME, built, kata_file
+from tinytorch.stubs import generate, targets
 
 REFERENCE = {"TINYTORCH_IMPL": "solutions"}
 MISSED = 1  # a target missed, or code not written yet
 USAGE = 2  # argparse's exit code for a bad command line
+
+
+def write_stubs(folder: Path) -> Path:
+    """Lay ``folder`` out like ``exercises/`` with the pristine stub of every built kata (a fresh clone)."""
+    for kata in built():
+        stub = kata_file(kata, "exercises", folder)
+        stub.parent.mkdir(parents=True)
+        stub.write_text(generate(kata))
+    return folder
+
+
+def banner(output: str) -> dict[str, tuple[str, str]]:
+    """The banner's ``tinytorch.<name> <- <file> (<whose>)`` lines, as {name: (file, whose)}."""
+    lines = re.findall(r"^  tinytorch\.(\w+)\s+<- (.+) \((your code|the reference)\)$", output, re.MULTILINE)
+    return {name: (file, whose) for name, file, whose in lines}
+
+
+def reference_banner(name: str) -> dict[str, tuple[str, str]]:
+    """The banner of milestone ``name`` on the reference: every kata it needs, from solutions/."""
+    return {need: (f"solutions/{BY_NAME[need].folder}/{need}.py", "the reference") for need in MILESTONES[name].needs}
 
 
 def linear_parameters(fan_in: int, fan_out: int) -> int:
@@ -73,7 +101,8 @@ def test_without_a_name_every_milestone_is_listed_with_its_year(milestone):
 def test_each_milestone_meets_its_targets_on_the_reference(milestone, name):
     finished = milestone(name, env=REFERENCE)
     assert finished.returncode == 0, finished.stdout
-    assert re.search(rf"^running \d{{4}} {name} on solutions", finished.stdout, re.MULTILINE), finished.stdout
+    assert re.search(rf"^running \d{{4}} {name} with:$", finished.stdout, re.MULTILINE), finished.stdout
+    assert banner(finished.stdout) == reference_banner(name), finished.stdout
     for pattern in EXPECTED[name]:
         assert re.search(pattern, finished.stdout), f"no line matches {pattern!r} in:\n{finished.stdout}"
     assert finished.stdout.rstrip().endswith("every target met"), finished.stdout
@@ -98,15 +127,151 @@ def test_a_negative_epoch_count_is_refused(milestone):
     assert "must be >= 0, got -1" in finished.stdout
 
 
-def test_unwritten_code_exits_non_zero_naming_the_function_to_write(milestone, tmp_path):
-    for kata in built():  # pristine stubs, as a learner's clone starts
-        stub = kata_file(kata, "exercises", tmp_path)
-        stub.parent.mkdir(parents=True)
-        stub.write_text(generate(kata))
-    finished = milestone("perceptron", env={"TINYTORCH_IMPL": "exercises", "TINYTORCH_EXERCISES": str(tmp_path)})
+# --- unwritten code: every kata the milestone needs, and how to run it anyway ----------------
+
+
+def test_unwritten_code_exits_non_zero_naming_the_function_and_every_kata_to_write(milestone, tmp_path):
+    folder = write_stubs(tmp_path)
+    finished = milestone("perceptron", env={"TINYTORCH_EXERCISES": str(folder)})
     assert finished.returncode == MISSED, finished.stdout
     assert "perceptron needs code you have not written yet: 01 tensor: implement" in finished.stdout
     assert "Traceback" not in finished.stdout
+    for name in MILESTONES["perceptron"].needs:  # all three katas, not only the first that raised
+        kata = BY_NAME[name]
+        functions = len(targets(kata_file(kata, "solutions").read_text()))
+        line = rf"^  {kata.label}\s+none of its {functions} functions yet$"
+        assert re.search(line, finished.stdout, re.MULTILINE), finished.stdout
+    assert "to run it on the reference: TINYTORCH_IMPL=solutions python -m milestones perceptron" in finished.stdout
+
+
+@pytest.fixture(scope="module")
+def only_06_written(tmp_path_factory) -> Path:
+    """A learner who finished 06 and nothing else: the reference as their 06, stubs elsewhere."""
+    folder = write_stubs(tmp_path_factory.mktemp("exercises"))
+    optimizers = BY_NAME["optimizers"]
+    shutil.copy(kata_file(optimizers, "solutions"), kata_file(optimizers, "exercises", folder))
+    return folder
+
+
+def test_partial_work_lists_every_needed_kata_not_written_and_how_to_run_anyway(milestone, only_06_written):
+    finished = milestone("mlp", env={"TINYTORCH_EXERCISES": str(only_06_written)})
+    assert finished.returncode == MISSED, finished.stdout
+    listed = re.findall(r"^  (\d\d \w+)\s+none of its \d+ functions yet$", finished.stdout, re.MULTILINE)
+    assert listed == [BY_NAME[name].label for name in MILESTONES["mlp"].needs if name != "optimizers"]
+    assert "to run it with the reference for those: python -m milestones mlp --mine 06" in finished.stdout
+
+
+@pytest.mark.parametrize("how", ["--mine", "TINYTORCH_MINE"])
+def test_mine_runs_your_katas_with_the_reference_for_the_rest_and_the_banner_says_so(milestone, only_06_written, how):
+    env = {"TINYTORCH_EXERCISES": str(only_06_written)}
+    if how == "--mine":
+        finished = milestone("mlp", "--epochs", "1", "--mine", "06", env=env)
+    else:
+        finished = milestone("mlp", "--epochs", "1", env={**env, "TINYTORCH_MINE": "06"})
+    expected = reference_banner("mlp")
+    expected["optimizers"] = (str(kata_file(BY_NAME["optimizers"], "exercises", only_06_written)), "your code")
+    assert banner(finished.stdout) == expected, finished.stdout
+    assert "not written yet" not in finished.stdout
+    assert re.search(r"^  test accuracy\s+\d+\.\d\d% \(\d+ of 360\)$", finished.stdout, re.MULTILINE), finished.stdout
+
+
+def test_an_unknown_kata_in_mine_stops_before_running_listing_the_katas(milestone):
+    finished = milestone("xor", "--mine", "adam")
+    assert finished.returncode == MISSED, finished.stdout
+    labels = ", ".join(kata.label for kata in built())
+    error = f"xor cannot start: tinytorch: TINYTORCH_MINE: each name must be a built kata ({labels}), got 'adam'"
+    assert error in finished.stdout
+    assert "running" not in finished.stdout
+
+
+def test_a_syntax_error_in_a_needed_kata_names_the_file_and_line(milestone, tmp_path):
+    folder = write_stubs(tmp_path)
+    broken = kata_file(BY_NAME["tensor"], "exercises", folder)
+    line = broken.read_text().count("\n") + 1
+    with broken.open("a") as stub:
+        stub.write("def forgot_a_colon(x)\n    return x\n")
+    finished = milestone("perceptron", env={"TINYTORCH_EXERCISES": str(folder)})
+    assert finished.returncode == MISSED, finished.stdout
+    assert f"perceptron cannot start: {broken}, line {line}: expected ':'" in finished.stdout
+    assert "Traceback" not in finished.stdout
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_needs_are_the_kata_modules_a_milestone_imports(run_python, name):
+    script = (
+        f"import sys, importlib; importlib.import_module({MILESTONES[name].module!r}); "
+        "print(' '.join(m.split('.')[1] for m in sys.modules if m.startswith('tinytorch.')))"
+    )
+    finished = run_python("-c", script, env=REFERENCE)
+    assert finished.returncode == 0, finished.stdout
+    imported = set(finished.stdout.split()) & {kata.name for kata in built()}
+    assert imported == set(MILESTONES[name].needs)
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_the_listed_kata_range_is_the_needs(name):
+    first, last = (int(number) for number in MILESTONES[name].uses.split("-"))
+    assert {kata.number for kata in built() if kata.name in MILESTONES[name].needs} == set(range(first, last + 1))
+
+
+# --- unwritten(): which functions a learner's file has not written yet ------------------------
+
+
+@pytest.mark.parametrize("kata", built(), ids=lambda kata: kata.name)
+def test_a_pristine_stub_has_every_target_unwritten_and_the_reference_none(kata):
+    reference = kata_file(kata, "solutions").read_text()
+    assert unwritten(reference, generate(kata)) == [name for name, *_ in targets(reference)]
+    assert unwritten(reference, reference) == []
+
+
+# Two targets (a method and a function) and a given helper that raises in the reference itself.
+REFERENCE_SOURCE = textwrap.dedent(
+    '''
+    class Box:
+        def size(self):
+            """A target."""
+            # solution: step 1
+            return 1
+
+    def twice(x):
+        """A target."""
+        # solution: step 2
+        return 2 * x
+
+    def given(x):
+        """Given: an abstract method, say."""
+        raise NotImplementedError
+    '''
+)
+WRITTEN_BOX = "class Box:\n    def size(self):\n        return 1\n"
+
+
+@pytest.mark.parametrize(
+    ("mine", "expected"),
+    [
+        pytest.param(WRITTEN_BOX + "def twice(x):\n    return x + x\n", [], id="both written"),
+        pytest.param(
+            "class Box:\n    def size(self):\n        raise NotImplementedError('Box.size')\n"
+            "def twice(x):\n    return x + x\n",
+            ["Box.size"],
+            id="a method without docstring still raising",
+        ),
+        pytest.param(
+            WRITTEN_BOX + 'def twice(x):\n    """Doc."""\n    raise NotImplementedError\n',
+            ["twice"],
+            id="a bare raise after the docstring",
+        ),
+        pytest.param(WRITTEN_BOX, ["twice"], id="a function deleted"),
+        pytest.param(
+            WRITTEN_BOX + "def twice(x):\n    y = x\n    raise NotImplementedError\n",
+            [],
+            id="work before the raise counts as written",
+        ),
+    ],
+)
+def test_unwritten_lists_the_targets_whose_body_is_only_the_stubs_raise(mine, expected):
+    # `given` raises NotImplementedError in the reference too, but it is no target: never listed.
+    assert unwritten(REFERENCE_SOURCE, mine) == expected
 
 
 def test_plot_saves_a_file_with_matplotlib_and_says_so_without_it(milestone, tmp_path):
