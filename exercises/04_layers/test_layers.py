@@ -270,6 +270,19 @@ def test_step3_a_state_dict_round_trip_makes_an_identical_model(widths, biases, 
     assert_close(target(x), source(x).numpy(), rtol=0, atol=0, what="outputs of the two models")
 
 
+# Every refusal holds for both entries: check_state_dict (07's load_checkpoint calls it before
+# loading any other part of a checkpoint) and load_state_dict (which calls it before writing).
+STATE_ENTRIES = ["check_state_dict", "load_state_dict"]
+
+
+def test_step3_check_state_dict_accepts_a_fitting_state_and_writes_nothing(rng):
+    source, target = Affine(3, 2, rng), Affine(3, 2, rng)
+    before = target.state_dict()
+    assert target.check_state_dict(source.state_dict()) is None
+    for name, param in target.named_parameters():
+        assert_close(param, before[name], rtol=0, atol=0, what=f"{name} after check_state_dict")
+
+
 def test_step3_load_state_dict_copies_so_the_state_can_change_afterwards(rng):
     source, target = Affine(3, 2, rng), Affine(3, 2, rng)
     state = source.state_dict()
@@ -278,65 +291,72 @@ def test_step3_load_state_dict_copies_so_the_state_can_change_afterwards(rng):
     assert_close(target.weight, source.weight.numpy())
 
 
-def test_step3_load_state_dict_rejects_a_missing_key(rng):
+@pytest.mark.parametrize("entry", STATE_ENTRIES)
+def test_step3_check_and_load_state_dict_rejects_a_missing_key(entry, rng):
     net = Net(rng)
     state = net.state_dict()
     del state["block.fc1.bias"]
     with pytest.raises(KeyError, match=r"load_state_dict: state must hold every parameter, missing block\.fc1\.bias"):
-        net.load_state_dict(state)
+        getattr(net, entry)(state)
 
 
-def test_step3_load_state_dict_rejects_an_unexpected_key(rng):
+@pytest.mark.parametrize("entry", STATE_ENTRIES)
+def test_step3_check_and_load_state_dict_rejects_an_unexpected_key(entry, rng):
     net = Net(rng)
     state = net.state_dict()
     state["block.fc3.weight"] = np.zeros((2, 2), dtype=np.float32)
     with pytest.raises(KeyError, match=r"got unexpected block\.fc3\.weight"):
-        net.load_state_dict(state)
+        getattr(net, entry)(state)
 
 
-def test_step3_load_state_dict_rejects_a_shape_mismatch_naming_both_shapes(rng):
+@pytest.mark.parametrize("entry", STATE_ENTRIES)
+def test_step3_check_and_load_state_dict_rejects_a_shape_mismatch_naming_both_shapes(entry, rng):
     net = Net(rng)
     state = net.state_dict()
     state["block.fc1.weight"] = np.zeros((3, 4), dtype=np.float32)
     with pytest.raises(ValueError, match=r"load_state_dict: block.fc1.weight must have shape \(4, 3\), got \(3, 4\)"):
-        net.load_state_dict(state)
+        getattr(net, entry)(state)
 
 
-def test_step3_load_state_dict_rejects_a_dtype_mismatch(rng):
+@pytest.mark.parametrize("entry", STATE_ENTRIES)
+def test_step3_check_and_load_state_dict_rejects_a_dtype_mismatch(entry, rng):
     layer = Affine(3, 4, rng)
     state = layer.state_dict()
     state["bias"] = state["bias"].astype(np.float64)
     with pytest.raises(TypeError, match="load_state_dict: bias must have dtype float32, got float64"):
-        layer.load_state_dict(state)
+        getattr(layer, entry)(state)
 
 
-def test_step3_load_state_dict_refuses_a_state_that_is_not_a_dict_of_arrays(rng):
+@pytest.mark.parametrize("entry", STATE_ENTRIES)
+def test_step3_check_and_load_state_dict_refuses_a_state_that_is_not_a_dict_of_arrays(entry, rng):
     layer = Affine(3, 4, rng)
     before = layer.state_dict()
     with pytest.raises(TypeError, match=r"^load_state_dict: state must be a dict, got NoneType$"):
-        layer.load_state_dict(None)
+        getattr(layer, entry)(None)
     state = {"weight": np.zeros((4, 3), dtype=np.float32), "bias": [0.0, 0.0, 0.0, 0.0]}
     with pytest.raises(TypeError, match=r"^load_state_dict: bias must be an ndarray, got list$"):
-        layer.load_state_dict(state)
+        getattr(layer, entry)(state)
     assert_close(layer.weight, before["weight"], rtol=0, atol=0, what="weight after a refused load")
 
 
+@pytest.mark.parametrize("entry", STATE_ENTRIES)
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
-def test_step3_load_state_dict_refuses_values_that_are_not_finite(bad, rng):
+def test_step3_check_and_load_state_dict_refuses_values_that_are_not_finite(entry, bad, rng):
     layer = Affine(3, 4, rng)
     before = layer.state_dict()
     state = {"weight": np.zeros((4, 3), dtype=np.float32), "bias": np.array([0.0, 1.0, bad, 2.0], dtype=np.float32)}
     with pytest.raises(ValueError, match=f"^load_state_dict: bias must be finite, got {bad}$"):
-        layer.load_state_dict(state)
+        getattr(layer, entry)(state)
     assert_close(layer.weight, before["weight"], rtol=0, atol=0, what="weight after a refused load")
 
 
-def test_step3_a_rejected_checkpoint_leaves_the_model_untouched(rng):
+@pytest.mark.parametrize("entry", STATE_ENTRIES)
+def test_step3_a_rejected_checkpoint_leaves_the_model_untouched(entry, rng):
     layer = Affine(3, 4, rng)
     before = layer.state_dict()
     state = {"weight": np.zeros((4, 3), dtype=np.float32), "bias": np.zeros(5, dtype=np.float32)}
     with pytest.raises(ValueError, match="bias must have shape"):
-        layer.load_state_dict(state)
+        getattr(layer, entry)(state)
     assert_close(layer.weight, before["weight"], what="weight after a failed load (checked before written?)")
 
 

@@ -748,41 +748,6 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     raise NotImplementedError("07 training: implement read_checkpoint — see exercises/07_training/README.md, step 7")
 
 
-def check_model_state(model: Module, state) -> None:
-    """Given: raise unless ``model.load_state_dict(state)`` would accept ``state``; the model is not touched.
-
-    The rules and messages of 04's ``Module.load_state_dict``, which checks the same before it
-    writes: here they run before any other part of a checkpoint is loaded.
-
-    Raises:
-        KeyError: ``"load_state_dict: state must hold every parameter, missing 0.bias"``;
-            ``"load_state_dict: state must hold only the model's parameters, got unexpected 2.weight"``.
-        ValueError: ``"load_state_dict: 0.weight must have shape (5, 3), got (4, 3)"``.
-        TypeError: ``"load_state_dict: 0.weight must have dtype float32, got float64"``;
-            ``"load_state_dict: 0.weight must be an ndarray, got list"``;
-            ``"load_state_dict: state must be a dict, got list"``.
-    """
-    if not isinstance(state, dict):
-        raise TypeError(f"load_state_dict: state must be a dict, got {type_name(state)}")
-    params = dict(model.named_parameters())
-    missing = [name for name in params if name not in state]
-    if missing:
-        raise KeyError(f"load_state_dict: state must hold every parameter, missing {', '.join(missing)}")
-    unexpected = [str(name) for name in state if name not in params]
-    if unexpected:
-        raise KeyError(
-            f"load_state_dict: state must hold only the model's parameters, got unexpected {', '.join(unexpected)}"
-        )
-    for name, param in params.items():
-        value = state[name]
-        if not isinstance(value, np.ndarray):  # a checkpoint holds arrays; JSON could hold a list
-            raise TypeError(f"load_state_dict: {name} must be an ndarray, got {type_name(value)}")
-        if value.shape != param.shape:
-            raise ValueError(f"load_state_dict: {name} must have shape {param.shape}, got {value.shape}")
-        if value.dtype != param.dtype:
-            raise TypeError(f"load_state_dict: {name} must have dtype {param.dtype}, got {value.dtype}")
-
-
 def check_generator_state(op: str, name: str, rng: np.random.Generator, state) -> None:
     """Given: raise unless ``state`` fits ``rng``'s bit generator; ``rng`` itself is not touched.
 
@@ -814,7 +779,7 @@ def load_checkpoint(
     All or nothing: either every part is restored (the model's parameters in place, the
     optimizer's state, the schedule, each generator's bit-generator state) or nothing changes.
     First every part is checked against its target without changing anything: the generator
-    names and the schedule's class, then ``check_model_state`` (04's rules),
+    names and the schedule's class, then ``model.check_state_dict`` (04),
     ``optimizer.check_state_dict`` (06), ``scheduler.check_state_dict`` and
     ``check_generator_state``. Then the parts are applied, with ``model.load_state_dict``,
     ``optimizer.load_state_dict``, ``scheduler.load_state_dict`` and each
@@ -834,7 +799,7 @@ def load_checkpoint(
             ``check_generator_state``'s; 06's ``check_state_dict`` errors (``"load_state_dict:
             hyperparameters must be [...]"`` for another optimizer class); the schedule's
             ``check_state_dict`` errors.
-        KeyError, ValueError, TypeError: ``check_model_state``'s errors (04's) when the
+        KeyError, ValueError, TypeError: ``model.check_state_dict``'s errors (04's) when the
             parameters' names, shapes or dtypes differ; ``check_run``'s and 06's TypeErrors.
     Complexity:
         O(file size) time; memory: the arrays read (at most the file's size), plus one copy of

@@ -255,33 +255,34 @@ class Module:
         # solution: step 3
         return {name: param.data.copy() for name, param in self.named_parameters()}
 
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy ``state``'s arrays into the existing parameters, in place.
+    def check_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Raise unless ``load_state_dict(state)`` would accept ``state``; change nothing.
 
-        In place: the Parameter objects (and their storage) stay the same, so an optimizer
-        that holds them keeps working. Everything is checked before anything is written, so a
-        bad checkpoint leaves the model untouched. A dtype must match exactly: no silent
-        conversion (the rule of 01), so a float64 checkpoint is rejected by a float32 model.
+        ``state`` fits when it is a dict with exactly this model's parameter names, each value
+        an ndarray of its parameter's shape and dtype (exactly: no silent conversion, the rule
+        of 01, so a float64 checkpoint is rejected by a float32 model), with finite values.
+        ``load_state_dict`` calls it before writing anything; 07's ``load_checkpoint`` calls it
+        before loading any other part of a checkpoint.
 
         Args:
             state: a dict, dotted name -> ndarray, as ``state_dict`` returns.
         Raises:
             TypeError: ``"load_state_dict: state must be a dict, got NoneType"``;
-                ``"load_state_dict: fc1.weight must be an ndarray, got list"``.
+                ``"load_state_dict: fc1.weight must be an ndarray, got list"``;
+                ``"load_state_dict: fc1.weight must have dtype float32, got float64"``.
             KeyError: ``"load_state_dict: state must hold every parameter, missing fc1.bias"``;
                 ``"load_state_dict: state must hold only the model's parameters, got unexpected fc3.weight"``.
-            ValueError: ``"load_state_dict: fc1.weight must have shape (4, 3), got (3, 4)"``.
-            TypeError: ``"load_state_dict: fc1.weight must have dtype float32, got float64"``.
-            ValueError: ``"load_state_dict: fc1.weight must be finite, got nan"`` (a diverged
-                run's checkpoint would train on as NaN; read it with ``np.load`` to inspect it).
+            ValueError: ``"load_state_dict: fc1.weight must have shape (4, 3), got (3, 4)"``;
+                ``"load_state_dict: fc1.weight must be finite, got nan"`` (a diverged run's
+                checkpoint would train on as NaN; read it with ``np.load`` to inspect it).
         Complexity:
-            O(parameters) time; values are copied into the existing storage; the finiteness
-            check makes a boolean mask of the largest parameter's size (1 byte per element).
+            O(parameters) time; the finiteness check makes a boolean mask of the largest
+            parameter's size (1 byte per element).
         Example:
-            >>> a, b = Linear(2, 3), Linear(2, 3)
-            >>> b.load_state_dict(a.state_dict())
-            >>> bool((a.weight.numpy() == b.weight.numpy()).all())
-            True
+            >>> Linear(2, 3).check_state_dict({"weight": np.zeros((3, 2), dtype=np.float32)})
+            Traceback (most recent call last):
+            ...
+            KeyError: 'load_state_dict: state must hold every parameter, missing bias'
         """
         # solution: step 3
         if not isinstance(state, dict):
@@ -290,7 +291,7 @@ class Module:
         missing = [name for name in params if name not in state]
         if missing:
             raise KeyError(f"load_state_dict: state must hold every parameter, missing {', '.join(missing)}")
-        unexpected = [name for name in state if name not in params]
+        unexpected = [str(name) for name in state if name not in params]
         if unexpected:
             raise KeyError(
                 f"load_state_dict: state must hold only the model's parameters, got unexpected {', '.join(unexpected)}"
@@ -306,7 +307,30 @@ class Module:
             bad = value[~np.isfinite(value)]
             if bad.size:
                 raise ValueError(f"load_state_dict: {name} must be finite, got {bad[0]}")
-        for name, param in params.items():
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        """Copy ``state``'s arrays into the existing parameters, in place.
+
+        In place: the Parameter objects (and their storage) stay the same, so an optimizer
+        that holds them keeps working. ``check_state_dict(state)`` runs first, so a bad
+        checkpoint leaves the model untouched.
+
+        Args:
+            state: a dict, dotted name -> ndarray, as ``state_dict`` returns.
+        Raises:
+            TypeError, KeyError, ValueError: ``check_state_dict``'s.
+        Complexity:
+            O(parameters) time; values are copied into the existing storage (no new array
+            beyond ``check_state_dict``'s mask).
+        Example:
+            >>> a, b = Linear(2, 3), Linear(2, 3)
+            >>> b.load_state_dict(a.state_dict())
+            >>> bool((a.weight.numpy() == b.weight.numpy()).all())
+            True
+        """
+        # solution: step 3
+        self.check_state_dict(state)
+        for name, param in self.named_parameters():
             param.data[...] = state[name]  # into the existing storage: no new array
 
 
