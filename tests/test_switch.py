@@ -290,6 +290,18 @@ def test_pytest_does_not_read_tinytorch_mine(run_pytest, first):
     assert header(result.stdout) == expected(choice), result.stdout
 
 
+@pytest.mark.parametrize("kata", built(), ids=lambda kata: kata.name)
+def test_every_lesson_measurement_runs_its_kata_as_yours_and_the_rest_as_the_reference(kata):
+    # A lesson's "Measure" snippets must run for a learner who has written only that kata.
+    lesson = (ROOT / "exercises" / kata.folder / "README.md").read_text()
+    section = re.search(r"^## Measure\n(.*?)(?=^## |\Z)", lesson, re.MULTILINE | re.DOTALL)
+    assert section, f"{kata.folder}/README.md has no Measure section"
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```$", section.group(1), re.MULTILINE | re.DOTALL)
+    commands = [block.splitlines()[0] for block in blocks if "tinytorch" in block]
+    assert commands, "no snippet imports tinytorch"
+    assert [command for command in commands if not command.startswith(f"TINYTORCH_MINE={kata.name} ")] == []
+
+
 @pytest.mark.parametrize(
     ("text", "names"),
     [
