@@ -10,11 +10,14 @@ timed out. It never times anything in a test: the limit is a setting, not a meas
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from tinytorch.__main__ import Reporter
 from tinytorch.registry import BY_NAME, built, kata_file
 from tinytorch.stubs import generate
 
@@ -142,3 +145,30 @@ def test_an_infinite_loop_is_stopped_at_the_limit_and_reported_as_timed_out(prog
     assert result.returncode == 1, result.stdout
     assert f"each kata is stopped after {LOOP_LIMIT} s (--limit)" in result.stdout
     assert kata_line(result.stdout, "dataloader").startswith(f"08 dataloader     timed out after {LOOP_LIMIT} s")
+
+
+def report(nodeid: str, when: str, outcome: str) -> SimpleNamespace:
+    """The fields of a pytest TestReport that the view's reporter reads."""
+    return SimpleNamespace(nodeid=nodeid, when=when, failed=outcome == "failed", skipped=outcome == "skipped")
+
+
+@pytest.mark.parametrize(
+    ("phases", "counted"),
+    [
+        pytest.param(("passed", "passed", "passed"), "passed", id="passed"),
+        pytest.param(("passed", "failed", "passed"), "failed", id="a failing call"),
+        pytest.param(("failed", None, "passed"), "failed", id="an error at setup"),
+        pytest.param(("passed", "passed", "failed"), "failed", id="an error at teardown"),
+        pytest.param(("skipped", None, "passed"), "skipped", id="skipped at setup"),
+        pytest.param(("passed", "skipped", "passed"), "skipped", id="skipped in the call"),
+    ],
+)
+def test_the_reporter_counts_a_test_once_by_its_worst_phase(phases, counted):
+    reader, writer = os.pipe()
+    reporter = Reporter(writer)
+    for when, outcome in zip(("setup", "call", "teardown"), phases, strict=True):
+        if outcome is not None:  # a test that fails or skips at setup has no call phase
+            reporter.pytest_runtest_logreport(report("t.py::test", when, outcome))
+    os.close(writer)
+    with os.fdopen(reader) as pipe:
+        assert pipe.read() == f"{counted}\n"

@@ -68,6 +68,7 @@ class Reporter:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self.failed: set[str] = set()
+        self.skipped: set[str] = set()
 
     def send(self, *words: str) -> None:
         os.write(self.fd, (" ".join(words).replace("\n", " ") + "\n").encode())
@@ -80,12 +81,16 @@ class Reporter:
         self.send("collected", str(len(session.items)))
 
     def pytest_runtest_logreport(self, report) -> None:
+        """A test's outcome, sent after its teardown: failed in any phase, else skipped in any, else passed."""
         if report.failed:
             self.failed.add(report.nodeid)
-        if report.when == "call" and report.skipped:
-            self.send("skipped")
-        elif report.when == "teardown":
-            self.send("failed" if report.nodeid in self.failed else "passed")
+        elif report.skipped:
+            self.skipped.add(report.nodeid)
+        if report.when == "teardown":
+            outcome = (
+                "failed" if report.nodeid in self.failed else "skipped" if report.nodeid in self.skipped else "passed"
+            )
+            self.send(outcome)
 
 
 def collection_error(text: str) -> str:
@@ -104,6 +109,8 @@ def start(run: Run, impl: str, logs: Path) -> None:
     reader, writer = os.pipe()
     run.log = logs / f"{run.kata.folder}.log"
     run.started = time.perf_counter()
+    sys.stdout.flush()  # else the child would inherit, and write again, what is still buffered
+    sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         code = 3
@@ -156,7 +163,10 @@ def stop(run: Run) -> None:
 def run_all(katas: list[Kata], impl: str, limit: float, jobs: int, show) -> list[Run]:
     """Run every kata's tests in forked children, ``jobs`` at a time; ``show(run)`` as each ends."""
     for module in PRELOAD:
-        __import__(module)
+        try:
+            __import__(module)
+        except ImportError:  # a plugin not installed: the child's pytest says what is missing
+            pass
     runs = [Run(kata) for kata in katas]
     waiting, running = list(runs), {}
     selector = selectors.DefaultSelector()
