@@ -46,7 +46,7 @@ def is_int(value: object) -> bool:
         >>> is_int(2), is_int(np.int64(2)), is_int(True), is_int(2.0)
         (True, True, False, False)
     """
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return type(value) is int or isinstance(value, np.integer)  # type(True) is bool, not int
 
 
 def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> tuple[int, ...]:
@@ -385,6 +385,7 @@ class Tensor:
         """NumPy indexing: ints and slices give a view; integer arrays give a copy.
 
         An int for every dimension gives a 0-d view (NumPy alone would return a copied scalar).
+        A Tensor index, alone or in a tuple (``t[rows, cols]``), counts as its array.
 
         Raises:
             IndexError: NumPy's own message, which names the axis and its size.

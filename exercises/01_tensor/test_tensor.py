@@ -580,6 +580,13 @@ def test_step5_indexing_with_an_integer_tensor_matches_numpy(rng):
     assert_close(Tensor(x)[Tensor(np.array([3, 1, 1]))], x[[3, 1, 1]])
 
 
+def test_step5_indexing_with_a_tuple_of_integer_tensors_matches_numpy(rng):
+    x = rng.standard_normal((4, 3))
+    rows, cols = np.array([3, 0, 3]), np.array([2, 1, 2])
+    assert_close(Tensor(x)[Tensor(rows), Tensor(cols)], x[rows, cols])
+    assert_close(Tensor(x)[1:, Tensor(cols)], x[1:, cols])
+
+
 def test_step5_reshaping_a_transposed_tensor_gives_the_transposed_order(rng):
     x = rng.standard_normal((2, 3))
     assert_close(Tensor(x).T.reshape(-1), x.T.reshape(-1))

@@ -594,7 +594,7 @@ class Transpose(Function):
 class GetItem(Function):
     @staticmethod
     def forward(ctx, a: np.ndarray, index) -> np.ndarray:
-        """a[index]."""
+        """a[index]; a Tensor in the index (alone or in a tuple) counts as its array."""
         raise NotImplementedError(
             "03 autograd: implement GetItem.forward — see exercises/03_autograd/README.md, step 7"
         )

@@ -555,6 +555,13 @@ OPS = [
     Op(7, "slice", lambda a: a[1:, ::2], lambda a: a[1:, ::2], ((3, 4),)),
     Op(7, "repeated index", lambda a: a[np.array([0, 2, 0])], lambda a: a[[0, 2, 0]], ((3, 4),)),
     Op(7, "integer Tensor index", lambda a: a[Tensor(np.array([2, 0, 2]))], lambda a: a[[2, 0, 2]], ((3, 4),)),
+    Op(
+        7,
+        "tuple of integer Tensors",
+        lambda a: a[Tensor(np.array([2, 0, 2])), Tensor(np.array([1, 3, 1]))],
+        lambda a: a[[2, 0, 2], [1, 3, 1]],
+        ((3, 4),),
+    ),
     # step 8: elementwise functions
     Op(8, "exp", lambda a: a.exp(), np.exp, ((3, 4),)),
     Op(8, "log", lambda a: a.log(), np.log, ((3, 4),), "positive"),

@@ -44,7 +44,7 @@ def is_int(value: object) -> bool:
         >>> is_int(2), is_int(np.int64(2)), is_int(True), is_int(2.0)
         (True, True, False, False)
     """
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    return type(value) is int or isinstance(value, np.integer)  # type(True) is bool, not int
 
 
 def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> tuple[int, ...]:
@@ -69,8 +69,9 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> 
     """
     # solution: step 2
     for shape in shapes:
-        if any(not is_int(side) or side < 0 for side in shape):
-            raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(shape)}")
+        for side in shape:
+            if not is_int(side) or side < 0:
+                raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(shape)}")
     ndim = max((len(shape) for shape in shapes), default=0)
     result = []
     for position in range(-ndim, 0):  # right-aligned: -ndim is the leading dimension
@@ -463,6 +464,7 @@ class Tensor:
         """NumPy indexing: ints and slices give a view; integer arrays give a copy.
 
         An int for every dimension gives a 0-d view (NumPy alone would return a copied scalar).
+        A Tensor index, alone or in a tuple (``t[rows, cols]``), counts as its array.
 
         Raises:
             IndexError: NumPy's own message, which names the axis and its size.
@@ -473,10 +475,9 @@ class Tensor:
             array([1., 4.])
         """
         # solution: step 5
-        if isinstance(index, Tensor):
-            index = index.data
         if not isinstance(index, tuple):
             index = (index,)
+        index = tuple(item.data if isinstance(item, Tensor) else item for item in index)
         # NOTE: x[1, 2] is a NumPy scalar, a copy; x[1, 2, ...] is a 0-d view of the same element.
         if not any(item is Ellipsis for item in index):
             index = (*index, Ellipsis)

@@ -707,9 +707,10 @@ class Transpose(Function):
 class GetItem(Function):
     @staticmethod
     def forward(ctx, a: np.ndarray, index) -> np.ndarray:
-        """a[index]."""
+        """a[index]; a Tensor in the index (alone or in a tuple) counts as its array."""
         # solution: step 7
-        ctx.index = index.data if isinstance(index, base.Tensor) else index
+        items = index if isinstance(index, tuple) else (index,)
+        ctx.index = tuple(item.data if isinstance(item, base.Tensor) else item for item in items)
         return base.Tensor(a)[ctx.index].data
 
     @staticmethod
