@@ -80,6 +80,8 @@ def pytest_timeout_set_timer(item: pytest.Item, settings) -> bool | None:
     The ``thread`` method (and any run off the main thread) is left to pytest-timeout: it ends
     the whole process, which nothing can catch.
     """
+    # The hook is pytest-timeout's API for other timeout strategies (2.1+); settings'
+    # disable_debugger_detection is 2.2+, hence the pin in pyproject.toml.
     if settings.method != "signal" or threading.current_thread() is not threading.main_thread():
         return None
     from pytest_timeout import PYTEST_FAILURE_MESSAGE, is_debugging
