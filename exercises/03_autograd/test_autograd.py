@@ -667,6 +667,15 @@ def test_step5_an_int_or_bool_tensor_meeting_a_python_float_gives_float64(expres
     assert_close(out, np.array([on_number(float(v)) for v in values]), what=expression)
 
 
+def test_step5_a_python_int_or_float_keeps_a_float32_tensor_float32():
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = 3 * x + 1 - x / 2 + 0.5
+    assert y.dtype == np.float32
+    y.backward(np.ones(2, dtype=np.float32))
+    assert x.grad.dtype == np.float32
+    assert_close(x.grad, np.full(2, 2.5, dtype=np.float32))
+
+
 def test_step5_a_numpy_scalar_on_the_left_is_a_number_and_an_ndarray_is_refused():
     x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
     y = np.float64(3.0) * x  # NumPy must defer to Tensor.__rmul__, not build an object array
