@@ -764,6 +764,13 @@ def test_step6_matmul_rejects_an_operand_with_fewer_than_2_dimensions():
         Tensor(np.zeros(3)) @ Tensor(np.zeros((3, 4)))
 
 
+def test_step6_matmul_shape_refuses_negative_and_bool_sizes():
+    with pytest.raises(ValueError, match=exactly("matmul: sizes must be non-negative ints, got (2, -3)")):
+        matmul_shape((2, -3), (-3, 4))
+    with pytest.raises(ValueError, match=exactly("matmul: sizes must be non-negative ints, got (True, 4)")):
+        matmul_shape((2, 1), (True, 4))
+
+
 def test_step6_matmul_rejects_batch_dimensions_that_do_not_broadcast():
     with pytest.raises(ValueError, match=exactly("matmul: shapes must broadcast, got (2,) and (3,)")):
         matmul_shape((2, 2, 3), (3, 3, 4))

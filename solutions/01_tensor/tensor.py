@@ -47,6 +47,17 @@ def is_int(value: object) -> bool:
     return type(value) is int or isinstance(value, np.integer)  # type(True) is bool, not int
 
 
+def check_sizes(op: str, *shapes: tuple[int, ...]) -> None:
+    """Given: raise ValueError unless every size in ``shapes`` is a non-negative int (``is_int``).
+
+    Example message: ``"add: sizes must be non-negative ints, got (-1,)"`` (the first bad shape).
+    """
+    for shape in shapes:
+        for side in shape:
+            if not is_int(side) or side < 0:
+                raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(shape)}")
+
+
 def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> tuple[int, ...]:
     """The shape that ``shapes`` broadcast to, by NumPy's rules, written out by hand.
 
@@ -60,7 +71,8 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> 
         The broadcast shape, a tuple of ints (``()`` when no shapes are given).
     Raises:
         ValueError: ``"<op>: shapes must broadcast, got (2, 3) and (4,)"``;
-            ``"<op>: sizes must be non-negative ints, got (-1,)"`` for a size below 0 or not an int.
+            ``"<op>: sizes must be non-negative ints, got (-1,)"`` for a size below 0 or not an
+            int (the given ``check_sizes`` raises it).
     Complexity:
         O(len(shapes) · max ndim) time, O(max ndim) memory. No array is touched.
     Example:
@@ -68,10 +80,7 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> 
         (2, 3, 4)
     """
     # solution: step 2
-    for shape in shapes:
-        for side in shape:
-            if not is_int(side) or side < 0:
-                raise ValueError(f"{op}: sizes must be non-negative ints, got {tuple(shape)}")
+    check_sizes(op, *shapes)
     ndim = max((len(shape) for shape in shapes), default=0)
     result = []
     for position in range(-ndim, 0):  # right-aligned: -ndim is the leading dimension
@@ -138,7 +147,8 @@ def matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
     Raises:
         ValueError: ``"matmul: operands must have at least 2 dimensions, got (3,) @ (3, 4)"``;
             ``"matmul: inner dimensions must match, got (2, 3) @ (4, 5)"``; or, from
-            ``broadcast_shapes``, ``"matmul: shapes must broadcast, ..."`` for the batch dims.
+            ``broadcast_shapes``, ``"matmul: shapes must broadcast, ..."`` for the batch dims;
+            from ``check_sizes``, ``"matmul: sizes must be non-negative ints, got (2, -3)"``.
     Complexity:
         O(ndim).
     Example:
@@ -146,6 +156,7 @@ def matmul_shape(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...]:
         (5, 2, 4)
     """
     # solution: step 6
+    check_sizes("matmul", a, b)
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"matmul: operands must have at least 2 dimensions, got {a} @ {b}")
     if a[-1] != b[-2]:
