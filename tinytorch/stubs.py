@@ -11,9 +11,11 @@ Commands (``python -m tinytorch.stubs ...``):
     write    regenerate exercises/NN_name/name.py for the named katas, or all (overwrites your work!);
              for a kata whose stub does not exist yet, run it with TINYTORCH_IMPL=solutions
     check    fail if a committed stub differs from the one generated from the reference
-    verify   generate pristine stubs in a temporary folder and run each kata's tests on them:
-             every test must fail with NotImplementedError (not pass, skip, or break
-             for another reason; a fixture that calls a target may fail at setup)
+    verify   generate pristine stubs in a temporary folder; check that all the katas' tests
+             collect on them (a learner's bare `pytest`: no test file may run kata code at
+             import), then run each kata's tests on them: every test must fail with
+             NotImplementedError (not pass, skip, or break for another reason; a fixture that
+             calls a target may fail at setup)
 """
 
 from __future__ import annotations
@@ -143,10 +145,29 @@ def verify(names: list[str]) -> int:
             stub = kata_file(kata, "exercises", Path(tmp))
             stub.parent.mkdir(parents=True)
             stub.write_text(generate(kata))
+        problems += _verify_collection(Path(tmp))
         for kata in katas:
             problems += _verify_kata(kata, Path(tmp))
     print("stub check:", "every kata test fails on its stub" if not problems else f"{problems} problem(s)")
     return 1 if problems else 0
+
+
+def _verify_collection(stubs_dir: Path) -> int:
+    """A learner's bare ``pytest`` on a fresh clone: every kata's tests collect on the stubs.
+
+    A test module that calls kata code at import time (a Tensor in a parametrize list) breaks
+    collection there, and pytest then runs no test at all. The per-kata runs cannot see it:
+    there, every other kata is the reference.
+    """
+    env = {**os.environ, "TINYTORCH_EXERCISES": str(stubs_dir)}
+    command = [sys.executable, "-m", "pytest", "exercises", "--impl", "exercises", "--deps", "exercises"]
+    command += ["--collect-only", "-q", "-p", "no:cacheprovider"]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if result.returncode == 0:
+        return 0
+    print("collection: `pytest exercises` on pristine stubs fails to collect (a test file runs kata code at import?)")
+    print(result.stdout[-3000:] + result.stderr[-1000:])
+    return 1
 
 
 def _verify_kata(kata: Kata, stubs_dir: Path) -> int:

@@ -838,15 +838,19 @@ def test_step7_dropout_without_a_generator_follows_manual_seed():
 
 
 @pytest.mark.parametrize(
-    ("x", "message"),
-    [
-        (np.ones(3), "Dropout: input must be a Tensor, got ndarray"),
-        (Tensor(np.ones(3, dtype=np.float16)), "Dropout: input must have dtype float32 or float64, got float16"),
-        (Tensor(np.ones(3, dtype=np.int64)), "Dropout: input must have dtype float32 or float64, got int64"),
+    ("make_x", "message"),
+    [  # built in the test, not at import: collecting must never run the code under test
+        (lambda: np.ones(3), "Dropout: input must be a Tensor, got ndarray"),
+        (
+            lambda: Tensor(np.ones(3, dtype=np.float16)),
+            "Dropout: input must have dtype float32 or float64, got float16",
+        ),
+        (lambda: Tensor(np.ones(3, dtype=np.int64)), "Dropout: input must have dtype float32 or float64, got int64"),
     ],
     ids=["ndarray", "float16", "int64"],
 )
-def test_step7_dropout_rejects_an_input_that_is_not_a_float32_or_float64_tensor(x, message):
+def test_step7_dropout_rejects_an_input_that_is_not_a_float32_or_float64_tensor(make_x, message):
+    x = make_x()
     with pytest.raises(TypeError, match=message):
         Dropout(0.5, rng=np.random.default_rng(0))(x)
 

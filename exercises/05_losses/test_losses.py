@@ -457,18 +457,27 @@ def test_step4_cross_entropy_forward_under_no_grad_holds_one_b_by_c_buffer(big_l
 
 
 @pytest.mark.parametrize(
-    ("target", "error", "message"),
-    [
-        (np.array([1, 12, 3, 0]), ValueError, r"^cross_entropy: target must be in \[0, 10\), got 12$"),
-        (np.array([1, -1, 3, 0]), ValueError, r"^cross_entropy: target must be in \[0, 10\), got -1$"),
-        (np.array([[1], [2], [3], [0]]), ValueError, r"^cross_entropy: target must have shape \(4,\), got \(4, 1\)$"),
-        (np.array([1, 2]), ValueError, r"^cross_entropy: target must have shape \(4,\), got \(2,\)$"),
-        (np.array([1.0, 2.0, 3.0, 0.0]), TypeError, "^cross_entropy: target must be an integer array.*got float64$"),
-        (Tensor(np.array([1.0, 2.0, 3.0, 0.0])), TypeError, "integer array of class indices, got float64$"),
+    ("make_target", "error", "message"),
+    [  # built in the test, not at import: collecting must never run the code under test
+        (lambda: np.array([1, 12, 3, 0]), ValueError, r"^cross_entropy: target must be in \[0, 10\), got 12$"),
+        (lambda: np.array([1, -1, 3, 0]), ValueError, r"^cross_entropy: target must be in \[0, 10\), got -1$"),
+        (
+            lambda: np.array([[1], [2], [3], [0]]),
+            ValueError,
+            r"^cross_entropy: target must have shape \(4,\), got \(4, 1\)$",
+        ),
+        (lambda: np.array([1, 2]), ValueError, r"^cross_entropy: target must have shape \(4,\), got \(2,\)$"),
+        (
+            lambda: np.array([1.0, 2.0, 3.0, 0.0]),
+            TypeError,
+            "^cross_entropy: target must be an integer array.*got float64$",
+        ),
+        (lambda: Tensor(np.array([1.0, 2.0, 3.0, 0.0])), TypeError, "integer array of class indices, got float64$"),
     ],
     ids=["too large", "negative", "column", "too short", "float ndarray", "float Tensor"],
 )
-def test_step4_cross_entropy_rejects_bad_targets(target, error, message):
+def test_step4_cross_entropy_rejects_bad_targets(make_target, error, message):
+    target = make_target()
     with pytest.raises(error, match=message):
         cross_entropy(Tensor(np.zeros((4, 10))), target)
 

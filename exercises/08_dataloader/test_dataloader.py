@@ -141,11 +141,16 @@ def test_step1_a_tensor_is_taken_as_its_array_shared_not_walked_element_by_eleme
 
 
 @pytest.mark.parametrize(
-    "bad",
-    [np.array([{"a": 1}, None], dtype=object), np.array(["cat", "dog"]), [Tensor(np.ones(2)), Tensor(np.ones(2))]],
+    "make_bad",  # built in the test, not at import: collecting must never run the code under test
+    [
+        lambda: np.array([{"a": 1}, None], dtype=object),
+        lambda: np.array(["cat", "dog"]),
+        lambda: [Tensor(np.ones(2)), Tensor(np.ones(2))],
+    ],
     ids=["objects", "strings", "a list of Tensors"],
 )
-def test_step1_arrays_that_hold_no_numbers_are_refused(bad):
+def test_step1_arrays_that_hold_no_numbers_are_refused(make_bad):
+    bad = make_bad()
     with pytest.raises(TypeError, match="TensorDataset: array 1 must hold booleans, integers or floats, got dtype"):
         TensorDataset(np.zeros(2), bad)
 
@@ -262,11 +267,12 @@ def test_step3_a_negative_seed_is_refused():
 
 
 @pytest.mark.parametrize(
-    "dataset",
-    [np.arange(12).reshape(4, 3), Tensor(np.arange(12).reshape(4, 3)), 5],
+    "make_dataset",  # built in the test, not at import: collecting must never run the code under test
+    [lambda: np.arange(12).reshape(4, 3), lambda: Tensor(np.arange(12).reshape(4, 3)), lambda: 5],
     ids=["ndarray", "Tensor", "int"],
 )
-def test_step3_a_dataset_must_be_a_dataset_not_an_array(dataset):
+def test_step3_a_dataset_must_be_a_dataset_not_an_array(make_dataset):
+    dataset = make_dataset()
     # Rows of an ndarray are not samples of fields: each row of 3 would become 3 fields.
     with pytest.raises(TypeError, match=r"DataLoader: dataset must be a Dataset \(len and \[i\]\), got"):
         DataLoader(dataset, batch_size=2)
