@@ -3,7 +3,8 @@
 ``--impl exercises|solutions`` picks the implementation of the katas under test: the ones whose
 ``exercises/NN_name`` folder the command line names (all of them for a bare ``pytest``). Every
 other kata comes from ``--deps`` (the reference by default), so a failure points at the kata
-you are working on. ``TINYTORCH_IMPL`` sets the default of ``--impl``. When a kata under test
+you are working on. ``TINYTORCH_IMPL`` sets the default of ``--impl``. ``TINYTORCH_MINE``, the
+choice outside pytest, is not read here (the header says so when it is set). When a kata under test
 is the reference, the run's last lines say so.
 
 A run refuses to start without pytest-memray and pytest-timeout (budgets and timeouts would
@@ -137,6 +138,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     from tinytorch.registry import ROOT
 
     lines = [f"tinytorch: --impl {config.getoption('impl')} --deps {config.getoption('deps')}"]
+    mine = os.environ.get("TINYTORCH_MINE", "").strip()
+    if mine:  # the choice outside pytest: say that it is not this run's
+        lines.append(f"  TINYTORCH_MINE={mine} is not read by pytest: the command line chooses (see the README)")
     for name, path in tinytorch.selection().items():
         shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         lines.append(f"  tinytorch.{name:<13} <- {shown}")

@@ -288,6 +288,7 @@ def test_pytest_does_not_read_tinytorch_mine(run_pytest, first):
     result = run_pytest(f"exercises/{first.folder}", "--co", env={"TINYTORCH_MINE": other.name})
     choice = {name: "exercises" if name == first.name else "solutions" for name in BY_BUILT}
     assert header(result.stdout) == expected(choice), result.stdout
+    assert f"TINYTORCH_MINE={other.name} is not read by pytest" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("kata", built(), ids=lambda kata: kata.name)
