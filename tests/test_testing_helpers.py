@@ -14,7 +14,7 @@ import pytest
 from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
-from tinytorch.testing import GradcheckError, assert_close, gradcheck, gradcheck_tensors, memory_budget
+from tinytorch.testing import GradcheckError, assert_close, gradcheck, gradcheck_tensors, memory_budget, returned
 from tinytorch.testing.memory import DEFAULT_SLACK
 from tinytorch.testing.strategies import DOMAINS, arrays, broadcastable_shapes, matmul_shapes, shapes
 
@@ -348,3 +348,11 @@ def test_a_signed_domain_draws_negative_values():
 def test_arrays_honour_a_float32_dtype(array):
     assert array.dtype == np.float32 and array.shape == (2, 2)
     assert np.all(np.abs(array) <= 1)
+
+
+def test_returned_passes_a_value_through_and_names_a_forgotten_return():
+    state = {"weight": np.zeros(2)}
+    assert returned(state, "Module.state_dict()") is state
+    assert returned(0, "count()") == 0  # a falsy result is still a result
+    with pytest.raises(AssertionError, match=r"^Module\.state_dict\(\) returned None — did you forget `return`\?$"):
+        returned(None, "Module.state_dict()")

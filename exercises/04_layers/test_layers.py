@@ -31,17 +31,8 @@ from tinytorch.layers import (
     xavier_normal_,
     xavier_uniform_,
 )
-from tinytorch.testing import assert_close, gradcheck, gradcheck_tensors, memory_budget
+from tinytorch.testing import assert_close, gradcheck, gradcheck_tensors, memory_budget, returned
 from tinytorch.testing.strategies import arrays
-
-
-def returned(value, call: str):
-    """``value``, or a failure that says ``call`` returned None (a forgotten ``return``)."""
-    __tracebackhide__ = True
-    if value is None:
-        pytest.fail(f"{call} returned None — did you forget `return`?", pytrace=False)
-    return value
-
 
 # --- modules written here, so that steps 1 to 3 need nothing from later steps ----------------
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tinytorch import tensor as base
 from tinytorch.autograd import Tensor
 from tinytorch.optimizers import SGD, Adam, AdamW, Optimizer
-from tinytorch.testing import assert_close, memory_budget
+from tinytorch.testing import assert_close, memory_budget, returned
 from tinytorch.testing.strategies import arrays, shapes
 
 # Non-square, a vector, a 3-d block and a 0-d scalar: an update treats every element alike,
@@ -95,14 +95,6 @@ def adam_oracle(params, grads_per_step, lr, betas=(0.9, 0.999), eps=1e-8, weight
             v_hat = v[i] / (1 - beta2 ** t[i])
             params[i] = p - lr * m_hat / (np.sqrt(v_hat) + eps)
     return params
-
-
-def returned(value, call: str):
-    """``value``, or a failure that says ``call`` returned None (a forgotten ``return``)."""
-    __tracebackhide__ = True
-    if value is None:
-        pytest.fail(f"{call} returned None — did you forget `return`?", pytrace=False)
-    return value
 
 
 def state_bytes(optimizer: Optimizer) -> int:

@@ -1,4 +1,5 @@
-"""``assert_close``: compare a result with an oracle, and say what is wrong in a learner's words."""
+"""``assert_close`` compares a result with an oracle, ``returned`` catches a forgotten ``return``:
+each says what is wrong in a learner's words."""
 
 from __future__ import annotations
 
@@ -35,3 +36,16 @@ def assert_close(actual, expected, *, rtol: float = 1e-6, atol: float = 1e-8, wh
         f"{what}: {where}got {actual[worst]}, expected {expected[worst]}, |difference| = {error[worst]:.3g} "
         f"(allowed atol={atol:g} + rtol={rtol:g}·|expected|)"
     )
+
+
+def returned(value, call: str):
+    """``value``, or a failure that says ``call`` returned None (a forgotten ``return``).
+
+    For a test that hands one of the learner's results to another of their functions
+    (``load_state_dict(returned(model.state_dict(), "Module.state_dict()"))``): without it, a
+    missing ``return`` shows up as a confusing error inside the second function.
+    """
+    __tracebackhide__ = True
+    if value is None:
+        raise AssertionError(f"{call} returned None — did you forget `return`?")
+    return value
