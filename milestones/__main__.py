@@ -103,19 +103,10 @@ def unwritten(reference: str, mine: str) -> list[str]:
     ``raise NotImplementedError(...)`` (as in the stub), or while ``mine`` lacks it. Reading the
     file is enough: nothing runs, so every kata can be checked, not only the first one that raises.
     """
-    from tinytorch.stubs import targets
+    from tinytorch.stubs import functions, targets
 
-    functions = {}
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                visit(child, f"{prefix}{child.name}.")
-            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                functions[f"{prefix}{child.name}"] = child
-
-    visit(ast.parse(mine), "")
-    return [name for name, *_ in targets(reference) if name not in functions or _still_a_stub(functions[name])]
+    written = functions(mine)
+    return [name for name, *_ in targets(reference) if name not in written or _still_a_stub(written[name])]
 
 
 def _still_a_stub(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:

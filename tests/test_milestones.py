@@ -22,20 +22,11 @@ import pytest
 from milestones import BY_NAME as MILESTONES
 from milestones.__main__ import unwritten
 from tinytorch.registry import BY_NAME, built, kata_file
-from tinytorch.stubs import generate, targets
+from tinytorch.stubs import generate, targets, write_stubs
 
 REFERENCE = {"TINYTORCH_IMPL": "solutions"}
 MISSED = 1  # a target missed, or code not written yet
 USAGE = 2  # argparse's exit code for a bad command line
-
-
-def write_stubs(folder: Path) -> Path:
-    """Lay ``folder`` out like ``exercises/`` with the pristine stub of every built kata (a fresh clone)."""
-    for kata in built():
-        stub = kata_file(kata, "exercises", folder)
-        stub.parent.mkdir(parents=True)
-        stub.write_text(generate(kata))
-    return folder
 
 
 def banner(output: str) -> dict[str, tuple[str, str]]:

@@ -12,26 +12,16 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from tinytorch.__main__ import Reporter
 from tinytorch.registry import BY_NAME, built, kata_file
-from tinytorch.stubs import generate
+from tinytorch.stubs import write_stubs
 
 USAGE = 2  # argparse's exit code for a bad command line
 LOOP_LIMIT = 3  # seconds: the --limit of the run with an infinite loop
-
-
-def write_stubs(folder: Path) -> Path:
-    """Lay ``folder`` out like ``exercises/``, with the pristine stub of every built kata."""
-    for kata in built():
-        stub = kata_file(kata, "exercises", folder)
-        stub.parent.mkdir(parents=True)
-        stub.write_text(generate(kata))
-    return folder
 
 
 def kata_line(output: str, name: str) -> str:

@@ -19,22 +19,6 @@ from tinytorch.registry import KATAS, ROOT, Kata, built, kata_file, module_map
 BUILT = pytest.mark.parametrize("kata", built(), ids=lambda kata: kata.folder)
 
 
-def functions(source: str | ast.Module) -> dict[str, ast.FunctionDef]:
-    """Qualified name -> function node, methods included."""
-    tree = ast.parse(source) if isinstance(source, str) else source
-    found = {}
-
-    def visit(node: ast.AST, prefix: str) -> None:
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.ClassDef):
-                visit(child, f"{prefix}{child.name}.")
-            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                found[f"{prefix}{child.name}"] = child
-
-    visit(tree, "")
-    return found
-
-
 def reference(kata: Kata) -> str:
     return kata_file(kata, "solutions").read_text()
 
@@ -77,7 +61,7 @@ def test_every_target_has_a_contract_docstring_and_a_step(kata):
     source = reference(kata)
     targets = stubs.targets(source)
     assert targets, f"{kata.folder}: no `# solution: step N` marker in the reference"
-    nodes = functions(source)
+    nodes = stubs.functions(source)
     for qualname, step, _, _ in targets:
         assert (ast.get_docstring(nodes[qualname]) or "").strip(), f"{qualname} has no contract docstring"
         assert step >= 1, f"{qualname}: steps count from 1"
@@ -99,7 +83,7 @@ def test_every_generated_stub_parses(kata):
 
 @BUILT
 def test_each_target_body_in_the_stub_is_one_raise_naming_kata_function_lesson_and_step(kata):
-    generated = functions(stubs.generate(kata))
+    generated = stubs.functions(stubs.generate(kata))
     for qualname, step, _, _ in stubs.targets(reference(kata)):
         node = generated[qualname]
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
@@ -113,7 +97,7 @@ def test_each_target_body_in_the_stub_is_one_raise_naming_kata_function_lesson_a
 def without_target_bodies(source: str, targets: set[str]) -> str:
     """The module's syntax tree, each target's body cut down to its docstring."""
     tree = ast.parse(source)
-    for name, node in functions(tree).items():
+    for name, node in stubs.functions(tree).items():
         if name in targets:
             node.body = node.body[:1] if ast.get_docstring(node) is not None else []
     return ast.dump(tree)

@@ -20,7 +20,7 @@ import pytest
 
 import tinytorch
 from tinytorch.registry import BY_NAME, KATAS, ROOT, Kata, built, kata_file, named
-from tinytorch.stubs import generate
+from tinytorch.stubs import write_stubs
 
 HEADER_LINE = re.compile(r"^\s+tinytorch\.(\w+)\s+<- (.+?)\s*$", re.MULTILINE)
 USAGE_ERROR = 4  # pytest's exit code for a bad command line
@@ -47,15 +47,6 @@ def expected(choice: dict[str, str], exercises_dir: Path | None = None) -> dict[
 def first() -> Kata:
     """The kata these tests put under test: the first one built (01 tensor)."""
     return built()[0]
-
-
-def write_stubs(folder: Path) -> Path:
-    """Lay ``folder`` out like ``exercises/``, with the pristine stub of every built kata."""
-    for kata in built():
-        stub = kata_file(kata, "exercises", folder)
-        stub.parent.mkdir(parents=True)
-        stub.write_text(generate(kata))
-    return folder
 
 
 class BrokenStub(NamedTuple):

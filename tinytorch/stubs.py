@@ -43,24 +43,33 @@ UNUSED_IMPORTS = (
 )
 
 
-def targets(source: str) -> list[tuple[str, int, int, int]]:
-    """(qualified name, step, first line, last line) of each target, lines 1-based and inclusive."""
-    lines = source.splitlines()
-    found = []
+def functions(source: str | ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Qualified name (``Tensor.backward``) -> function node, for every function and method."""
+    tree = ast.parse(source) if isinstance(source, str) else source
+    found = {}
 
     def visit(node: ast.AST, prefix: str) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef):
                 visit(child, f"{prefix}{child.name}.")
             elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                has_doc = ast.get_docstring(child) is not None
-                # Without a docstring, the marker is the comment line right above the first statement.
-                start = child.body[0].end_lineno + 1 if has_doc else child.body[0].lineno - 1
-                match = MARKER.match(lines[start - 1]) if start <= len(lines) else None
-                if match:
-                    found.append((f"{prefix}{child.name}", int(match.group(2)), start, child.end_lineno))
+                found[f"{prefix}{child.name}"] = child
 
-    visit(ast.parse(source), "")
+    visit(tree, "")
+    return found
+
+
+def targets(source: str) -> list[tuple[str, int, int, int]]:
+    """(qualified name, step, first line, last line) of each target, lines 1-based and inclusive."""
+    lines = source.splitlines()
+    found = []
+    for name, function in functions(source).items():
+        has_doc = ast.get_docstring(function) is not None
+        # Without a docstring, the marker is the comment line right above the first statement.
+        start = function.body[0].end_lineno + 1 if has_doc else function.body[0].lineno - 1
+        match = MARKER.match(lines[start - 1]) if start <= len(lines) else None
+        if match:
+            found.append((name, int(match.group(2)), start, function.end_lineno))
     return found
 
 
@@ -136,15 +145,21 @@ def write(names: list[str]) -> int:
     return 0
 
 
+def write_stubs(folder: Path) -> Path:
+    """Lay ``folder`` out like ``exercises/``, with the pristine stub of every built kata (a fresh clone)."""
+    for kata in built():
+        stub = kata_file(kata, "exercises", folder)
+        stub.parent.mkdir(parents=True)
+        stub.write_text(generate(kata))
+    return folder
+
+
 def verify(names: list[str]) -> int:
     """Run each kata's tests on pristine stubs; 0 when every test fails on NotImplementedError."""
     katas = [kata for kata in built() if not names or kata.name in names]
     problems = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for kata in built():  # every stub: the switch checks that each kata's file exists
-            stub = kata_file(kata, "exercises", Path(tmp))
-            stub.parent.mkdir(parents=True)
-            stub.write_text(generate(kata))
+        write_stubs(Path(tmp))  # every stub: the switch checks that each kata's file exists
         problems += _verify_collection(Path(tmp))
         for kata in katas:
             problems += _verify_kata(kata, Path(tmp))
