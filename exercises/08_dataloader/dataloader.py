@@ -49,6 +49,29 @@ def as_array(value) -> np.ndarray:
     return np.asarray(value)
 
 
+def seeded_generator(op: str, seed: int | np.random.Generator | None) -> np.random.Generator:
+    """Given: ``np.random.default_rng(seed)``, after checking ``seed`` as 08 takes it everywhere.
+
+    An int >= 0 seeds a new generator (the same seed, the same draws); a Generator is returned
+    as it is (shared, not copied); None gives fresh entropy. ``op`` names the caller in errors.
+
+    Raises:
+        TypeError: ``"DataLoader: seed must be None, an int or a numpy.random.Generator, got float"``
+            (also a bool).
+        ValueError: ``"DataLoader: seed must be >= 0, got -1"``.
+    Example:
+        >>> generator = np.random.default_rng(1)
+        >>> seeded_generator("DataLoader", generator) is generator
+        True
+    """
+    integer_seed = isinstance(seed, numbers.Integral) and not isinstance(seed, (bool, np.bool_))
+    if not (seed is None or integer_seed or isinstance(seed, np.random.Generator)):
+        raise TypeError(f"{op}: seed must be None, an int or a numpy.random.Generator, got {type_name(seed)}")
+    if integer_seed and seed < 0:
+        raise ValueError(f"{op}: seed must be >= 0, got {seed}")
+    return np.random.default_rng(seed)
+
+
 # --- the interface ------------------------------------------------------------------------
 
 
@@ -194,7 +217,8 @@ class DataLoader:
             seed: what ``np.random.default_rng`` accepts, as it does: an int >= 0 seeds
                 ``self.rng = np.random.default_rng(seed)``, made once here (the same seed
                 gives the same sequence of epochs); a Generator is used as it is (shared);
-                None gives a different sequence each run.
+                None gives a different sequence each run. The given ``seeded_generator``
+                checks it and makes ``self.rng``.
         Raises:
             TypeError: ``"DataLoader: dataset must be a Dataset (len and [i]), got ndarray; wrap
                 arrays as TensorDataset(x, y)"``; ``"DataLoader: batch_size must be an int, got float"``
@@ -290,3 +314,274 @@ def digits(split: str = "train") -> TensorDataset:
         ((360, 64), dtype('float32'), dtype('int64'))
     """
     raise NotImplementedError("08 dataloader: implement digits — see exercises/08_dataloader/README.md, step 6")
+
+
+# --- step 7: transforms: random crops and flips, drawn from a generator --------------------
+#
+# A transform is a callable ``transform(image, rng) -> image``: it takes one sample's image, of
+# shape (..., H, W) (for example (C, H, W), channels first), and draws whatever it needs from
+# ``rng``, a ``np.random.Generator`` (never the global ``np.random``), so the same generator
+# state gives the same output. Like 04's ``rng=``, ``rng`` must be a Generator: a seed is
+# turned into one once, by whoever owns the sequence (``TransformedDataset``, step 8).
+
+
+def check_image(op: str, image) -> np.ndarray:
+    """Given: ``image`` as an ndarray of numbers with at least 2 dimensions (..., H, W).
+
+    Raises:
+        TypeError: ``"RandomCrop: image must hold booleans, integers or floats, got dtype <U1"``.
+        ValueError: ``"RandomCrop: image must have at least 2 dimensions (..., H, W), got shape (5,)"``.
+    """
+    array = as_array(image)
+    if array.dtype.kind not in NUMERIC_KINDS:
+        raise TypeError(f"{op}: image must hold booleans, integers or floats, got dtype {array.dtype}")
+    if array.ndim < 2:
+        raise ValueError(f"{op}: image must have at least 2 dimensions (..., H, W), got shape {array.shape}")
+    return array
+
+
+def check_rng(op: str, rng) -> None:
+    """Given: refuse an ``rng`` that is not a ``np.random.Generator`` (an int seed included).
+
+    Raises:
+        TypeError: ``"RandomCrop: rng must be a numpy.random.Generator, got int (for a seed, pass
+            np.random.default_rng(seed))"``.
+    """
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"{op}: rng must be a numpy.random.Generator, got {type_name(rng)}"
+            " (for a seed, pass np.random.default_rng(seed))"
+        )
+
+
+def check_count(op: str, name: str, value, minimum: int) -> None:
+    """Given: refuse ``value`` unless it is an int (not a bool) >= ``minimum``.
+
+    Raises:
+        TypeError: ``"RandomCrop: size must be an int, got float"``.
+        ValueError: ``"RandomCrop: size must be an int >= 1, got 0"``.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be an int, got {type_name(value)}")
+    if value < minimum:
+        raise ValueError(f"{op}: {name} must be an int >= {minimum}, got {value}")
+
+
+class RandomCrop:
+    """Pad an image with zeros on every side, then cut out a window at a random place."""
+
+    def __init__(self, size: int | tuple[int, int], padding: int = 0) -> None:
+        """Check and keep the window's size ``self.size = (h, w)`` and ``self.padding``.
+
+        Args:
+            size: the window, an int s (an s × s window) or a pair (h, w) of ints >= 1.
+            padding: P >= 0 rows and columns of zeros added on each side before cropping.
+        Raises:
+            TypeError: ``"RandomCrop: size must be an int, got float"`` (also an entry of the
+                pair, a bool, and padding); ``"RandomCrop: size must be an int or a pair (h, w)
+                of ints, got list"`` (a tuple of another length too).
+            ValueError: ``"RandomCrop: size must be an int >= 1, got 0"``;
+                ``"RandomCrop: padding must be an int >= 0, got -1"``.
+        Complexity:
+            O(1).
+        Example:
+            >>> crop = RandomCrop(3, padding=1)
+            >>> crop.size, crop.padding
+            ((3, 3), 1)
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement RandomCrop.__init__ — see exercises/08_dataloader/README.md, step 7"
+        )
+
+    def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """A window of ``self.size`` from ``image`` padded with ``self.padding`` zeros on each side.
+
+        The window's top row is drawn uniformly from 0..H+2P-h and its left column from
+        0..W+2P-w (both ends included), so every window of the padded image can come out; the
+        window must fit: h <= H + 2P and w <= W + 2P. For example ``RandomCrop(16, padding=8)``
+        puts an 8 × 8 digit at a random place of a 16 × 16 canvas (its corner at 0..8 each way).
+
+        Args:
+            image: (..., H, W), numbers (a Tensor gives its storage); leading axes, e.g.
+                channels, are kept whole.
+            rng: a ``np.random.Generator``; the window's place is drawn from it.
+        Returns:
+            (..., h, w), the image's dtype (zeros of that dtype where the window covers the
+            padding). It may share memory with ``image`` (without padding, it is a view).
+        Raises:
+            TypeError: ``check_image``'s and ``check_rng``'s.
+            ValueError: ``check_image``'s; ``"RandomCrop: size must fit in the padded image,
+                got size (5, 5) and padded image (4, 4)"``.
+        Complexity:
+            O(... · (H + 2P) · (W + 2P)) time and memory for the padded copy when P > 0; O(1) when P = 0.
+        Example:
+            >>> image = np.arange(4, dtype=np.float32).reshape(1, 2, 2)
+            >>> RandomCrop(2)(image, np.random.default_rng(0)).tolist()  # the only 2 × 2 window
+            [[[0.0, 1.0], [2.0, 3.0]]]
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement RandomCrop.__call__ — see exercises/08_dataloader/README.md, step 7"
+        )
+
+
+class RandomHorizontalFlip:
+    """Mirror an image left to right with probability p."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        """Check and keep the probability ``self.p``.
+
+        Args:
+            p: the probability of a flip, a real number in [0, 1].
+        Raises:
+            TypeError: ``"RandomHorizontalFlip: p must be a real number, got str"`` (also a bool).
+            ValueError: ``"RandomHorizontalFlip: p must be in [0, 1], got 1.5"`` (also nan).
+        Complexity:
+            O(1).
+        Example:
+            >>> RandomHorizontalFlip().p
+            0.5
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement RandomHorizontalFlip.__init__ — see exercises/08_dataloader/README.md, step 7"
+        )
+
+    def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``image[..., ::-1]`` (its columns in reverse order) with probability p, else ``image``.
+
+        One ``u = rng.random()`` is drawn per call, whatever p is, and the image is flipped
+        when ``u < p``: p = 0 never flips and p = 1 always does.
+
+        Args:
+            image: (..., H, W), numbers (a Tensor gives its storage).
+            rng: a ``np.random.Generator``.
+        Returns:
+            (..., H, W), the image's dtype: a view of ``image``, flipped or not.
+        Raises:
+            TypeError, ValueError: ``check_image``'s and ``check_rng``'s.
+        Complexity:
+            O(1) time and memory: a reversed view, no copy.
+        Example:
+            >>> RandomHorizontalFlip(p=1.0)(np.array([[1, 2, 3]]), np.random.default_rng(0))
+            array([[3, 2, 1]])
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement RandomHorizontalFlip.__call__ — see exercises/08_dataloader/README.md, step 7"
+        )
+
+
+class Compose:
+    """Chain transforms: ``Compose([a, b])(image, rng)`` is ``b(a(image, rng), rng)``."""
+
+    def __init__(self, transforms: list | tuple) -> None:
+        """Check and keep the transforms, in order, as the tuple ``self.transforms``.
+
+        Args:
+            transforms: a list or tuple of callables ``t(image, rng) -> image``; empty: the identity.
+        Raises:
+            TypeError: ``"Compose: transforms must be a list or tuple of transforms, got RandomCrop"``;
+                ``"Compose: transform 1 must be callable as t(image, rng), got int"``.
+        Complexity:
+            O(len(transforms)).
+        Example:
+            >>> len(Compose([RandomCrop(2), RandomHorizontalFlip()]).transforms)
+            2
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement Compose.__init__ — see exercises/08_dataloader/README.md, step 7"
+        )
+
+    def __call__(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Each transform in turn, the output of one the input of the next, all drawing from ``rng``.
+
+        Args:
+            image: what the first transform takes, e.g. (..., H, W).
+            rng: a ``np.random.Generator``, passed to every transform.
+        Returns:
+            What the last transform returns (``image`` itself when there are none).
+        Raises:
+            TypeError: ``check_rng``'s; whatever a transform raises.
+        Complexity:
+            The sum of the transforms'.
+        Example:
+            >>> flip = RandomHorizontalFlip(p=1.0)
+            >>> Compose([flip, flip])(np.array([[1, 2]]), np.random.default_rng(0))
+            array([[1, 2]])
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement Compose.__call__ — see exercises/08_dataloader/README.md, step 7"
+        )
+
+
+# --- step 8: a dataset whose samples are transformed as they are read -------------------------
+
+
+class TransformedDataset(Dataset):
+    """``dataset`` with ``transform`` applied to the first field of every sample it hands out."""
+
+    def __init__(self, dataset: Dataset, transform, seed: int | np.random.Generator | None = None) -> None:
+        """Keep the dataset and the transform, and make the generator every sample draws from.
+
+        The generator is made once, here, as in ``DataLoader``: sample after sample draws the
+        next values from it, so with the same seed (and the same order of reads, e.g. a
+        ``DataLoader`` with its own seed) every epoch's augmentations come out the same, and no
+        two epochs are alike.
+
+        Args:
+            dataset: any Dataset whose samples are tuples (or lists) of fields, the first an
+                image (..., H, W) (a TensorDataset of images (N, C, H, W) and labels, say).
+            transform: a callable ``transform(image, rng) -> image`` (step 7's, or a Compose).
+            seed: as ``DataLoader``'s: an int >= 0 seeds ``self.rng = np.random.default_rng(seed)``,
+                a Generator is used as it is (shared), None gives fresh entropy
+                (the given ``seeded_generator`` checks it).
+        Raises:
+            TypeError: ``"TransformedDataset: dataset must be a Dataset (len and [i]), got ndarray"``;
+                ``"TransformedDataset: transform must be callable as t(image, rng), got int"``;
+                ``seeded_generator``'s, e.g. ``"TransformedDataset: seed must be None, an int or
+                a numpy.random.Generator, got float"``.
+            ValueError: ``"TransformedDataset: seed must be >= 0, got -1"``.
+        Complexity:
+            O(1): nothing is read or copied.
+        Example:
+            >>> data = TransformedDataset(TensorDataset(np.zeros((5, 1, 4, 4))), RandomCrop(2), seed=0)
+            >>> len(data), data[0][0].shape
+            (5, (1, 2, 2))
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement TransformedDataset.__init__ — see exercises/08_dataloader/README.md, step 8"
+        )
+
+    def __len__(self) -> int:
+        """The wrapped dataset's length.
+
+        Example:
+            >>> len(TransformedDataset(TensorDataset(np.zeros((5, 2, 2))), RandomCrop(1), seed=0))
+            5
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement TransformedDataset.__len__ — see exercises/08_dataloader/README.md, step 8"
+        )
+
+    def __getitem__(self, index: int) -> tuple:
+        """Sample ``index`` of the dataset, its first field transformed with ``self.rng``.
+
+        Args:
+            index: an int (the DataLoader asks a Dataset that is not a TensorDataset one sample
+                at a time).
+        Returns:
+            A tuple: ``(transform(fields[0], self.rng), *fields[1:])``, the other fields (labels)
+            as they are.
+        Raises:
+            TypeError: ``"TransformedDataset: each sample must be a tuple (or list) of fields,
+                got ndarray in sample 3"``.
+            ValueError: ``"TransformedDataset: a sample must have at least one field, got 0 in sample 3"``.
+        Complexity:
+            The dataset's read plus the transform's.
+        Example:
+            >>> flipped = TransformedDataset(TensorDataset(np.array([[[1, 2]]]), np.array([7])),
+            ...                              RandomHorizontalFlip(p=1.0), seed=0)
+            >>> flipped[0]
+            (array([[2, 1]]), np.int64(7))
+        """
+        raise NotImplementedError(
+            "08 dataloader: implement TransformedDataset.__getitem__ — see exercises/08_dataloader/README.md, step 8"
+        )

@@ -1,4 +1,5 @@
-"""08 dataloader: every sample once per epoch, seeded shuffles, batch shapes, a memory budget.
+"""08 dataloader: every sample once per epoch, seeded shuffles, batch shapes, a memory budget,
+seeded crops and flips.
 
 Run: ``pytest exercises/08_dataloader`` (your code) or add ``--impl solutions`` (the reference);
 one step: ``-k step3``.
@@ -15,7 +16,17 @@ from hypothesis import strategies as st
 
 from tinytorch import tensor as base
 from tinytorch.autograd import Tensor
-from tinytorch.dataloader import DataLoader, Dataset, TensorDataset, collate, digits
+from tinytorch.dataloader import (
+    Compose,
+    DataLoader,
+    Dataset,
+    RandomCrop,
+    RandomHorizontalFlip,
+    TensorDataset,
+    TransformedDataset,
+    collate,
+    digits,
+)
 from tinytorch.datasets import load_digits
 from tinytorch.testing import memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK
@@ -488,3 +499,312 @@ def test_step6_a_loader_over_digits_yields_float32_features_and_int64_labels():
 def test_step6_an_unknown_split_is_refused():
     with pytest.raises(ValueError, match="split must be 'train' or 'test', got 'val'"):
         digits("val")
+
+
+# --- step 7: transforms -----------------------------------------------------------------------
+
+
+def numbered_image(*shape: int) -> np.ndarray:
+    """An image of the given shape (..., H, W) whose pixels are 1, 2, 3, ... (float32): every
+    pixel differs from every other and from the zeros of padding, so a window shows where it was cut."""
+    return np.arange(1, math.prod(shape) + 1, dtype=np.float32).reshape(shape)
+
+
+def windows(padded: np.ndarray, h: int, w: int) -> dict[tuple[int, int], np.ndarray]:
+    """Every h × w window of ``padded`` (..., H, W), by its top-left corner: the slow obvious twin."""
+    height, width = padded.shape[-2:]
+    return {
+        (top, left): padded[..., top : top + h, left : left + w]
+        for top in range(height - h + 1)
+        for left in range(width - w + 1)
+    }
+
+
+def corner_of(crop: np.ndarray, padded: np.ndarray) -> tuple[int, int]:
+    """The top-left corner of the window of ``padded`` that ``crop`` is; fails if it is none."""
+    found = [corner for corner, window in windows(padded, *crop.shape[-2:]).items() if np.array_equal(window, crop)]
+    assert found, f"the crop is no window of the padded image:\n{crop}"
+    return found[0]
+
+
+@given(
+    channels=st.integers(1, 3),
+    height=st.integers(1, 7),
+    width=st.integers(1, 7),
+    padding=st.integers(0, 3),
+    data=st.data(),
+)
+def test_step7_a_crop_of_a_padded_image_is_a_window_of_it(channels, height, width, padding, data):
+    h = data.draw(st.integers(1, height + 2 * padding), label="h")
+    w = data.draw(st.integers(1, width + 2 * padding), label="w")
+    seed = data.draw(st.integers(0, 2**32 - 1), label="seed")
+    image = numbered_image(channels, height, width)
+    crop = RandomCrop((h, w), padding=padding)(image, np.random.default_rng(seed))
+    assert crop.shape == (channels, h, w) and crop.dtype == np.float32
+    padded = np.pad(image, [(0, 0), (padding, padding), (padding, padding)])  # zeros all around
+    corner_of(crop, padded)
+
+
+def test_step7_every_window_of_the_padded_image_can_come_out_and_only_those():
+    # 3 × 4 image, padding 1: a 5 × 6 padded image has 3 · 3 = 9 windows of 3 × 4. Each of 900
+    # draws misses a given window with probability 8/9: all 9 appear except with probability
+    # < 9 · (8/9)^900 ≈ 1e-45 (and the seed makes it deterministic). A range that leaves out its
+    # last place (integers(0, H + 2P - h)) never reaches the bottom row or the right column.
+    image = numbered_image(3, 4)
+    crop = RandomCrop((3, 4), padding=1)
+    rng = np.random.default_rng(0)
+    padded = np.pad(image, 1)
+    corners = {corner_of(crop(image, rng), padded) for _ in range(900)}
+    assert corners == set(windows(padded, 3, 4))
+
+
+def test_step7_an_int_size_is_a_square_window_and_leading_axes_are_kept_whole(rng):
+    image = rng.standard_normal((2, 3, 9, 7)).astype(np.float64)
+    crop = RandomCrop(4, padding=2)(image, rng)
+    assert crop.shape == (2, 3, 4, 4) and crop.dtype == np.float64
+    assert RandomCrop(5).size == (5, 5) and RandomCrop(5).padding == 0
+
+
+def test_step7_a_crop_of_the_whole_unpadded_image_is_the_image_and_dtypes_are_kept():
+    image = np.arange(12, dtype=np.uint8).reshape(3, 4)
+    crop = RandomCrop((3, 4))(image, np.random.default_rng(0))
+    np.testing.assert_array_equal(crop, image)
+    assert crop.dtype == np.uint8
+    padded_crop = RandomCrop(2, padding=3)(image, np.random.default_rng(1))
+    assert padded_crop.dtype == np.uint8 and padded_crop.shape == (2, 2)
+
+
+def test_step7_an_8x8_digit_cropped_to_16x16_with_padding_8_is_the_whole_digit_somewhere_on_the_canvas():
+    digit = numbered_image(8, 8)
+    canvas = RandomCrop(16, padding=8)(digit, np.random.default_rng(3))
+    assert canvas.shape == (16, 16)
+    rows, cols = np.nonzero(canvas)
+    top, left = rows.min(), cols.min()
+    assert 0 <= top <= 8 and 0 <= left <= 8
+    np.testing.assert_array_equal(canvas[top : top + 8, left : left + 8], digit)  # all of it, unchanged
+    assert np.count_nonzero(canvas) == 64  # and nothing else
+
+
+def test_step7_the_same_generator_state_gives_the_same_crop():
+    image = numbered_image(1, 6, 5)
+    crop = RandomCrop((3, 2), padding=2)
+    first, second = np.random.default_rng(9), np.random.default_rng(9)
+    for _ in range(5):
+        np.testing.assert_array_equal(crop(image, first), crop(image, second))
+
+
+@given(shape=st.lists(st.integers(1, 5), min_size=2, max_size=4), seed=st.integers(0, 2**32 - 1))
+def test_step7_flipping_twice_is_the_identity(shape, seed):
+    image = numbered_image(*shape)
+    flip = RandomHorizontalFlip(p=1.0)
+    rng = np.random.default_rng(seed)
+    np.testing.assert_array_equal(flip(flip(image, rng), rng), image)
+
+
+def test_step7_p_1_always_reverses_the_columns_and_p_0_never_does(rng):
+    image = rng.standard_normal((3, 4, 5)).astype(np.float32)
+    always, never = RandomHorizontalFlip(p=1.0), RandomHorizontalFlip(p=0.0)
+    for _ in range(50):
+        flipped = always(image, rng)
+        np.testing.assert_array_equal(flipped, image[:, :, ::-1])  # column j is column W-1-j
+        assert flipped.shape == image.shape and flipped.dtype == np.float32
+        kept = never(image, rng)
+        np.testing.assert_array_equal(kept, image)
+        assert kept.dtype == np.float32
+
+
+def test_step7_p_one_half_flips_some_images_and_keeps_others():
+    # 200 fair draws all alike: probability 2 · 2^-200; the seed makes it deterministic.
+    image = numbered_image(2, 3)
+    flip = RandomHorizontalFlip()
+    assert flip.p == 0.5
+    rng = np.random.default_rng(0)
+    outcomes = [flip(image, rng) for _ in range(200)]
+    flipped = sum(np.array_equal(out, image[:, ::-1]) for out in outcomes)
+    kept = sum(np.array_equal(out, image) for out in outcomes)
+    assert flipped + kept == 200 and flipped > 0 and kept > 0
+
+
+def test_step7_compose_applies_each_transform_in_order_with_the_same_generator():
+    calls = []
+
+    def record(name):
+        def transform(image, rng):
+            calls.append((name, rng))
+            return image + 1
+
+        return transform
+
+    rng = np.random.default_rng(0)
+    out = Compose([record("first"), record("second")])(np.zeros((2, 2)), rng)
+    np.testing.assert_array_equal(out, np.full((2, 2), 2.0))
+    assert calls == [("first", rng), ("second", rng)]
+    image = numbered_image(2, 3)
+    assert Compose([])(image, rng) is image  # no transforms: the identity
+
+
+def test_step7_compose_of_a_crop_and_a_flip_is_a_window_or_its_mirror():
+    image = numbered_image(1, 5, 5)
+    padded = np.pad(image, [(0, 0), (2, 2), (2, 2)])
+    both = Compose([RandomCrop(4, padding=2), RandomHorizontalFlip()])
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        out = both(image, rng)
+        assert out.shape == (1, 4, 4) and out.dtype == np.float32
+        mirrored = out[..., ::-1]
+        candidates = windows(padded, 4, 4).values()
+        assert any(np.array_equal(out, win) or np.array_equal(mirrored, win) for win in candidates)
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: RandomCrop(0), ValueError, "RandomCrop: size must be an int >= 1, got 0"),
+        (lambda: RandomCrop((3, -1)), ValueError, "RandomCrop: size must be an int >= 1, got -1"),
+        (lambda: RandomCrop(2.5), TypeError, "RandomCrop: size must be an int, got float"),
+        (lambda: RandomCrop(True), TypeError, "RandomCrop: size must be an int, got bool"),
+        (lambda: RandomCrop((3, 3, 3)), TypeError, r"RandomCrop: size must be an int or a pair \(h, w\) of ints"),
+        (lambda: RandomCrop("8"), TypeError, r"RandomCrop: size must be an int or a pair \(h, w\) of ints, got str"),
+        (lambda: RandomCrop(3, padding=-1), ValueError, "RandomCrop: padding must be an int >= 0, got -1"),
+        (lambda: RandomCrop(3, padding=1.5), TypeError, "RandomCrop: padding must be an int, got float"),
+        (lambda: RandomHorizontalFlip(1.5), ValueError, r"RandomHorizontalFlip: p must be in \[0, 1\], got 1.5"),
+        (lambda: RandomHorizontalFlip(-0.1), ValueError, r"RandomHorizontalFlip: p must be in \[0, 1\], got -0.1"),
+        (lambda: RandomHorizontalFlip(float("nan")), ValueError, r"p must be in \[0, 1\], got nan"),
+        (lambda: RandomHorizontalFlip("0.5"), TypeError, "RandomHorizontalFlip: p must be a real number, got str"),
+        (lambda: RandomHorizontalFlip(True), TypeError, "RandomHorizontalFlip: p must be a real number, got bool"),
+        (lambda: Compose(RandomCrop(2)), TypeError, "Compose: transforms must be a list or tuple of transforms"),
+        (lambda: Compose([RandomCrop(2), 3]), TypeError, "Compose: transform 1 must be callable"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)
+def test_step7_bad_settings_are_refused_by_name(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_step7_a_window_larger_than_the_padded_image_is_refused_with_both_sizes():
+    with pytest.raises(
+        ValueError, match=r"RandomCrop: size must fit in the padded image, got size \(5, 5\) .* \(4, 4\)"
+    ):
+        RandomCrop(5, padding=1)(np.zeros((2, 2)), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"got size \(2, 7\) and padded image \(3, 6\)"):
+        RandomCrop((2, 7))(np.zeros((1, 3, 6)), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    "make_transform",
+    [lambda: RandomCrop(1), lambda: RandomHorizontalFlip(p=1.0)],
+    ids=["RandomCrop", "RandomHorizontalFlip"],
+)
+def test_step7_images_need_two_dimensions_and_numbers_and_rng_must_be_a_generator(make_transform):
+    transform = make_transform()
+    name = type(transform).__name__
+    rng = np.random.default_rng(0)
+    with pytest.raises(
+        ValueError, match=rf"{name}: image must have at least 2 dimensions \(\.\.\., H, W\), got shape \(5,\)"
+    ):
+        transform(np.zeros(5), rng)
+    with pytest.raises(TypeError, match=f"{name}: image must hold booleans, integers or floats, got dtype <U1"):
+        transform(np.array([["a", "b"]]), rng)
+    with pytest.raises(TypeError, match=rf"{name}: rng must be a numpy\.random\.Generator, got int"):
+        transform(np.zeros((2, 2)), 0)  # a seed is not a generator: it would give the same draw every call
+    with pytest.raises(TypeError, match=r"Compose: rng must be a numpy\.random\.Generator, got NoneType"):
+        Compose([transform])(np.zeros((2, 2)), None)
+
+
+def test_step7_a_tensor_image_is_transformed_as_its_array():
+    image = numbered_image(2, 3)
+    out = RandomHorizontalFlip(p=1.0)(Tensor(image), np.random.default_rng(0))
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, image[:, ::-1])
+
+
+# --- step 8: TransformedDataset ---------------------------------------------------------------
+
+
+def images_and_labels(n: int) -> TensorDataset:
+    """n numbered 1 × 4 × 5 float32 images (image i holds 20·i + 1 .. 20·i + 20) and labels 0..n-1."""
+    return TensorDataset(numbered_image(n, 1, 4, 5), np.arange(n))
+
+
+def augment() -> Compose:
+    """A 3 × 3 crop of the image padded by 1, then a fair flip (built in a test, never at import)."""
+    return Compose([RandomCrop(3, padding=1), RandomHorizontalFlip()])
+
+
+def test_step8_a_sample_is_the_transformed_image_and_its_label_untouched():
+    data = images_and_labels(6)
+    flipped = TransformedDataset(data, RandomHorizontalFlip(p=1.0), seed=0)
+    assert len(flipped) == 6
+    image, label = flipped[4]
+    np.testing.assert_array_equal(image, data.arrays[0][4][..., ::-1])
+    assert image.dtype == np.float32 and label == 4
+
+
+def by_label(batches: list) -> np.ndarray:
+    """An epoch's images ordered by label: what was drawn for each sample, whatever the order of visits."""
+    images = np.concatenate([x.numpy() for x, _ in batches])
+    labels = np.concatenate([y.numpy() for _, y in batches])
+    return images[np.argsort(labels)]
+
+
+def test_step8_the_same_seed_gives_the_same_batches_epoch_after_epoch():
+    def loader(transform_seed: int) -> DataLoader:
+        data = TransformedDataset(images_and_labels(10), augment(), seed=transform_seed)
+        return DataLoader(data, batch_size=4, shuffle=True, seed=0)  # one order for all three
+
+    first, second, other = loader(5), loader(5), loader(6)
+    epochs = []
+    for _ in range(2):
+        a, b, c = list(first), list(second), list(other)
+        for (xa, ya), (xb, yb) in zip(a, b, strict=True):
+            np.testing.assert_array_equal(xa.numpy(), xb.numpy())
+            np.testing.assert_array_equal(ya.numpy(), yb.numpy())
+        # Another seed, the same order: 18 crops-and-flips per image, all 10 alike with probability 18^-10.
+        assert not np.array_equal(by_label(a), by_label(c)), "the transform's seed changed nothing"
+        epochs.append(by_label(a))
+    assert not np.array_equal(epochs[0], epochs[1])  # each epoch draws new crops and flips
+
+
+def test_step8_batches_keep_shapes_dtypes_and_each_image_stays_with_its_label():
+    data = images_and_labels(7)
+    padded = np.pad(data.arrays[0], [(0, 0), (0, 0), (1, 1), (1, 1)])  # (7, 1, 6, 7)
+    loader = DataLoader(TransformedDataset(data, augment(), seed=2), batch_size=3, shuffle=True, seed=1)
+    seen = []
+    for images, labels in loader:
+        assert images.shape[1:] == (1, 3, 3) and images.dtype == np.float32 and labels.dtype == np.int64
+        for image, label in zip(images.numpy(), labels.numpy(), strict=True):
+            candidates = windows(padded[label], 3, 3).values()  # windows of its own image only
+            assert any(np.array_equal(image, w) or np.array_equal(image[..., ::-1], w) for w in candidates)
+            seen.append(int(label))
+    assert sorted(seen) == list(range(7))
+
+
+def test_step8_a_generator_as_seed_is_used_as_it_is():
+    generator = np.random.default_rng(3)
+    data = TransformedDataset(images_and_labels(3), RandomCrop(2), seed=generator)
+    assert data.rng is generator
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: TransformedDataset(np.zeros((4, 2, 2)), RandomCrop(1)), TypeError, "dataset must be a Dataset"),
+        (lambda: TransformedDataset(images_and_labels(2), 3), TypeError, "transform must be callable"),
+        (lambda: TransformedDataset(images_and_labels(2), RandomCrop(1), seed=1.5), TypeError, "seed must be None"),
+        (lambda: TransformedDataset(images_and_labels(2), RandomCrop(1), seed=-1), ValueError, "seed must be >= 0"),
+    ],
+    ids=["ndarray dataset", "transform not callable", "float seed", "negative seed"],
+)
+def test_step8_bad_arguments_are_refused_by_name(make, error, message):
+    with pytest.raises(error, match=f"TransformedDataset: {message}"):
+        make()
+
+
+def test_step8_a_sample_that_is_not_a_tuple_of_fields_is_refused():
+    bare = [np.zeros((2, 2)), np.ones((2, 2))]  # a list of arrays: each sample is an ndarray
+    with pytest.raises(
+        TypeError,
+        match=r"TransformedDataset: each sample must be a tuple \(or list\) of fields, got ndarray in sample 1",
+    ):
+        TransformedDataset(bare, RandomCrop(1), seed=0)[1]
