@@ -16,6 +16,7 @@ go through ``Function.apply``. Gradients (``Tensor.grad``) are plain ndarrays.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -519,7 +520,9 @@ class MatMul(Function):
 def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> np.ndarray:
     """Given: put back the reduced ``axes`` of ``grad`` and broadcast it to ``shape`` (a view)."""
     if not keepdims:
-        grad = np.expand_dims(grad, axes)
+        # NOTE: a reshape to the shape with 1 at each reduced axis is np.expand_dims(grad, axes)
+        # without its Python-level axis checks, which cost more than the reshape itself.
+        grad = grad.reshape([1 if axis in axes else side for axis, side in enumerate(shape)])
     return np.broadcast_to(grad, shape)
 
 

@@ -12,6 +12,7 @@ go through ``Function.apply``. Gradients (``Tensor.grad``) are plain ndarrays.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -619,7 +620,9 @@ class MatMul(Function):
 def _expand(grad: np.ndarray, axes: tuple[int, ...], keepdims: bool, shape: tuple[int, ...]) -> np.ndarray:
     """Given: put back the reduced ``axes`` of ``grad`` and broadcast it to ``shape`` (a view)."""
     if not keepdims:
-        grad = np.expand_dims(grad, axes)
+        # NOTE: a reshape to the shape with 1 at each reduced axis is np.expand_dims(grad, axes)
+        # without its Python-level axis checks, which cost more than the reshape itself.
+        grad = grad.reshape([1 if axis in axes else side for axis, side in enumerate(shape)])
     return np.broadcast_to(grad, shape)
 
 
@@ -651,7 +654,7 @@ class Mean(Function):
         """d mean(a)/da = 1 / n, n the number of elements averaged."""
         # solution: step 7
         shape = ctx.parents[0].shape
-        count = int(np.prod([shape[axis] for axis in ctx.axes]))
+        count = math.prod(shape[axis] for axis in ctx.axes)  # a Python int: float32 stays float32
         return _expand(grad / count, ctx.axes, ctx.keepdims, shape)
 
 
@@ -701,7 +704,10 @@ class Transpose(Function):
     def backward(ctx, grad: np.ndarray) -> np.ndarray:
         """The inverse permutation puts every gradient back in its place."""
         # solution: step 7
-        return grad.transpose(np.argsort(ctx.axes))
+        # Input axis i went to position axes.index(i); np.argsort(axes) says the same, but
+        # first turns the tuple into an array, which costs more than the transpose itself.
+        inverse = [ctx.axes.index(axis) for axis in range(len(ctx.axes))]
+        return grad.transpose(inverse)
 
 
 class GetItem(Function):
