@@ -84,10 +84,10 @@ def as_tensors(op: str, inputs: tuple) -> list[Tensor]:
         >>> [t.dtype.name for t in as_tensors("mul", (Tensor([1, 2]), 0.5))]
         ['float64', 'float64']
     """
-    first = next(x for x in inputs if isinstance(x, Tensor))
     numbers = [_as_number(op, x) for x in inputs if not isinstance(x, Tensor)]
     if not numbers:
         return list(inputs)  # Tensors only: nothing to convert (the common case, kept cheap)
+    first = next(x for x in inputs if isinstance(x, Tensor))
     # 01's rule (NumPy 2's for Python numbers): a float tensor keeps its dtype; an int or bool
     # one takes what NumPy gives it with these numbers (float64 with a float, else an int).
     dtype = first.dtype if first.dtype.kind == "f" else np.result_type(first.dtype, *numbers)

@@ -80,10 +80,10 @@ def as_tensors(op: str, inputs: tuple) -> list[Tensor]:
         >>> [t.dtype.name for t in as_tensors("mul", (Tensor([1, 2]), 0.5))]
         ['float64', 'float64']
     """
-    first = next(x for x in inputs if isinstance(x, Tensor))
     numbers = [_as_number(op, x) for x in inputs if not isinstance(x, Tensor)]
     if not numbers:
         return list(inputs)  # Tensors only: nothing to convert (the common case, kept cheap)
+    first = next(x for x in inputs if isinstance(x, Tensor))
     # 01's rule (NumPy 2's for Python numbers): a float tensor keeps its dtype; an int or bool
     # one takes what NumPy gives it with these numbers (float64 with a float, else an int).
     dtype = first.dtype if first.dtype.kind == "f" else np.result_type(first.dtype, *numbers)
@@ -160,8 +160,9 @@ class Function:
         # solution: step 2
         tensors = as_tensors(cls.__name__.lower(), inputs)
         ctx = cls(*tensors)
-        ctx.needs_input_grad = tuple(is_grad_enabled() and t.requires_grad for t in tensors)
-        out = Tensor(cls.forward(ctx, *(t.data for t in tensors), **options))
+        recording = is_grad_enabled()
+        ctx.needs_input_grad = tuple([recording and t.requires_grad for t in tensors])
+        out = Tensor(cls.forward(ctx, *[t.data for t in tensors], **options))
         if any(ctx.needs_input_grad):
             out.requires_grad = True
             out.grad_fn = ctx
