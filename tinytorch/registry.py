@@ -42,7 +42,7 @@ KATAS: tuple[Kata, ...] = (
     Kata(6, "optimizers", "SGD, Adam, AdamW", ("autograd",), True),
     Kata(7, "training", "Training loops, schedules, checkpoints", ("losses", "optimizers", "dataloader"), True),
     Kata(8, "dataloader", "Datasets and batching", ("autograd",), True),
-    Kata(9, "convolution", "Convolutions and pooling", ("layers",), False),
+    Kata(9, "convolution", "Convolutions and pooling", ("layers",), True),
     Kata(10, "tokenization", "Characters and byte-pair encoding", (), False),
     Kata(11, "embeddings", "Embeddings and positional encodings", ("layers",), False),
     Kata(12, "attention", "Scaled dot-product and multi-head attention", ("layers",), False),

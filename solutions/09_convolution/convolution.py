@@ -645,7 +645,7 @@ class BatchNorm2d(Module):
             dtype: of the parameters and buffers, floating-point.
         Raises:
             ValueError: ``"BatchNorm2d: num_features must be a positive integer, got 0"``;
-                ``"BatchNorm2d: eps must be a real number > 0, got 0"``;
+                ``"BatchNorm2d: eps must be a real number > 0, got 0.0"``;
                 ``"BatchNorm2d: momentum must be a real number in [0, 1], got 1.5"``.
             TypeError: ``"BatchNorm2d: dtype must be floating-point, got int64"``.
         Example:
