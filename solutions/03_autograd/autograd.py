@@ -223,13 +223,16 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         [[12.0], [12.0]]
     """
     # solution: step 3
+    # NOTE: when nothing was broadcast (the common case), grad itself comes back at once: no
+    # work, and no copy (`grad.sum(axis=())` would copy it).
+    if grad.shape == shape:
+        return grad
     leading = grad.ndim - len(shape)
     if leading:
         grad = grad.sum(axis=tuple(range(leading)))  # the dims broadcasting prepended
     stretched = tuple(axis for axis, side in enumerate(shape) if side == 1 and grad.shape[axis] != 1)
     if stretched:
         grad = grad.sum(axis=stretched, keepdims=True)  # the dims stretched from size 1
-    # NOTE: when nothing was broadcast, grad itself comes back: `sum(axis=())` would copy it.
     return grad
 
 
@@ -265,7 +268,9 @@ def topological_order(root: Tensor) -> list[Tensor]:
         visited.add(id(node))
         stack.append((node, True))  # comes back after everything pushed below it
         if node.grad_fn is not None:
-            stack.extend((parent, False) for parent in node.grad_fn.parents if id(parent) not in visited)
+            for parent in node.grad_fn.parents:
+                if id(parent) not in visited:
+                    stack.append((parent, False))
     order.reverse()
     return order
 
