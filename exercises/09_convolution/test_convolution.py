@@ -545,6 +545,16 @@ def test_step4_pooling_and_flatten_refuse_an_input_that_is_not_a_tensor(pool):
         layer(np.ones((1, 1, 4, 4)))
 
 
+def test_step4_an_empty_batch_goes_through_conv_and_pooling_forward_and_backward():
+    x = Tensor(np.zeros((0, 2, 5, 6)), requires_grad=True)
+    w = Tensor(np.ones((3, 2, 3, 2)), requires_grad=True)
+    out = flatten(MaxPool2d(2)(AvgPool2d(2, stride=1)(conv2d(x, w, None, padding=1))))
+    assert out.shape == (0, 3 * 2 * 3)
+    out.sum().backward()
+    assert x.grad.shape == (0, 2, 5, 6)
+    assert_close(w.grad, np.zeros((3, 2, 3, 2)), what="no image, no weight gradient")
+
+
 # --- step 5: BatchNorm2d ------------------------------------------------------------------------
 
 

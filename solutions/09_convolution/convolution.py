@@ -293,7 +293,8 @@ class Conv2dFunction(Function):
         cols, weight = ctx.saved
         x, w = ctx.parents[0], ctx.parents[1]
         OC, C, KH, KW = w.shape
-        g = grad.reshape(grad.shape[0], OC, -1)  # (B, OC, L)
+        # NOTE: sizes written out, not -1: NumPy cannot infer -1 for an empty batch (0 elements).
+        g = grad.reshape(grad.shape[0], OC, grad.shape[2] * grad.shape[3])  # (B, OC, L)
         grad_x = grad_w = None
         if ctx.needs_input_grad[0]:
             grad_cols = weight.reshape(OC, C * KH * KW).T @ g  # (C·KH·KW, OC) @ (B, OC, L) -> (B, C·KH·KW, L)
@@ -459,7 +460,7 @@ class MaxPool2dFunction(Function):
         B, C, H, W = ctx.parents[0].shape
         kernel_size, stride, padding = ctx.options
         grad_cols = np.zeros((B * C, kernel_size[0] * kernel_size[1], winner.shape[2]), dtype=grad.dtype)
-        np.put_along_axis(grad_cols, winner, grad.reshape(B * C, 1, -1), axis=1)
+        np.put_along_axis(grad_cols, winner, grad.reshape(winner.shape), axis=1)  # winner: (B·C, 1, L)
         # col2im drops the padding (never a winner) and adds up where windows overlap
         return col2im(grad_cols, (B * C, 1, H, W), kernel_size, stride, padding).reshape(B, C, H, W)
 
@@ -485,7 +486,7 @@ class AvgPool2dFunction(Function):
         B, C, H, W = ctx.parents[0].shape
         kernel_size, stride, padding = ctx.options
         count = kernel_size[0] * kernel_size[1]
-        g = grad.reshape(B * C, 1, -1) / count  # (B·C, 1, L)
+        g = grad.reshape(B * C, 1, grad.shape[2] * grad.shape[3]) / count  # (B·C, 1, L)
         grad_cols = np.broadcast_to(g, (B * C, count, g.shape[2]))  # a view: every tap gets the same share
         return col2im(grad_cols, (B * C, 1, H, W), kernel_size, stride, padding).reshape(B, C, H, W)
 
