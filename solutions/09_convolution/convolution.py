@@ -261,6 +261,11 @@ def col2im(cols: np.ndarray, input_shape: tuple[int, int, int, int], kernel_size
 # --- step 3: a differentiable convolution, and Conv2d -----------------------------------------
 
 
+def _axis(options: tuple, axis: int) -> tuple[int, int, int]:
+    """Given: the (stride, padding, dilation) of one axis (0: height, 1: width) from pairs."""
+    return tuple(option[axis] for option in options)
+
+
 class Conv2dFunction(Function):
     """The convolution as one autograd node: im2col forward, col2im backward."""
 
@@ -305,11 +310,6 @@ class Conv2dFunction(Function):
             return grad_x, grad_w
         grad_b = g.sum(axis=(0, 2)) if ctx.needs_input_grad[2] else None  # (OC,)
         return grad_x, grad_w, grad_b
-
-
-def _axis(options: tuple, axis: int) -> tuple[int, int, int]:
-    """Given: the (stride, padding, dilation) of one axis (0: height, 1: width) from pairs."""
-    return tuple(option[axis] for option in options)
 
 
 def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride=1, padding=0, dilation=1) -> Tensor:
