@@ -82,6 +82,35 @@ class Net(Module):
 NET_NAMES = ["scale", "block.fc1.weight", "block.fc1.bias", "block.fc2.weight", "head.weight", "head.bias"]
 
 
+class Counter(Module):
+    """A module with a buffer (state saved but not trained, like 09's BatchNorm2d statistics)."""
+
+    buffer_names = ("seen",)
+
+    def __init__(self):
+        super().__init__()
+        self.seen = np.zeros(3, dtype=np.float32)
+
+    def forward(self, x):
+        self.seen += 1.0
+        return x
+
+
+class Counted(Module):
+    """Parameters and a buffer one level down: the checkpoint holds both."""
+
+    def __init__(self, rng):
+        super().__init__()
+        self.fc = Affine(3, 2, rng)
+        self.counter = Counter()
+
+    def forward(self, x):
+        return self.counter(self.fc(x))
+
+
+COUNTED_NAMES = ["fc.weight", "fc.bias", "counter.seen"]
+
+
 class Stack(Module):
     """Affine layers nested one inside the next: first, rest.first, rest.rest.first, ..."""
 
@@ -274,6 +303,25 @@ def test_step3_check_state_dict_accepts_a_fitting_state_and_writes_nothing(rng):
         assert_close(param, before[name], rtol=0, atol=0, what=f"{name} after check_state_dict")
 
 
+def test_step3_buffers_are_saved_checked_and_loaded_in_place_with_the_parameters(rng):
+    source, target = Counted(rng), Counted(rng)
+    source.counter.seen[:] = [1.0, 2.0, 3.0]
+    state = returned(source.state_dict(), "Module.state_dict()")
+    assert list(state) == COUNTED_NAMES
+    assert not np.shares_memory(state["counter.seen"], source.counter.seen), "the snapshot must be a copy"
+    buffer_before = target.counter.seen
+    target.load_state_dict(state)
+    assert target.counter.seen is buffer_before, "load_state_dict must copy into the existing buffer"
+    assert_close(target.counter.seen, [1.0, 2.0, 3.0], rtol=0, atol=0, what="counter.seen after loading")
+    del state["counter.seen"]
+    with pytest.raises(KeyError, match=r"state must hold every parameter and buffer, missing counter\.seen"):
+        target.check_state_dict(state)
+    state["counter.seen"] = np.zeros(4, dtype=np.float32)
+    with pytest.raises(ValueError, match=r"counter\.seen must have shape \(3,\), got \(4,\)"):
+        target.load_state_dict(state)
+    assert_close(target.counter.seen, [1.0, 2.0, 3.0], rtol=0, atol=0, what="counter.seen after a refused load")
+
+
 def test_step3_load_state_dict_copies_so_the_state_can_change_afterwards(rng):
     source, target = Affine(3, 2, rng), Affine(3, 2, rng)
     state = source.state_dict()
@@ -287,7 +335,9 @@ def test_step3_check_and_load_state_dict_rejects_a_missing_key(entry, rng):
     net = Net(rng)
     state = net.state_dict()
     del state["block.fc1.bias"]
-    with pytest.raises(KeyError, match=r"load_state_dict: state must hold every parameter, missing block\.fc1\.bias"):
+    with pytest.raises(
+        KeyError, match=r"load_state_dict: state must hold every parameter and buffer, missing block\.fc1\.bias"
+    ):
         getattr(net, entry)(state)
 
 

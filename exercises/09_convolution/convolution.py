@@ -505,18 +505,18 @@ class Flatten(Module):
 
 # --- step 5: BatchNorm2d --------------------------------------------------------------------
 
-BUFFERS = ("running_mean", "running_var")
-
 
 class BatchNorm2d(Module):
     """Per-channel normalization: batch statistics in training, running statistics in eval."""
+
+    buffer_names = ("running_mean", "running_var")  # 04's buffers: saved by state_dict, not trained
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, *, dtype=np.float32) -> None:
         """Create ``weight`` (ones) and ``bias`` (zeros), Parameters (C,); and the buffers.
 
         The buffers ``running_mean`` (zeros) and ``running_var`` (ones) are plain ndarrays (C,) of
         ``dtype``: not Parameters (no optimizer trains them), updated in place in training, and
-        saved by ``state_dict`` (this class's override).
+        saved by 04's ``state_dict`` because the class lists them in ``buffer_names``.
 
         Args:
             num_features: C, a positive integer.
@@ -568,51 +568,4 @@ class BatchNorm2d(Module):
         """
         raise NotImplementedError(
             "09 convolution: implement BatchNorm2d.forward — see exercises/09_convolution/README.md, step 5"
-        )
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """The Parameters (04's ``state_dict``), then copies of ``running_mean`` and ``running_var``.
-
-        Note: 04's ``Module.state_dict`` covers Parameters only, so a model that holds a
-        BatchNorm2d inside it saves its running statistics only if the model's own
-        ``state_dict`` asks its BatchNorm2d layers for theirs.
-
-        Example:
-            >>> list(BatchNorm2d(3).state_dict())
-            ['weight', 'bias', 'running_mean', 'running_var']
-        """
-        raise NotImplementedError(
-            "09 convolution: implement BatchNorm2d.state_dict — see exercises/09_convolution/README.md, step 5"
-        )
-
-    def check_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """04's checks for the Parameters, then the same checks for the two buffers; changes nothing.
-
-        Raises:
-            04's errors, with the buffers named like parameters: ``"load_state_dict: state must
-            hold every buffer, missing running_var"`` (KeyError), ``"load_state_dict: running_var
-            must have shape (3,), got (4,)"`` (ValueError), ``"load_state_dict: running_mean must
-            have dtype float32, got float64"``, ``"load_state_dict: running_mean must be an
-            ndarray, got list"`` (TypeError), ``"load_state_dict: running_var must be finite, got nan"``.
-        Example:
-            >>> BatchNorm2d(3).check_state_dict(BatchNorm2d(3).state_dict())
-        """
-        raise NotImplementedError(
-            "09 convolution: implement BatchNorm2d.check_state_dict — see exercises/09_convolution/README.md, step 5"
-        )
-
-    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Check everything first (this class's ``check_state_dict``), then copy Parameters and buffers in place.
-
-        All or nothing: a state that fails any check leaves the Parameters and buffers untouched.
-
-        Example:
-            >>> a, b = BatchNorm2d(2), BatchNorm2d(2)
-            >>> a.running_mean[:] = 5.0
-            >>> b.load_state_dict(a.state_dict())
-            >>> b.running_mean.tolist()
-            [5.0, 5.0]
-        """
-        raise NotImplementedError(
-            "09 convolution: implement BatchNorm2d.load_state_dict — see exercises/09_convolution/README.md, step 5"
         )

@@ -23,7 +23,7 @@ from tinytorch.convolution import (
     flatten,
     im2col,
 )
-from tinytorch.layers import Linear, Parameter, count_parameters
+from tinytorch.layers import Linear, Parameter, Sequential, count_parameters
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget, returned
 from tinytorch.testing.memory import DEFAULT_SLACK
 
@@ -667,15 +667,31 @@ def test_step5_a_batchnorm_state_dict_round_trip_gives_the_same_eval_outputs(rng
     assert_close(b.eval()(x), a.eval()(x).numpy(), rtol=0, atol=0)
 
 
+def test_step5_a_model_holding_a_batchnorm_saves_and_loads_its_running_statistics(rng):
+    # 04's state_dict saves every module's buffer_names: a BatchNorm2d inside a model too.
+    a = Sequential(Conv2d(1, 2, 3, rng=np.random.default_rng(1)), BatchNorm2d(2))
+    b = Sequential(Conv2d(1, 2, 3, rng=np.random.default_rng(2)), BatchNorm2d(2))
+    a(Tensor(rng.standard_normal((4, 1, 5, 5)).astype(np.float32)))
+    state = returned(a.state_dict(), "state_dict()")
+    assert list(state) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var"]
+    b.load_state_dict(state)
+    assert_close(b[1].running_mean, a[1].running_mean, rtol=0, atol=0, what="1.running_mean after loading")
+    assert_close(b[1].running_var, a[1].running_var, rtol=0, atol=0, what="1.running_var after loading")
+
+
 @pytest.mark.parametrize(
     ("change", "error", "message"),
     [
         (
             lambda s: s.pop("running_var"),
             KeyError,
-            "load_state_dict: state must hold every buffer, missing running_var",
+            "load_state_dict: state must hold every parameter and buffer, missing running_var",
         ),
-        (lambda s: s.pop("bias"), KeyError, "load_state_dict: state must hold every parameter, missing bias"),
+        (
+            lambda s: s.pop("bias"),
+            KeyError,
+            "load_state_dict: state must hold every parameter and buffer, missing bias",
+        ),
         (
             lambda s: s.update(running_mean=np.zeros(4, dtype=np.float32)),
             ValueError,

@@ -106,11 +106,15 @@ class Parameter(Tensor):
 
 
 class Module:
-    """The base of every layer and model: a tree of Parameters and sub-Modules.
+    """The base of every layer and model: a tree of Parameters, buffers and sub-Modules.
 
     A subclass calls ``super().__init__()``, assigns its Parameters and Modules as attributes,
-    and writes ``forward``. Calling the module calls ``forward``.
+    and writes ``forward``. Calling the module calls ``forward``. A *buffer* is state that is
+    saved with the model but not trained (09's BatchNorm2d keeps its running statistics so):
+    an ndarray attribute whose name the class lists in ``buffer_names``.
     """
+
+    buffer_names: tuple[str, ...] = ()  # this class's ndarray attributes that state_dict saves
 
     def __init__(self) -> None:
         """Given: a new module is in training mode."""
@@ -193,6 +197,26 @@ class Module:
         for _, child in returned(self.named_children(), "named_children()"):
             yield child
 
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Given: every buffer of the tree with its dotted name, e.g. ``("0.running_mean", array)``.
+
+        Module by module, as ``named_modules`` lists them; in each, the arrays its class names
+        in ``buffer_names``, in that order.
+        """
+        for module_name, module in returned(self.named_modules(), "named_modules()"):
+            for name in module.buffer_names:
+                yield _join(module_name, name), getattr(module, name)
+
+    def named_arrays(self) -> Iterator[tuple[str, np.ndarray]]:
+        """Given: what a checkpoint holds: each Parameter's array (``param.data``), then each buffer.
+
+        The arrays themselves, not copies: writing into one (``array[...] = value``) changes
+        the model.
+        """
+        for name, param in returned(self.named_parameters(), "named_parameters()"):
+            yield name, param.data
+        yield from self.named_buffers()
+
     # --- step 2: modes and gradients ------------------------------------------------------
 
     def train(self, mode: bool = True) -> Module:
@@ -241,28 +265,28 @@ class Module:
     # --- step 3: checkpoints --------------------------------------------------------------
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A snapshot of every parameter: dotted name -> a copy of its array.
+        """A snapshot of the model: dotted name -> a copy of each array of ``named_arrays``.
 
         Returns:
-            A dict in ``named_parameters`` order; the arrays are copies, so training on
-            afterwards does not change the snapshot.
+            A dict in ``named_arrays`` order (the Parameters, then the buffers); the arrays are
+            copies, so training on afterwards does not change the snapshot.
         Complexity:
-            O(parameters) time; memory: one copy of every parameter (``parameter_bytes``).
+            O(parameters) time; memory: one copy of every parameter and buffer.
         Example:
             >>> sorted(Linear(2, 3).state_dict())
             ['bias', 'weight']
         """
         # solution: step 3
-        return {name: param.data.copy() for name, param in self.named_parameters()}
+        return {name: array.copy() for name, array in self.named_arrays()}
 
     def check_state_dict(self, state: dict[str, np.ndarray]) -> None:
         """Raise unless ``load_state_dict(state)`` would accept ``state``; change nothing.
 
-        ``state`` fits when it is a dict with exactly this model's parameter names, each value
-        an ndarray of its parameter's shape and dtype (exactly: no silent conversion, the rule
-        of 01, so a float64 checkpoint is rejected by a float32 model), with finite values.
-        ``load_state_dict`` calls it before writing anything; 07's ``load_checkpoint`` calls it
-        before loading any other part of a checkpoint.
+        ``state`` fits when it is a dict with exactly the names of ``named_arrays`` (every
+        Parameter and buffer), each value an ndarray of its array's shape and dtype (exactly: no
+        silent conversion, the rule of 01, so a float64 checkpoint is rejected by a float32
+        model), with finite values. ``load_state_dict`` calls it before writing anything; 07's
+        ``load_checkpoint`` calls it before loading any other part of a checkpoint.
 
         Args:
             state: a dict, dotted name -> ndarray, as ``state_dict`` returns.
@@ -270,46 +294,48 @@ class Module:
             TypeError: ``"load_state_dict: state must be a dict, got NoneType"``;
                 ``"load_state_dict: fc1.weight must be an ndarray, got list"``;
                 ``"load_state_dict: fc1.weight must have dtype float32, got float64"``.
-            KeyError: ``"load_state_dict: state must hold every parameter, missing fc1.bias"``;
-                ``"load_state_dict: state must hold only the model's parameters, got unexpected fc3.weight"``.
+            KeyError: ``"load_state_dict: state must hold every parameter and buffer, missing fc1.bias"``;
+                ``"load_state_dict: state must hold only the model's parameters and buffers, got
+                unexpected fc3.weight"``.
             ValueError: ``"load_state_dict: fc1.weight must have shape (4, 3), got (3, 4)"``;
                 ``"load_state_dict: fc1.weight must be finite, got nan"`` (a diverged run's
                 checkpoint would train on as NaN; read it with ``np.load`` to inspect it).
         Complexity:
             O(parameters) time; the finiteness check makes a boolean mask of the largest
-            parameter's size (1 byte per element).
+            array's size (1 byte per element).
         Example:
             >>> Linear(2, 3).check_state_dict({"weight": np.zeros((3, 2), dtype=np.float32)})
             Traceback (most recent call last):
             ...
-            KeyError: 'load_state_dict: state must hold every parameter, missing bias'
+            KeyError: 'load_state_dict: state must hold every parameter and buffer, missing bias'
         """
         # solution: step 3
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict: state must be a dict, got {type_name(state)}")
-        params = dict(self.named_parameters())
-        missing = [name for name in params if name not in state]
+        arrays = dict(self.named_arrays())
+        missing = [name for name in arrays if name not in state]
         if missing:
-            raise KeyError(f"load_state_dict: state must hold every parameter, missing {', '.join(missing)}")
-        unexpected = [str(name) for name in state if name not in params]
+            raise KeyError(f"load_state_dict: state must hold every parameter and buffer, missing {', '.join(missing)}")
+        unexpected = [str(name) for name in state if name not in arrays]
         if unexpected:
             raise KeyError(
-                f"load_state_dict: state must hold only the model's parameters, got unexpected {', '.join(unexpected)}"
+                "load_state_dict: state must hold only the model's parameters and buffers, "
+                f"got unexpected {', '.join(unexpected)}"
             )
-        for name, param in params.items():
+        for name, array in arrays.items():
             value = state[name]
             if not isinstance(value, np.ndarray):
                 raise TypeError(f"load_state_dict: {name} must be an ndarray, got {type_name(value)}")
-            if value.shape != param.shape:
-                raise ValueError(f"load_state_dict: {name} must have shape {param.shape}, got {value.shape}")
-            if value.dtype != param.dtype:
-                raise TypeError(f"load_state_dict: {name} must have dtype {param.dtype}, got {value.dtype}")
+            if value.shape != array.shape:
+                raise ValueError(f"load_state_dict: {name} must have shape {array.shape}, got {value.shape}")
+            if value.dtype != array.dtype:
+                raise TypeError(f"load_state_dict: {name} must have dtype {array.dtype}, got {value.dtype}")
             bad = value[~np.isfinite(value)]
             if bad.size:
                 raise ValueError(f"load_state_dict: {name} must be finite, got {bad[0]}")
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
-        """Copy ``state``'s arrays into the existing parameters, in place.
+        """Copy ``state``'s arrays into the model's existing arrays (``named_arrays``), in place.
 
         In place: the Parameter objects (and their storage) stay the same, so an optimizer
         that holds them keeps working. ``check_state_dict(state)`` runs first, so a bad
@@ -330,8 +356,8 @@ class Module:
         """
         # solution: step 3
         self.check_state_dict(state)
-        for name, param in self.named_parameters():
-            param.data[...] = state[name]  # into the existing storage: no new array
+        for name, array in self.named_arrays():
+            array[...] = state[name]  # into the existing storage: no new array
 
 
 # --- step 4: initialization ---------------------------------------------------------------
