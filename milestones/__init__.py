@@ -29,6 +29,14 @@ class Milestone:
         """How the listing and the report name it, e.g. ``1969 xor``."""
         return f"{self.year} {self.name}"
 
+    def unbuilt(self) -> list[str]:
+        """The katas it needs that this repository does not have yet (planned in the registry), e.g.
+        ``["09 convolution"]``: until there are none, the milestone is listed but cannot run.
+        Imports ``tinytorch.registry`` (a table: no NumPy, no kata) when called, never at import."""
+        from tinytorch.registry import BY_NAME as KATAS
+
+        return [KATAS[name].label for name in self.needs if not KATAS[name].built]
+
 
 MILESTONES: tuple[Milestone, ...] = (
     Milestone(
@@ -57,6 +65,26 @@ MILESTONES: tuple[Milestone, ...] = (
         ">= 97% test accuracy on the 8x8 digits, trained in <= 5 s",
         "01-08",
         ("tensor", "activations", "autograd", "layers", "losses", "optimizers", "training", "dataloader"),
+    ),
+    Milestone(
+        "cnn",
+        1998,
+        "LeCun et al.: a convolutional network reads digits wherever they are",
+        "milestones.cnn",
+        ">= 95% test accuracy on digits at random spots of a 16x16 canvas, trained in <= 60 s; "
+        "an MLP with >= 3x its parameters stays >= 10 points below",
+        "01-09",
+        (
+            "tensor",
+            "activations",
+            "autograd",
+            "layers",
+            "losses",
+            "optimizers",
+            "training",
+            "dataloader",
+            "convolution",
+        ),
     ),
 )
 

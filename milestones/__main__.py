@@ -40,6 +40,8 @@ def listing() -> str:
     for milestone in MILESTONES:
         lines.append(f"  {milestone.name:<11} {milestone.year}  {milestone.title}")
         lines.append(f"  {'':<17}target: {milestone.target}; needs katas {milestone.uses}")
+        if milestone.unbuilt():
+            lines.append(f"  {'':<17}(cannot run yet: kata {', '.join(milestone.unbuilt())} is planned, not built)")
     return "\n".join(lines)
 
 
@@ -176,6 +178,13 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.name not in BY_NAME:
         parser().error(f"name must be one of {', '.join(BY_NAME)}, got {arguments.name!r}")  # exits with 2
     milestone = BY_NAME[arguments.name]
+    if milestone.unbuilt():
+        planned = ", ".join(milestone.unbuilt())
+        print(
+            f"milestones: {milestone.name} cannot start: it needs kata {planned}, planned but not built yet",
+            file=sys.stderr,
+        )
+        return 1
     try:
         prepare(arguments)
     except RuntimeError as error:  # tinytorch.SwitchError: a kata's file is missing, a bad kata name
