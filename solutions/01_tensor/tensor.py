@@ -84,12 +84,15 @@ def broadcast_shapes(*shapes: tuple[int, ...], op: str = "broadcast_shapes") -> 
     ndim = max((len(shape) for shape in shapes), default=0)
     result = []
     for position in range(-ndim, 0):  # right-aligned: -ndim is the leading dimension
-        sizes = {shape[position] for shape in shapes if len(shape) >= -position}
-        non_one = sizes - {1}
-        if len(non_one) > 1:
-            listed = " and ".join(str(tuple(shape)) for shape in shapes)
-            raise ValueError(f"{op}: shapes must broadcast, got {listed}")
-        result.append(non_one.pop() if non_one else 1)
+        size = 1  # ignoring the 1s, at most one distinct size may be left
+        for shape in shapes:
+            if len(shape) < -position or shape[position] == 1:
+                continue  # no size here, or a 1 that stretches to the others
+            if size not in (1, shape[position]):
+                listed = " and ".join(str(tuple(shape)) for shape in shapes)
+                raise ValueError(f"{op}: shapes must broadcast, got {listed}")
+            size = shape[position]
+        result.append(size)
     return tuple(result)
 
 
