@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -25,7 +26,7 @@ from tinytorch.convolution import (
 )
 from tinytorch.layers import Linear, Parameter, Sequential, count_parameters
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget, returned
-from tinytorch.testing.memory import DEFAULT_SLACK
+from tinytorch.testing.memory import DEFAULT_SLACK, MiB
 
 # --- oracles written here, independent of the kata ---------------------------------------------
 
@@ -166,17 +167,17 @@ def test_step1_the_loop_conv_refuses_a_weight_of_another_dtype_and_a_bias_of_ano
         conv2d_loops(np.ones((1, 1, 4, 4)), np.ones((2, 1, 2, 2)), np.ones(3))
 
 
-# --- step 2: im2col, col2im and the output size ------------------------------------------------
-
-
 @given(st.integers(1, 12), st.integers(1, 4), st.integers(1, 4), st.integers(0, 3), st.integers(1, 3))
-def test_step2_the_output_size_formula_counts_the_window_positions(size, kernel, stride, padding, dilation):
+def test_step1_the_output_size_formula_counts_the_window_positions(size, kernel, stride, padding, dilation):
     count = len(positions(size, kernel, stride, padding, dilation))
     if count == 0:
         with pytest.raises(ValueError, match="conv_output_size: the dilated kernel must fit in the padded input"):
             conv_output_size(size, kernel, stride, padding, dilation)
     else:
         assert conv_output_size(size, kernel, stride, padding, dilation) == count
+
+
+# --- step 2: im2col and col2im -----------------------------------------------------------------
 
 
 def test_step2_im2col_puts_each_window_in_a_column():
@@ -443,6 +444,26 @@ def test_step3_a_conv_forward_holds_the_im2col_buffer_and_the_output(conv_input)
     assert out.shape == (B_MEM, OC_MEM, OH_MEM, OW_MEM)
 
 
+def test_step3_the_graph_keeps_the_columns_only_when_the_weight_needs_a_gradient(conv_input):
+    # The contract: the forward saves the columns only when the weight needs a gradient. With a
+    # frozen weight, what stays allocated after the forward is the output (the saved weight is
+    # the fixture's own array); kept columns would be 15.75 MiB more. tracemalloc counts what is
+    # still allocated (NumPy reports its arrays to it), not the peak.
+    x, weight, _ = conv_input
+    output_bytes = B_MEM * OC_MEM * OH_MEM * OW_MEM * 4
+    tracemalloc.start()
+    try:
+        out = conv2d(Tensor(x, requires_grad=True), Tensor(weight))
+        kept, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.requires_grad
+    assert kept <= output_bytes + DEFAULT_SLACK, (
+        f"after the forward, {kept / MiB:.2f} MiB stay allocated, more than the output's "
+        f"{output_bytes / MiB:.2f} MiB + 64 KiB: are the columns saved although the weight needs no gradient?"
+    )
+
+
 # --- step 4: pooling and flatten ----------------------------------------------------------------
 
 
@@ -596,6 +617,7 @@ def test_step5_batchnorm_training_matches_the_formula_with_its_affine_parameters
 
 def test_step5_running_statistics_follow_pytorch_s_momentum_with_the_unbiased_variance(rng):
     bn = BatchNorm2d(2, momentum=0.3, dtype=np.float64)
+    held_mean, held_var = bn.running_mean, bn.running_var  # updated in place: these stay current
     mean, var = np.zeros(2), np.ones(2)
     for _ in range(3):
         x = rng.standard_normal((3, 2, 4, 5)) * 2.0 + 1.0
@@ -605,6 +627,7 @@ def test_step5_running_statistics_follow_pytorch_s_momentum_with_the_unbiased_va
         var = 0.7 * var + 0.3 * x.var(axis=(0, 2, 3), ddof=1)
         assert_close(bn.running_mean, mean, rtol=1e-12, what="running_mean")
         assert_close(bn.running_var, var, rtol=1e-12, what="running_var")
+        assert bn.running_mean is held_mean and bn.running_var is held_var, "update the arrays in place ([...] =)"
 
 
 def test_step5_batchnorm_in_eval_uses_and_keeps_the_running_statistics(rng):

@@ -96,6 +96,32 @@ def check_conv2d(op: str, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | 
 # --- step 1: the slow, obviously correct twin ------------------------------------------------
 
 
+def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+    """The number of window positions along one axis: ``⌊(size + 2p − d·(k − 1) − 1) / s⌋ + 1``.
+
+    The dilated kernel spans ``d·(k − 1) + 1`` pixels; it fits at offsets 0, s, 2s, ... as long
+    as it stays inside the padded input of ``size + 2p`` pixels.
+
+    Args:
+        size: the input's side (H or W), >= 1; kernel (K), stride, dilation >= 1; padding >= 0.
+    Returns:
+        An int >= 1.
+    Raises:
+        ValueError: ``"conv_output_size: the dilated kernel must fit in the padded input, got 5 and 4"``.
+    Complexity:
+        O(1).
+    Example:
+        >>> conv_output_size(16, 3, stride=2, padding=1)
+        8
+    """
+    # solution: step 1
+    span = dilation * (kernel - 1) + 1
+    padded = size + 2 * padding
+    if span > padded:
+        raise ValueError(f"conv_output_size: the dilated kernel must fit in the padded input, got {span} and {padded}")
+    return (padded - span) // stride + 1
+
+
 def conv2d_loops(
     x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, stride=1, padding=0, dilation=1
 ) -> tuple[np.ndarray, int]:
@@ -153,32 +179,6 @@ def conv2d_loops(
 
 
 # --- step 2: unrolling windows ---------------------------------------------------------------
-
-
-def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
-    """The number of window positions along one axis: ``⌊(size + 2p − d·(k − 1) − 1) / s⌋ + 1``.
-
-    The dilated kernel spans ``d·(k − 1) + 1`` pixels; it fits at offsets 0, s, 2s, ... as long
-    as it stays inside the padded input of ``size + 2p`` pixels.
-
-    Args:
-        size: the input's side (H or W), >= 1; kernel (K), stride, dilation >= 1; padding >= 0.
-    Returns:
-        An int >= 1.
-    Raises:
-        ValueError: ``"conv_output_size: the dilated kernel must fit in the padded input, got 5 and 4"``.
-    Complexity:
-        O(1).
-    Example:
-        >>> conv_output_size(16, 3, stride=2, padding=1)
-        8
-    """
-    # solution: step 2
-    span = dilation * (kernel - 1) + 1
-    padded = size + 2 * padding
-    if span > padded:
-        raise ValueError(f"conv_output_size: the dilated kernel must fit in the padded input, got {span} and {padded}")
-    return (padded - span) // stride + 1
 
 
 def im2col(x: np.ndarray, kernel_size, stride=1, padding=0, dilation=1) -> np.ndarray:
@@ -647,7 +647,8 @@ class BatchNorm2d(Module):
         Raises:
             ValueError: ``"BatchNorm2d: num_features must be a positive integer, got 0"``;
                 ``"BatchNorm2d: eps must be a real number > 0, got 0.0"``;
-                ``"BatchNorm2d: momentum must be a real number in [0, 1], got 1.5"``.
+                ``"BatchNorm2d: momentum must be a real number in [0, 1], got 1.5"`` (a bool, a
+                string or NaN get the same ValueError: none is a real number in range).
             TypeError: ``"BatchNorm2d: dtype must be floating-point, got int64"``.
         Example:
             >>> [name for name, _ in BatchNorm2d(3).named_parameters()]
