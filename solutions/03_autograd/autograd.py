@@ -348,13 +348,14 @@ class Tensor(base.Tensor):
         if grad is None:
             if self.size != 1:
                 raise RuntimeError(f"backward: grad must be given for an output of shape {self.shape}")
-            grad = np.ones(self.shape, dtype=self.dtype)
-        grad = np.asarray(grad.data if isinstance(grad, base.Tensor) else grad)
-        if grad.dtype.kind not in "biuf":
-            raise TypeError(f"backward: grad must hold numbers, got {grad.dtype}")
-        grad = grad.astype(self.dtype, copy=False)  # converted to the output's dtype
-        if grad.shape != self.shape:
-            raise ValueError(f"backward: grad must have the output's shape {self.shape}, got {grad.shape}")
+            grad = np.ones(self.shape, dtype=self.dtype)  # made here: nothing to check
+        else:
+            grad = np.asarray(grad.data if isinstance(grad, base.Tensor) else grad)
+            if grad.dtype.kind not in "biuf":
+                raise TypeError(f"backward: grad must hold numbers, got {grad.dtype}")
+            grad = grad.astype(self.dtype, copy=False)  # converted to the output's dtype
+            if grad.shape != self.shape:
+                raise ValueError(f"backward: grad must have the output's shape {self.shape}, got {grad.shape}")
         pending = {id(self): grad}  # gradients that have arrived but not yet been passed on
         queue = deque(topological_order(self))  # popped as we go: the walk lets go of each tensor
         while queue:
@@ -704,7 +705,7 @@ class Transpose(Function):
         """a with its dimensions permuted (all reversed when axes is empty)."""
         # solution: step 7
         ctx.axes = axes or tuple(reversed(range(a.ndim)))
-        return base.Tensor(a).transpose(*axes).data
+        return base.Tensor(a).transpose(*ctx.axes).data
 
     @staticmethod
     def backward(ctx, grad: np.ndarray) -> np.ndarray:
