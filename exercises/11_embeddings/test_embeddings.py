@@ -137,6 +137,15 @@ def lookup_input():
     return weight, ids, grad
 
 
+# The forward allocates its output, N·D·itemsize (64 KiB), and saves the ids (the fixture's own
+# array): nothing of the table's size (a copy of the table, 2 MiB) nor a one-hot (N, V).
+@memory_budget(OUTPUT_BYTES, slack=DEFAULT_SLACK)
+def test_step1_the_forward_allocates_only_its_output(lookup_input):
+    weight, ids, _ = lookup_input
+    out = EmbeddingFunction.apply(Tensor(weight, requires_grad=True), ids=ids)
+    assert out.shape == (B_MEM, T_MEM, D_MEM) and out.dtype == np.float32
+
+
 # Forward and backward: the output, N·D·itemsize; then the (V, D) gradient, and at the leaf its
 # copy in weight.grad (03's backward copies a leaf's first gradient); plus room for one temporary
 # of the upstream gradient's size (a flattened copy of a non-contiguous one, or a reordered one):
@@ -180,6 +189,8 @@ def test_step2_embedding_init_is_pytorch_s_standard_normal(rng):
     assert abs(values.mean()) <= 5 / math.sqrt(n)
     assert abs(np.mean(values**2) - 1.0) <= 5 * math.sqrt(2 / n)
     assert abs(np.mean(values**3)) <= 5 * math.sqrt(15 / n), "symmetric: the third moment is 0 (se √(15/n))"
+    # normal, not another law of variance 1: E[x⁴] = 3 (se √(96/n)); a uniform one has 1.8
+    assert abs(np.mean(values**4) - 3.0) <= 5 * math.sqrt(96 / n), "the fourth moment of N(0, 1) is 3"
 
 
 def test_step2_embedding_is_reproducible_and_draws_the_same_table_in_any_dtype():
