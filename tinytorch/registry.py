@@ -44,7 +44,7 @@ KATAS: tuple[Kata, ...] = (
     Kata(8, "dataloader", "Datasets and batching", ("autograd",), True),
     Kata(9, "convolution", "Convolutions and pooling", ("layers",), True),
     Kata(10, "tokenization", "Characters and byte-pair encoding", (), False),
-    Kata(11, "embeddings", "Embeddings and positional encodings", ("layers",), False),
+    Kata(11, "embeddings", "Embeddings and positional encodings", ("layers",), True),
     Kata(12, "attention", "Scaled dot-product and multi-head attention", ("layers",), False),
     Kata(13, "transformers", "LayerNorm, blocks and a small GPT", ("attention", "embeddings"), False),
     Kata(14, "profiling", "Counting parameters, FLOPs, latency, memory", ("layers",), False),
