@@ -43,7 +43,7 @@ KATAS: tuple[Kata, ...] = (
     Kata(7, "training", "Training loops, schedules, checkpoints", ("losses", "optimizers", "dataloader"), True),
     Kata(8, "dataloader", "Datasets and batching", ("autograd",), True),
     Kata(9, "convolution", "Convolutions and pooling", ("layers",), True),
-    Kata(10, "tokenization", "Characters and byte-pair encoding", (), False),
+    Kata(10, "tokenization", "Characters and byte-pair encoding", (), True),
     Kata(11, "embeddings", "Embeddings and positional encodings", ("layers",), True),
     Kata(12, "attention", "Scaled dot-product and multi-head attention", ("layers",), False),
     Kata(13, "transformers", "LayerNorm, blocks and a small GPT", ("attention", "embeddings"), False),

@@ -513,12 +513,12 @@ def test_step6_special_tokens_with_quotes_newlines_and_spaces_survive_a_round_tr
 def test_step6_a_malformed_file_is_an_error_naming_the_line_and_changes_nothing(trained, tmp_path, content, message):
     path = tmp_path / "bad.txt"
     path.write_text(content, encoding="utf-8")
-    tokenizer = BPETokenizer().train(CORPUS, 300, ["<s>"])
+    tokenizer = BPETokenizer().train(CORPUS, 300, ["<t>", "<u>"])  # not the files' "<s>"
     before = (list(tokenizer.merges.items()), list(tokenizer.special_tokens), dict(tokenizer.vocab))
     with pytest.raises(ValueError, match=message):
         tokenizer.load(path)
     assert (list(tokenizer.merges.items()), list(tokenizer.special_tokens), dict(tokenizer.vocab)) == before
-    assert tokenizer.encode(HELD_OUT + "<s>") == [*naive_encode(tokenizer, HELD_OUT), 256]
+    assert tokenizer.encode(HELD_OUT + "<u><s>") == [*naive_encode(tokenizer, HELD_OUT), 257, 60, 115, 62]
 
 
 def test_step6_loading_replaces_the_whole_state(trained, tmp_path):

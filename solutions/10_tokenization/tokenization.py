@@ -487,6 +487,23 @@ class BPETokenizer:
         return self._encode_lines(lines)
 
     def _encode_lines(self, lines: Iterable[str]) -> Iterator[int]:
+        """The generator behind ``encode_iterable``: for each line, check it, yield ``encode(line)``.
+
+        A separate generator so that ``encode_iterable`` refuses a str when it is called, not
+        when the first id is asked for (a generator function runs no code until then).
+
+        Args:
+            lines: an iterable of strs, read one at a time.
+        Returns:
+            A generator of ids.
+        Raises:
+            TypeError: ``"BPETokenizer.encode_iterable: each line must be a str, got bytes at line 2"``.
+        Complexity:
+            O(longest line) memory.
+        Example:
+            >>> list(BPETokenizer()._encode_lines(iter(["a\\n", "b"])))
+            [97, 10, 98]
+        """
         # solution: step 5
         for number, line in enumerate(lines, start=1):
             if not isinstance(line, str):
