@@ -122,7 +122,7 @@ class EmbeddingFunction(Function):
         Args:
             grad: (*N, D), the output's gradient.
         Returns:
-            (V, D), the weight's dtype: zeros in every row no id read.
+            (V, D), in the weight's dtype, no float64 accumulator: zeros in every row no id read.
         Complexity:
             O(V·D + N·D) time; memory: the (V, D) gradient, nothing of size N·V (no one-hot).
         """
@@ -262,14 +262,15 @@ class PositionalEmbedding(Module):
         sequence, the number of tokens already cached when generating one token at a time.
 
         Args:
-            T: the number of positions, an integer >= 0.
-            offset: the first position, an integer >= 0.
+            T: the number of positions, an integer >= 0 (not a bool, not a float such as 2.0).
+            offset: the first position, an integer >= 0 (alike).
         Returns:
             Tensor (T, D), the table's dtype, in the graph; add it to token embeddings
             (B, T, D), over which it broadcasts.
         Raises:
             ValueError: ``"PositionalEmbedding: T must be an integer >= 0, got -1"`` (offset
-                alike); ``"PositionalEmbedding: offset + T must be at most max_len=16, got 20"``.
+                alike; ``got 2.0``, ``got True`` for a float or a bool);
+                ``"PositionalEmbedding: offset + T must be at most max_len=16, got 20"``.
         Complexity:
             O(T·D); memory: the output.
         Example:
@@ -334,7 +335,8 @@ def rope(x: Tensor, offset: int = 0, base: float = 10000.0) -> Tensor:
     Args:
         x: Tensor (B, H, T, D) (any leading dimensions: (..., T, D), at least 2 dimensions),
             floating, D even.
-        offset: the position of row 0, an integer >= 0 (the number of cached tokens, kata 17).
+        offset: the position of row 0, an integer >= 0, not a bool nor a float (the number of
+            cached tokens, kata 17).
         base: a real number > 1.
     Returns:
         Tensor of x's shape and dtype, in the graph (through ``RoPEFunction``). The angles are
@@ -344,7 +346,7 @@ def rope(x: Tensor, offset: int = 0, base: float = 10000.0) -> Tensor:
             ``"rope: input must have a floating dtype, got int64"``.
         ValueError: ``"rope: input must have at least 2 dimensions (T, D), got (4,)"``;
             ``"rope: the last dimension D must be even, got (2, 3, 4, 5)"``;
-            ``"rope: offset must be an integer >= 0, got -1"``;
+            ``"rope: offset must be an integer >= 0, got -1"`` (``got 1.5``, ``got True`` alike);
             ``"rope: base must be a real number > 1, got 1.0"``.
     Complexity:
         O(B·H·T·D) time; memory: the output, and cos and sin (T, D/2) each, kept for the backward.

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tinytorch.autograd import Tensor
 from tinytorch.embeddings import Embedding, EmbeddingFunction, PositionalEmbedding, rope, sinusoidal_positions
-from tinytorch.layers import Parameter, count_parameters, parameter_bytes
+from tinytorch.layers import Parameter, count_parameters, manual_seed, parameter_bytes
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK
 from tinytorch.testing.strategies import shapes
@@ -61,6 +61,11 @@ def test_step1_the_forward_gathers_the_rows_of_the_ids_into_a_new_array():
     assert_close(out, [[[9, 10, 11], [0, 1, 2]], [[9, 10, 11], [3, 4, 5]]], rtol=0, atol=0)
     out.data[...] = -1.0
     assert_close(weight, np.arange(12.0).reshape(4, 3), rtol=0, atol=0, what="the table after writing the output")
+    one = EmbeddingFunction.apply(Tensor(weight), ids=np.array(2))  # 0-d ids: one row (D,), a copy too
+    assert one.shape == (3,)
+    assert_close(one, [6, 7, 8], rtol=0, atol=0)
+    one.data[...] = -1.0
+    assert_close(weight, np.arange(12.0).reshape(4, 3), rtol=0, atol=0, what="the table after writing a 0-d output")
 
 
 @given(tables_and_ids(), seeds)
@@ -202,6 +207,15 @@ def test_step2_embedding_is_reproducible_and_draws_the_same_table_in_any_dtype()
     assert_close(c.weight, np.random.default_rng(3).standard_normal((7, 5)), rtol=0, atol=0, what="the N(0, 1) draw")
 
 
+def test_step2_rng_none_draws_from_04_s_seeded_generator():
+    manual_seed(7)  # 04's given helper: reseeds the shared generator that rng=None uses
+    a = Embedding(6, 4, dtype=np.float64)
+    manual_seed(7)
+    b = Embedding(6, 4, dtype=np.float64)
+    assert_close(a.weight, b.weight.numpy(), rtol=0, atol=0, what="two tables after the same manual_seed")
+    assert_close(a.weight, np.random.default_rng(7).standard_normal((6, 4)), rtol=0, atol=0, what="the N(0, 1) draw")
+
+
 def test_step2_embedding_looks_up_a_batch_of_sequences_as_one_hot_times_the_table(rng):
     emb = Embedding(9, 4, rng=rng, dtype=np.float64)
     ids = rng.integers(0, 9, (3, 5))  # (B, T)
@@ -309,6 +323,20 @@ def test_step3_sinusoidal_positions_are_float32_by_default_and_take_another_base
     assert sinusoidal_positions(0, 4).shape == (0, 4)
 
 
+def test_step3_float32_positions_are_computed_in_float64_then_converted():
+    t, D = 100_000, 8  # ω = 1, 0.1, 0.01, 0.001: the angles at t are 1e5, 1e4, 1e3, 1e2 radians
+    pe = sinusoidal_positions(t + 1, D)
+    assert pe.dtype == np.float32
+    omega = 10000.0 ** (-2 * (np.arange(D) // 2) / D)  # (D,) float64
+    angles = t * omega
+    expected = np.where(np.arange(D) % 2 == 0, np.sin(angles), np.cos(angles))  # float64 oracle
+    # Converting a float64 value in [-1, 1] to float32 moves it by at most half a float32 ulp,
+    # 2⁻²⁵ ≈ 3e-8, so 1e-7 holds. Angles in float32 are off by up to half a float32 ulp of 1e4,
+    # 2⁻¹¹ ≈ 5e-4 radians (plus 1e5·ω's own rounding): 6.6e-6 in this row's sin and cos.
+    # (D = 2 would not see it: ω = 1 and t = 1e5 are exact in float32.)
+    assert_close(pe[t], expected, rtol=0, atol=1e-7, what="row 100,000 in float32")
+
+
 @given(st.integers(1, 200), st.integers(2, 64))
 def test_step3_sinusoidal_values_are_bounded_and_distinct_per_position(T, D):
     pe = sinusoidal_positions(T, D, dtype=np.float64)
@@ -365,8 +393,28 @@ def test_step4_positional_embedding_init_is_a_reproducible_standard_normal():
     b = PositionalEmbedding(200, 200, rng=np.random.default_rng(5), dtype=np.float64)
     assert_close(a.weight, b.weight.numpy(), rtol=0, atol=0)
     values = a.weight.numpy().ravel()
-    assert abs(values.mean()) <= 5 / math.sqrt(values.size)
-    assert abs(np.mean(values**2) - 1.0) <= 5 * math.sqrt(2 / values.size)
+    n = values.size  # 40,000 draws: the same moments as step 2's
+    assert abs(values.mean()) <= 5 / math.sqrt(n)
+    assert abs(np.mean(values**2) - 1.0) <= 5 * math.sqrt(2 / n)
+    assert abs(np.mean(values**3)) <= 5 * math.sqrt(15 / n), "symmetric: the third moment is 0 (se √(15/n))"
+    # normal, not another law of variance 1: E[x⁴] = 3 (se √(96/n)); √3·uniform(−1, 1) has 1.8
+    assert abs(np.mean(values**4) - 3.0) <= 5 * math.sqrt(96 / n), "the fourth moment of N(0, 1) is 3"
+
+
+def test_step4_rng_none_draws_from_04_s_seeded_generator():
+    manual_seed(7)  # as Embedding: rng=None is 04's shared generator
+    a = PositionalEmbedding(6, 4, dtype=np.float64)
+    manual_seed(7)
+    b = PositionalEmbedding(6, 4, dtype=np.float64)
+    assert_close(a.weight, b.weight.numpy(), rtol=0, atol=0, what="two tables after the same manual_seed")
+    assert_close(a.weight, np.random.default_rng(7).standard_normal((6, 4)), rtol=0, atol=0, what="the N(0, 1) draw")
+
+
+def test_step4_positional_embedding_draws_the_same_table_in_any_dtype():
+    a = PositionalEmbedding(7, 5, rng=np.random.default_rng(3))
+    c = PositionalEmbedding(7, 5, rng=np.random.default_rng(3), dtype=np.float64)
+    assert_close(a.weight, c.weight.numpy().astype(np.float32), rtol=0, atol=0, what="float32 table vs float64")
+    assert_close(c.weight, np.random.default_rng(3).standard_normal((7, 5)), rtol=0, atol=0, what="the N(0, 1) draw")
 
 
 def test_step4_positional_embedding_gradients_reach_only_the_rows_read(rng):
@@ -401,6 +449,21 @@ def test_step4_positional_embedding_refuses_positions_beyond_max_len(rng):
         pe(-1)
     with pytest.raises(ValueError, match=r"^PositionalEmbedding: offset must be an integer >= 0, got -2$"):
         pe(3, -2)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((2.0,), r"^PositionalEmbedding: T must be an integer >= 0, got 2\.0$"),
+        ((True,), r"^PositionalEmbedding: T must be an integer >= 0, got True$"),
+        ((3, 1.5), r"^PositionalEmbedding: offset must be an integer >= 0, got 1\.5$"),
+        ((3, True), r"^PositionalEmbedding: offset must be an integer >= 0, got True$"),
+    ],
+    ids=["float T", "bool T", "float offset", "bool offset"],
+)
+def test_step4_positional_embedding_refuses_a_float_or_bool_t_or_offset(args, message, rng):
+    with pytest.raises(ValueError, match=message):
+        PositionalEmbedding(16, 4, rng=rng)(*args)
 
 
 @pytest.mark.parametrize(
@@ -496,7 +559,12 @@ def test_step5_rope_keeps_float32_and_computes_its_angles_in_float64(rng):
     ("x", "options", "error", "message"),
     [
         (lambda: np.ones((1, 1, 2, 4)), {}, TypeError, r"^rope: input must be a Tensor, got ndarray$"),
-        (lambda: Tensor(np.ones((1, 2, 4), dtype=np.int64)), {}, TypeError, "^rope: input must have a floating dtype"),
+        (
+            lambda: Tensor(np.ones((1, 2, 4), dtype=np.int64)),
+            {},
+            TypeError,
+            r"^rope: input must have a floating dtype, got int64$",
+        ),
         (
             lambda: Tensor(np.ones(4)),
             {},
@@ -517,12 +585,24 @@ def test_step5_rope_keeps_float32_and_computes_its_angles_in_float64(rng):
         ),
         (
             lambda: Tensor(np.ones((1, 2, 4))),
+            {"offset": 1.5},
+            ValueError,
+            r"^rope: offset must be an integer >= 0, got 1\.5$",
+        ),
+        (
+            lambda: Tensor(np.ones((1, 2, 4))),
+            {"offset": True},
+            ValueError,
+            r"^rope: offset must be an integer >= 0, got True$",
+        ),
+        (
+            lambda: Tensor(np.ones((1, 2, 4))),
             {"base": 1.0},
             ValueError,
             r"^rope: base must be a real number > 1, got 1\.0$",
         ),
     ],
-    ids=["ndarray", "int", "1-d", "odd D", "negative offset", "base 1"],
+    ids=["ndarray", "int", "1-d", "odd D", "negative offset", "float offset", "bool offset", "base 1"],
 )
 def test_step5_rope_refuses_bad_inputs(x, options, error, message):
     with pytest.raises(error, match=message):
