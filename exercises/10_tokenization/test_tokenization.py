@@ -198,7 +198,8 @@ def test_step3_merges_equal_the_naive_trainers_on_generated_texts_with_ties_and_
 
 
 def test_step3_ties_go_to_the_smallest_pair():
-    # (a, b) occurs twice; then (' ', 'a'), ('a', 'b')... all once: (32, 99) < (99, 100).
+    # (a, b) occurs twice; then (' ', ab), (' ', c) and (c, d) once each: (32, 99) is the smallest
+    # pair with a count of 1 ((32, 256) has the larger second id).
     assert BPETokenizer().train("ab ab cd", 258).merges == {(97, 98): 256, (32, 99): 257}
     assert BPETokenizer().train("zy xw", 257).merges == {(32, 120): 256}
 
@@ -292,7 +293,7 @@ def test_step4_the_token_count_never_grows_as_merges_are_added():
     tokenizers = [BPETokenizer().train(CORPUS, size) for size in sizes]
     for smaller, larger in itertools.pairwise(tokenizers):
         assert list(larger.merges)[: len(smaller.merges)] == list(smaller.merges)
-    counts = [len(tokenizer.encode(text)) for tokenizer in tokenizers for text in (HELD_OUT,)]
+    counts = [len(tokenizer.encode(HELD_OUT)) for tokenizer in tokenizers]
     assert counts == sorted(counts, reverse=True) and counts[0] == len(HELD_OUT.encode()) > counts[-1]
     assert all(len(t.encode(CORPUS)) >= len(u.encode(CORPUS)) for t, u in itertools.pairwise(tokenizers))
 
@@ -382,10 +383,12 @@ def test_step5_ids_come_out_before_the_stream_is_read_to_its_end(trained):
 
     def lines():
         for i in itertools.count():
+            if i == 1000:  # a code that reads it all would never stop: fail instead
+                raise RuntimeError("the stream was read 1000 lines ahead of the ids")
             read.append(i)
             yield "the cat sat on the mat\n"
 
-    ids = trained.encode_iterable(lines())  # an endless stream
+    ids = trained.encode_iterable(lines())  # an endless stream, for a code that reads lazily
     first = [next(ids) for _ in range(3)]
     assert first == trained.encode("the cat sat on the mat\n")[:3]
     assert len(read) == 1
