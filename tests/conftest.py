@@ -32,7 +32,8 @@ Run = Callable[..., subprocess.CompletedProcess]
 @pytest.fixture(scope="session")
 def clean_env() -> dict[str, str]:
     """This process's environment without the variables that steer tinytorch or pytest."""
-    dropped = ("TINYTORCH_", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST")
+    # PYTHONUNBUFFERED too: CI has none, and a child's stdout then reaches the pipe after its stderr.
+    dropped = ("TINYTORCH_", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST", "PYTHONUNBUFFERED")
     return {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
 
 

@@ -261,7 +261,9 @@ def test_an_explicit_select_says_nothing(run_python):
 
 def test_an_unknown_kata_in_tinytorch_mine_stops_the_first_kata_import_listing_the_katas(run_python):
     result = run_python(
-        "-c", "import tinytorch; print('imported'); import tinytorch.tensor", env={"TINYTORCH_MINE": "optimiser"}
+        "-c",
+        "import tinytorch; print('imported', flush=True); import tinytorch.tensor",
+        env={"TINYTORCH_MINE": "optimiser"},
     )
     assert result.returncode != 0
     assert result.stdout.startswith("imported"), result.stdout  # the package itself still imports
