@@ -18,17 +18,13 @@ Run: ``python -m milestones cnn [--seed N] [--epochs N] [--plot FILE]``.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from milestones.fit import fit
 from milestones.report import Curve, Result, Target, count, parameters, percent, seconds
 from tinytorch.convolution import BatchNorm2d, Conv2d, Flatten, MaxPool2d
-from tinytorch.dataloader import DataLoader, RandomCrop, TensorDataset, digits
-from tinytorch.layers import Linear, Module, ReLU, Sequential, count_parameters, parameter_bytes
-from tinytorch.losses import cross_entropy
-from tinytorch.optimizers import Adam
-from tinytorch.training import CosineWithWarmup, evaluate, train_epoch
+from tinytorch.dataloader import RandomCrop, TensorDataset, digits
+from tinytorch.layers import Linear, ReLU, Sequential, count_parameters, parameter_bytes
 
 DIGIT = 8  # the shipped digits are 8×8
 CANVAS = 16  # each is placed on a 16×16 canvas: its corner at 0..8 each way, 81 spots
@@ -96,23 +92,6 @@ def mlp(rng: np.random.Generator) -> Sequential:
     return Sequential(Linear(CANVAS * CANVAS, MLP_HIDDEN, rng=rng), ReLU(), Linear(MLP_HIDDEN, 10, rng=rng))
 
 
-def fit(model: Module, train_set: TensorDataset, test_set: TensorDataset, epochs: int, lr: float, seed: int):
-    """Adam with cosine decay to 0; returns (losses, accuracies per epoch, test loss, accuracy, seconds)."""
-    train_loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True, seed=seed)
-    test_loader = DataLoader(test_set, batch_size=len(test_set))
-    optimizer = Adam(model.parameters(), lr=lr)
-    steps = max(1, epochs * len(train_loader))  # a schedule needs >= 1 step, even for --epochs 0
-    scheduler = CosineWithWarmup(optimizer, warmup_steps=0, total_steps=steps)
-    losses, accuracies, elapsed = [], [], 0.0
-    for _ in range(epochs):
-        start = time.perf_counter()
-        losses.append(train_epoch(model, train_loader, cross_entropy, optimizer, scheduler=scheduler))
-        elapsed += time.perf_counter() - start  # the target times training only
-        accuracies.append(evaluate(model, test_loader, cross_entropy)[1])  # for the plot
-    test_loss, accuracy = evaluate(model, test_loader, cross_entropy)
-    return losses, accuracies, test_loss, accuracy, elapsed
-
-
 def run(seed: int = 0, epochs: int | None = None) -> Result:
     """Train the CNN for ``epochs`` (default EPOCHS) and the MLP for 4× as many, then check both."""
     epochs = EPOCHS if epochs is None else epochs
@@ -121,16 +100,19 @@ def run(seed: int = 0, epochs: int | None = None) -> Result:
     rng = np.random.default_rng(seed)
     cnn_model, mlp_model = small_cnn(rng), mlp(rng)
 
-    cnn_losses, cnn_accuracies, _, cnn_accuracy, cnn_time = fit(
-        cnn_model, train_set, test_set, epochs, CNN_LEARNING_RATE, seed
+    cnn_fit = fit(cnn_model, train_set, test_set, epochs=epochs, lr=CNN_LEARNING_RATE, batch_size=BATCH_SIZE, seed=seed)
+    mlp_fit = fit(
+        mlp_model,
+        flat(train_set),
+        flat(test_set),
+        epochs=mlp_epochs,
+        lr=MLP_LEARNING_RATE,
+        batch_size=BATCH_SIZE,
+        seed=seed,
     )
-    mlp_losses, mlp_accuracies, _, mlp_accuracy, mlp_time = fit(
-        mlp_model, flat(train_set), flat(test_set), mlp_epochs, MLP_LEARNING_RATE, seed
-    )
-
     cnn_count, mlp_count = count_parameters(cnn_model), count_parameters(mlp_model)
-    gap = cnn_accuracy - mlp_accuracy
-    right = round(cnn_accuracy * len(test_set)), round(mlp_accuracy * len(test_set))
+    gap = cnn_fit.accuracy - mlp_fit.accuracy
+    right = round(cnn_fit.accuracy * len(test_set)), round(mlp_fit.accuracy * len(test_set))
     return Result(
         title="1998 cnn: a convolutional network reads digits wherever they are",
         figures=[
@@ -141,24 +123,30 @@ def run(seed: int = 0, epochs: int | None = None) -> Result:
             ("", "the last pool global (4×4 -> 1×1), Flatten, Linear(32, 10)"),
             ("  parameters", parameters(cnn_count, parameter_bytes(cnn_model))),
             ("  training", f"{epochs} epochs, lr {CNN_LEARNING_RATE}"),
-            ("  training loss", f"{cnn_losses[-1]:.4f} (last epoch)" if cnn_losses else "not trained"),
-            ("  test accuracy", f"{percent(cnn_accuracy)} ({right[0]} of {len(test_set)})"),
-            ("  training time", seconds(cnn_time)),
+            ("  training loss", f"{cnn_fit.losses[-1]:.4f} (last epoch)" if cnn_fit.losses else "not trained"),
+            ("  test accuracy", f"{percent(cnn_fit.accuracy)} ({right[0]} of {len(test_set)})"),
+            ("  training time", seconds(cnn_fit.seconds)),
             ("MLP", f"Linear(256, {MLP_HIDDEN}) -> ReLU -> Linear({MLP_HIDDEN}, 10), on the same pixels"),
             (
                 "  parameters",
                 f"{parameters(mlp_count, parameter_bytes(mlp_model))}: {mlp_count / cnn_count:.2f}× the CNN's",
             ),
             ("  training", f"{mlp_epochs} epochs, lr {MLP_LEARNING_RATE}"),
-            ("  training loss", f"{mlp_losses[-1]:.4f} (last epoch)" if mlp_losses else "not trained"),
-            ("  test accuracy", f"{percent(mlp_accuracy)} ({right[1]} of {len(test_set)})"),
-            ("  training time", seconds(mlp_time)),
+            ("  training loss", f"{mlp_fit.losses[-1]:.4f} (last epoch)" if mlp_fit.losses else "not trained"),
+            ("  test accuracy", f"{percent(mlp_fit.accuracy)} ({right[1]} of {len(test_set)})"),
+            ("  training time", seconds(mlp_fit.seconds)),
         ],
         targets=[
             Target(
-                f"CNN test accuracy >= {TARGET_ACCURACY:.0%}", percent(cnn_accuracy), cnn_accuracy >= TARGET_ACCURACY
+                f"CNN test accuracy >= {TARGET_ACCURACY:.0%}",
+                percent(cnn_fit.accuracy),
+                cnn_fit.accuracy >= TARGET_ACCURACY,
             ),
-            Target(f"CNN training time <= {TARGET_SECONDS:.0f} s", seconds(cnn_time), cnn_time <= TARGET_SECONDS),
+            Target(
+                f"CNN training time <= {TARGET_SECONDS:.0f} s",
+                seconds(cnn_fit.seconds),
+                cnn_fit.seconds <= TARGET_SECONDS,
+            ),
             Target(
                 f"MLP parameters >= {TARGET_RATIO}× the CNN's",
                 f"{mlp_count / cnn_count:.2f}×",
@@ -171,7 +159,7 @@ def run(seed: int = 0, epochs: int | None = None) -> Result:
             ),
         ],
         curves=[
-            Curve("training loss", "epoch", {"CNN": cnn_losses, "MLP": mlp_losses}),
-            Curve("test accuracy", "epoch", {"CNN": cnn_accuracies, "MLP": mlp_accuracies}),
+            Curve("training loss", "epoch", {"CNN": cnn_fit.losses, "MLP": mlp_fit.losses}),
+            Curve("test accuracy", "epoch", {"CNN": cnn_fit.accuracies, "MLP": mlp_fit.accuracies}),
         ],
     )

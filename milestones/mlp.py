@@ -17,16 +17,12 @@ Run: ``python -m milestones mlp [--seed N] [--epochs N] [--plot FILE]``.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
+from milestones.fit import fit
 from milestones.report import Curve, Result, Target, count, parameters, percent, seconds
-from tinytorch.dataloader import DataLoader, TensorDataset, digits
+from tinytorch.dataloader import TensorDataset, digits
 from tinytorch.layers import Linear, ReLU, Sequential, count_parameters, parameter_bytes
-from tinytorch.losses import cross_entropy
-from tinytorch.optimizers import Adam
-from tinytorch.training import CosineWithWarmup, evaluate, train_epoch
 
 HIDDEN = 512
 EPOCHS = 5
@@ -66,43 +62,34 @@ def run(seed: int = 0, epochs: int | None = None) -> Result:
     """Train for ``epochs`` (default EPOCHS), then measure test accuracy and the training time."""
     epochs = EPOCHS if epochs is None else epochs
     train_set, test_set = prepare()
-    train_loader = DataLoader(train_set, batch_size=BATCH_SIZE, shuffle=True, seed=seed)
-    test_loader = DataLoader(test_set, batch_size=len(test_set))
-
     rng = np.random.default_rng(seed)
     model = Sequential(Linear(64, HIDDEN, rng=rng), ReLU(), Linear(HIDDEN, 10, rng=rng))
-    optimizer = Adam(model.parameters(), lr=LEARNING_RATE)
-    steps = max(1, epochs * len(train_loader))  # a schedule needs >= 1 step, even for --epochs 0
-    scheduler = CosineWithWarmup(optimizer, warmup_steps=0, total_steps=steps)  # lr: 1e-2 down to 0
+    fitted = fit(model, train_set, test_set, epochs=epochs, lr=LEARNING_RATE, batch_size=BATCH_SIZE, seed=seed)
 
-    losses, accuracies, elapsed = [], [], 0.0
-    for _ in range(epochs):
-        start = time.perf_counter()
-        losses.append(train_epoch(model, train_loader, cross_entropy, optimizer, scheduler=scheduler))
-        elapsed += time.perf_counter() - start  # the target times training only
-        accuracies.append(evaluate(model, test_loader, cross_entropy)[1])  # for the plot
-    test_loss, accuracy = evaluate(model, test_loader, cross_entropy)
-
-    right = round(accuracy * len(test_set))
+    right = round(fitted.accuracy * len(test_set))
     return Result(
         title="1986 mlp: backpropagation trains an MLP on the 8×8 digits",
         figures=[
             ("data", f"{count(len(train_set))} training digits (1,437 and 4 one-pixel shifts of each), 360 test"),
             ("model", f"Linear(64, {HIDDEN}) -> ReLU -> Linear({HIDDEN}, 10)"),
             ("parameters", parameters(count_parameters(model), parameter_bytes(model))),
-            ("training", f"{epochs} epochs × {len(train_loader)} batches of {BATCH_SIZE}, Adam lr {LEARNING_RATE}"),
+            ("training", f"{epochs} epochs × {fitted.batches} batches of {BATCH_SIZE}, Adam lr {LEARNING_RATE}"),
             ("", f"with cosine decay to 0, seed {seed}"),
-            ("training loss", f"{losses[-1]:.4f} (last epoch)" if losses else "not trained"),
-            ("test loss", f"{test_loss:.4f}"),
-            ("test accuracy", f"{percent(accuracy)} ({right} of {len(test_set)})"),
-            ("training time", seconds(elapsed)),
+            ("training loss", f"{fitted.losses[-1]:.4f} (last epoch)" if fitted.losses else "not trained"),
+            ("test loss", f"{fitted.test_loss:.4f}"),
+            ("test accuracy", f"{percent(fitted.accuracy)} ({right} of {len(test_set)})"),
+            ("training time", seconds(fitted.seconds)),
         ],
         targets=[
-            Target(f"test accuracy >= {TARGET_ACCURACY:.0%}", percent(accuracy), accuracy >= TARGET_ACCURACY),
-            Target(f"training time <= {TARGET_SECONDS:.0f} s", seconds(elapsed), elapsed <= TARGET_SECONDS),
+            Target(
+                f"test accuracy >= {TARGET_ACCURACY:.0%}", percent(fitted.accuracy), fitted.accuracy >= TARGET_ACCURACY
+            ),
+            Target(
+                f"training time <= {TARGET_SECONDS:.0f} s", seconds(fitted.seconds), fitted.seconds <= TARGET_SECONDS
+            ),
         ],
         curves=[
-            Curve("training loss", "epoch", {"training": losses}),
-            Curve("test accuracy", "epoch", {"test": accuracies}),
+            Curve("training loss", "epoch", {"training": fitted.losses}),
+            Curve("test accuracy", "epoch", {"test": fitted.accuracies}),
         ],
     )
