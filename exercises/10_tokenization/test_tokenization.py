@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 from collections import Counter
 
 import numpy as np
@@ -16,6 +17,8 @@ from tinytorch.testing.memory import DEFAULT_SLACK
 from tinytorch.tokenization import (
     BPETokenizer,
     CharTokenizer,
+    apply_merge,
+    count_pairs,
     merge_pair,
     pretokenize,
     split_special_tokens,
@@ -65,6 +68,17 @@ def naive_train(text: str, vocab_size: int, special: str | None = None) -> list[
         merges.append(best)
         words = [naive_merge(word, best, new_id) for word in words]
     return merges
+
+
+def recount(words: list[list[int]], counts: list[int]) -> tuple[dict, dict]:
+    """Every pair of every word counted from scratch (weighed by the word's count), and the set
+    of the words that truly hold each pair."""
+    pair_counts, holders = Counter(), {}
+    for w, word in enumerate(words):
+        for i in range(len(word) - 1):
+            pair_counts[(word[i], word[i + 1])] += counts[w]
+            holders.setdefault((word[i], word[i + 1]), set()).add(w)
+    return dict(pair_counts), holders
 
 
 def naive_encode(tokenizer: BPETokenizer, text: str) -> list[int]:
@@ -212,6 +226,77 @@ def test_step3_overlapping_pairs_are_counted_once_per_occurrence_and_updated_aft
     assert list(tokenizer.merges)[:2] == [(97, 97), (256, 256)]
 
 
+def test_step3_apply_merge_does_its_docstring_example_and_the_overlap_case():
+    words, counts = [[1, 1, 1], [1, 2]], [3, 1]
+    pair_counts, holders = count_pairs(words, counts)
+    assert apply_merge(words, 3, 0, (1, 1), 9, pair_counts, holders) is None
+    assert words == [[9, 1], [1, 2]]
+    assert dict(pair_counts) == {(1, 2): 1, (9, 1): 3}  # (1, 1)'s 6 all gone, none left at 0
+    assert 0 in holders[(9, 1)] and holders[(1, 2)] == {1}
+    # [a, a, a, a] x2: (a, a) three times each; merged [aa, aa] holds (aa, aa) once each.
+    words, counts = [[5, 5, 5, 5], [5, 6]], [2, 1]
+    pair_counts, holders = count_pairs(words, counts)
+    apply_merge(words, 2, 0, (5, 5), 7, pair_counts, holders)
+    assert words == [[7, 7], [5, 6]] and dict(pair_counts) == {(7, 7): 2, (5, 6): 1}
+    # A word that does not hold the pair (a stale holder) changes nothing.
+    apply_merge(words, 1, 1, (5, 5), 8, pair_counts, holders)
+    assert words == [[7, 7], [5, 6]] and dict(pair_counts) == {(7, 7): 2, (5, 6): 1}
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 3), max_size=8), min_size=1, max_size=6),
+    st.lists(st.integers(1, 4), min_size=6, max_size=6),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=4),
+)
+def test_step3_apply_merge_on_every_holder_keeps_the_counts_equal_to_a_recount(words, weights, pairs):
+    counts = weights[: len(words)]
+    pair_counts, holders = count_pairs(words, counts)
+    for new_id, pair in enumerate(pairs, start=10):  # merge pairs in turn, as train would
+        for w in holders.pop(pair, set()):
+            apply_merge(words, counts[w], w, pair, new_id, pair_counts, holders)
+        expected_counts, true_holders = recount(words, counts)
+        assert dict(pair_counts) == expected_counts  # no pair left at 0
+        for held, ws in true_holders.items():
+            assert ws <= holders.get(held, set()), held  # every true holder is listed
+
+
+def test_step3_train_counts_once_then_applies_each_merge_to_the_holders_only(monkeypatch):
+    module = sys.modules[BPETokenizer.__module__]
+    calls = {"count_pairs": 0, "apply_merge": []}
+    real_count, real_apply = module.count_pairs, module.apply_merge
+
+    def spy_count(words, counts):
+        calls["count_pairs"] += 1
+        calls["words"] = [list(word) for word in words]  # the pieces before any merge
+        return real_count(words, counts)
+
+    def spy_apply(words, count, w, pair, new_id, pair_counts, holders):
+        calls["apply_merge"].append((w, pair))
+        return real_apply(words, count, w, pair, new_id, pair_counts, holders)
+
+    monkeypatch.setattr(module, "count_pairs", spy_count)
+    monkeypatch.setattr(module, "apply_merge", spy_apply)
+    # 53 distinct pieces, most merges held by a few: a code that touches every piece fails.
+    text = " ".join(f"w{i:02d}q" for i in range(50)) + " zz zz zz"
+    tokenizer = BPETokenizer().train(text, 266)
+    assert calls["count_pairs"] == 1
+    assert list(tokenizer.merges) == naive_train(text, 266)
+    # Replay the merges on the pieces: each call is for a piece that held the pair at some
+    # point (now or earlier: a stale holder), and every piece that holds it is called.
+    words, ever_held = calls["words"], {}
+    for w, word in enumerate(words):
+        for pair in itertools.pairwise(word):
+            ever_held.setdefault(pair, set()).add(w)
+    for pair, new_id in tokenizer.merges.items():
+        touched = [w for w, p in calls["apply_merge"] if p == pair]
+        assert len(touched) == len(set(touched)) and set(touched) <= ever_held.get(pair, set()), pair
+        assert {w for w, word in enumerate(words) if pair in itertools.pairwise(word)} <= set(touched), pair
+        words = [naive_merge(word, pair, new_id) for word in words]
+        for w, word in enumerate(words):
+            for held in itertools.pairwise(word):
+                ever_held.setdefault(held, set()).add(w)
+
+
 def test_step3_special_tokens_take_the_first_ids_after_the_bytes_and_are_never_merged():
     text = CORPUS.replace("\n", EOT)
     tokenizer = BPETokenizer().train(text, 320, [EOT])
@@ -226,6 +311,16 @@ def test_step3_the_vocabulary_holds_each_merge_as_the_bytes_of_its_pair(trained)
     assert all(trained.vocab[i] == bytes([i]) for i in range(256))
     for (a, b), new_id in trained.merges.items():
         assert trained.vocab[new_id] == trained.vocab[a] + trained.vocab[b]
+
+
+def test_step3_vocab_size_may_be_a_numpy_int_and_a_refused_train_changes_nothing():
+    assert BPETokenizer().train("ab ab cd", np.int64(258)).merges == {(97, 98): 256, (32, 99): 257}
+    tokenizer = BPETokenizer().train("ab ab cd", 258, ["<s>"])
+    before = (list(tokenizer.merges.items()), list(tokenizer.special_tokens), dict(tokenizer.vocab))
+    for args in (("xy", 257, ["<a>", "<b>"]), ("xy", 300.0, ["<a>"]), ("xy", 300, ["<a>", "<a>"])):
+        with pytest.raises((TypeError, ValueError)):
+            tokenizer.train(*args)
+        assert (list(tokenizer.merges.items()), list(tokenizer.special_tokens), dict(tokenizer.vocab)) == before
 
 
 def test_step3_training_stops_when_every_piece_is_one_token_and_retraining_replaces_everything():
@@ -347,6 +442,26 @@ def test_step4_decode_joins_the_bytes_before_decoding_a_character_spread_over_to
     assert tokenizer.decode([]) == ""
 
 
+def test_step4_encode_piece_merges_at_most_once_per_token_it_removes(trained, monkeypatch):
+    # The contract: repeatedly merge the first-learned pair present (merge_pair), so a piece of L
+    # bytes that ends as n ids costs at most L - n calls. Applying every merge in turn instead
+    # costs one call per merge (64 here) whatever the piece: far too slow for a stream.
+    module = sys.modules[BPETokenizer.__module__]
+    calls = []
+    real_merge = module.merge_pair
+
+    def spy_merge(ids, pair, new_id):
+        calls.append(pair)
+        return real_merge(ids, pair, new_id)
+
+    monkeypatch.setattr(module, "merge_pair", spy_merge)
+    for piece in ("~" * 1000, " the", " thought", "aaaaaaa"):
+        calls.clear()
+        ids = trained.encode_piece(piece)
+        assert ids == naive_encode(trained, piece)
+        assert len(calls) <= len(piece.encode("utf-8")) - len(ids), (piece, len(calls))
+
+
 def test_step4_without_merges_every_byte_is_one_token():
     text = "héllo 😀"
     assert BPETokenizer().encode(text) == list(text.encode("utf-8"))
@@ -466,13 +581,26 @@ def test_step6_the_file_is_the_documented_plain_text(trained_special, tmp_path):
 
 
 def test_step6_special_tokens_with_quotes_newlines_and_spaces_survive_a_round_trip(tmp_path):
-    specials = ['say "hi"', "two\nlines", " spaced ", "é😀"]
+    # "\u2028" and "\x85" are line breaks to str.splitlines: json.dumps's default ensure_ascii
+    # writes them as \\u escapes, so each special token stays on its one line.
+    specials = ['say "hi"', "two\nlines", " spaced ", "é😀", "a\u2028b", "c\x85d", "e\rf"]
     tokenizer = BPETokenizer().train("hello hello world", 270, specials)
     tokenizer.save(tmp_path / "bpe.txt")
+    assert (tmp_path / "bpe.txt").read_bytes().isascii()
     loaded = BPETokenizer().load(tmp_path / "bpe.txt")
     assert loaded.special_tokens == specials
     text = "".join(specials) + "hello"
-    assert loaded.encode(text) == tokenizer.encode(text) == [256, 257, 258, 259, *tokenizer.encode("hello")]
+    expected = [*range(256, 256 + len(specials)), *tokenizer.encode("hello")]
+    assert loaded.encode(text) == tokenizer.encode(text) == expected
+
+
+def test_step6_saving_twice_to_one_path_overwrites_the_file(trained, tmp_path):
+    path = tmp_path / "bpe.txt"
+    BPETokenizer().train("zz zz zz", 300, ["<s>"]).save(path)
+    trained.save(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines == ["tinytorch-bpe v1", *(f"merge {a} {b}" for a, b in trained.merges)]
+    assert BPETokenizer().load(path).merges == trained.merges
 
 
 @pytest.mark.parametrize(
@@ -492,9 +620,26 @@ def test_step6_special_tokens_with_quotes_newlines_and_spaces_survive_a_round_tr
         ("tinytorch-bpe v1\nspecial 5\n", r"line 2 must be 'special"),
         ("tinytorch-bpe v1\nmerge 97 98\nmerge 256 257\n", r"line 3 must merge ids below 257, got 'merge 256 257'"),
         ('tinytorch-bpe v1\nspecial "<s>"\nmerge 97 257\n', r"line 3 must merge ids below 257"),
-        ("tinytorch-bpe v1\nmerge 97 98\nmerge 97 98\n", r"line 3 must be a new special token or merge"),
-        ('tinytorch-bpe v1\nspecial "<s>"\nspecial "<s>"\n', r"line 3 must be a new special token or merge"),
-        ('tinytorch-bpe v1\nmerge 97 98\nspecial "<s>"\n', r"line 3 must not be a special token after a merge"),
+        (
+            "tinytorch-bpe v1\nmerge 97 98\nmerge 97 98\n",
+            r"line 3 must be a new special token or merge, got 'merge 97 98'",
+        ),
+        (
+            'tinytorch-bpe v1\nspecial "<s>"\nspecial "<s>"\n',
+            r"""line 3 must be a new special token or merge, got 'special "<s>"'""",
+        ),
+        (
+            'tinytorch-bpe v1\nmerge 97 98\nspecial "<s>"\n',
+            r"""line 3 must not be a special token after a merge, got 'special "<s>"'""",
+        ),
+        (
+            'tinytorch-bpe v1\nspecial "<s>"\nmerge 256 97\n',
+            r"line 3 must not merge a special token's id, got 'merge 256 97'",
+        ),
+        (
+            'tinytorch-bpe v1\nspecial "<s>"\nmerge 97 98\nmerge 257 256\n',
+            r"line 4 must not merge a special token's id",
+        ),
     ],
     ids=[
         "empty",
@@ -511,6 +656,8 @@ def test_step6_special_tokens_with_quotes_newlines_and_spaces_survive_a_round_tr
         "repeated merge",
         "repeated special",
         "special after merge",
+        "merges a special",
+        "merges a special second",
     ],
 )
 def test_step6_a_malformed_file_is_an_error_naming_the_line_and_changes_nothing(trained, tmp_path, content, message):

@@ -316,11 +316,16 @@ class BPETokenizer:
         smaller than ``vocab_size``.
 
         The counts are kept up to date, not recounted: a merge changes only the pieces that
-        contain its pair, so only their pairs are subtracted (before) and added (after).
+        contain its pair, so only their pairs are subtracted (before) and added (after). In
+        code: ``count_pairs`` is called once, before the first merge; then each merge of
+        ``pair`` calls ``apply_merge`` once for each piece in ``holders.pop(pair)`` (the
+        pieces that hold the pair, and maybe some stale ones that held it earlier), and for no
+        other piece. A refused call (any error below) leaves the tokenizer as it was.
 
         Args:
             text: the training text, a str of N characters.
-            vocab_size: V >= 256 + S, an int: the vocabulary size to reach.
+            vocab_size: V >= 256 + S, an int (Python or NumPy, not a bool): the vocabulary
+                size to reach.
             special_tokens: S distinct non-empty strs, ids 256 .. 256 + S - 1 in this order.
         Returns:
             ``self``, trained.
@@ -523,8 +528,12 @@ class BPETokenizer:
             special "<|endoftext|>"        one line per special token, in id order, as JSON
             merge 104 101                  one line per merge, in id order: the pair's two ids
 
+        A special token's line is ``"special " + json.dumps(token)``: JSON's default
+        ``ensure_ascii=True`` writes every non-ASCII character as ``\\uXXXX``, so the line is
+        ASCII and no character of the token ("\\n", "\\u2028", "\\x85") can split it.
+
         Args:
-            path: a file path (str or Path); the file is overwritten.
+            path: a file path (str or Path); the file is overwritten (truncated), not appended to.
         Complexity:
             O(S + M) time; the file is written line by line.
         Example:
@@ -554,14 +563,19 @@ class BPETokenizer:
             ``self``, with the file's state.
         Raises:
             ValueError, naming the line:
-                ``"BPETokenizer.load: line 1 must be 'tinytorch-bpe v1', got 'hello'"``;
+                ``"BPETokenizer.load: line 1 must be 'tinytorch-bpe v1', got 'hello'"`` (an
+                empty file: ``got ''``);
                 ``"BPETokenizer.load: line 3 must be 'special <JSON string>' or 'merge <id>
                 <id>', got 'merge 97'"`` (anything else: a blank line, a word, a number that is
                 not an int, JSON that is not a non-empty string);
                 ``"BPETokenizer.load: line 4 must merge ids below 257, got 'merge 97 300'"``
                 (a merge may only use the ids before its own);
-                ``"BPETokenizer.load: line 3 must be a new special token or merge, got ..."``;
-                ``"BPETokenizer.load: line 5 must not be a special token after a merge, got ..."``.
+                ``"BPETokenizer.load: line 3 must not merge a special token's id, got 'merge
+                256 97'"`` (after one special token: training never merges one);
+                ``"BPETokenizer.load: line 3 must be a new special token or merge, got 'merge
+                97 98'"`` (the line repeats an earlier one);
+                ``"BPETokenizer.load: line 5 must not be a special token after a merge, got
+                'special "<s>"'"``.
             UnicodeDecodeError, OSError: from Python, for a file that is not UTF-8 or not there.
         Complexity:
             O(S + M) time and memory.
@@ -592,6 +606,8 @@ class BPETokenizer:
             next_id = 256 + len(specials) + len(merges)
             if max(value) >= next_id:
                 raise ValueError(f"BPETokenizer.load: line {number} must merge ids below {next_id}, got {line!r}")
+            if any(256 <= i < 256 + len(specials) for i in value):
+                raise ValueError(f"BPETokenizer.load: line {number} must not merge a special token's id, got {line!r}")
             merges[value] = next_id
         vocab = {i: bytes([i]) for i in range(256)}
         for k, token in enumerate(specials):
@@ -633,7 +649,8 @@ def parse_line(line: str, number: int) -> tuple[str, str | tuple[int, int]]:
     return "special", token
 
 
-# --- given: the pair counts that train keeps up to date --------------------------------------
+# --- step 3 (continued): the pair counts that train keeps up to date --------------------------
+# count_pairs is given; apply_merge is yours (step 3).
 
 
 def count_pairs(words: list[list[int]], counts: list[int]) -> tuple[Counter, dict[tuple[int, int], set[int]]]:
@@ -672,8 +689,21 @@ def apply_merge(
 
     All the word's old pairs are subtracted and all its new pairs added, so overlapping
     occurrences ([a, a, a]) are counted right; a count that reaches 0 is deleted, so that
-    ``pair_counts`` holds only pairs that occur. ``holders`` may keep a word that no longer
-    holds a pair (merging it again changes nothing).
+    ``pair_counts`` holds only pairs that occur. Afterwards ``holders[p]`` contains ``w`` for
+    every pair p the word holds; it may also keep a word that no longer holds a pair (a stale
+    entry: merging that word again changes nothing, so it is harmless). Called on a word that
+    does not hold ``pair``, it changes nothing.
+
+    Args:
+        words: the distinct pieces as lists of ids; ``words[w]`` is replaced by a new list.
+        count: how often word ``w`` occurs (its weight in ``pair_counts``).
+        w: the index of the word in ``words``.
+        pair: the pair (a, b) being merged.
+        new_id: the id that replaces it.
+        pair_counts: ``count_pairs``'s Counter, updated in place.
+        holders: ``count_pairs``'s dict of sets, updated in place (entries added, never removed).
+    Returns:
+        None.
 
     Complexity:
         O(length of the word) time.
