@@ -24,7 +24,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from tinytorch import tensor as base
-from tinytorch.autograd import Tensor
+from tinytorch.autograd import Function, Tensor
 from tinytorch.tensor import type_name
 
 # --- randomness ---------------------------------------------------------------------------
@@ -521,6 +521,90 @@ def kaiming_normal_(tensor: Tensor, rng: np.random.Generator | None = None, nonl
 # --- step 5: Linear -----------------------------------------------------------------------
 
 
+class LinearFunction(Function):
+    """``x @ weightᵀ + bias`` as ONE recorded operation (PyTorch's ``F.linear``).
+
+    Written with ``@``, ``.T`` and ``+``, a Linear layer records three Functions (Transpose,
+    MatMul, Add), and each costs its Python overhead in the forward and again in the
+    backward. One Function is one graph node: its backward is the derivative written out.
+    """
+
+    @staticmethod
+    def forward(ctx, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+        """``x @ weightᵀ (+ bias)``; saves only what the backward needs (``ctx.needs_input_grad``).
+
+        The bias is added in place into the fresh product: one buffer of the output's size.
+        ``x`` is saved only if the weight needs its gradient, ``weight`` only if ``x`` does.
+
+        Args:
+            ctx: the Function instance (its ``needs_input_grad`` is set).
+            x: (..., C_in); weight: (C_out, C_in); bias: (C_out,) or None; one floating dtype.
+        Returns:
+            (..., C_out), in x's dtype.
+        Complexity:
+            2 · R · C_in · C_out FLOPs, R the rows (the product of x's leading sizes). Memory:
+            the output only (``weight.T`` is a view; nothing else is copied).
+        Example:
+            >>> LinearFunction.apply(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3)))).shape
+            (2, 4)
+        """
+        # solution: step 5
+        needs_x, needs_weight = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        ctx.save_for_backward(x if needs_weight else None, weight if needs_x else None)
+        out = x @ weight.T  # (..., C_in) @ (C_in, C_out) -> (..., C_out), a new array
+        if bias is not None:
+            out += bias  # in place: (C_out,) broadcasts over every row, no second buffer
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        """dL/dx = g·W, dL/dW = gᵀ·x, dL/db = Σ g (sums over every leading dimension of x).
+
+        Each gradient only when its ``ctx.needs_input_grad`` flag is set, ``None`` otherwise (an
+        input batch needs none: a whole matrix product saved per layer per step).
+
+        Args:
+            ctx: as the forward left it.
+            grad: dL/d(output), (..., C_out), the output's dtype.
+        Returns:
+            ``(grad_x, grad_weight)``, or ``(grad_x, grad_weight, grad_bias)`` when there was a
+            bias: shapes (..., C_in), (C_out, C_in), (C_out,), each in its input's dtype.
+        Complexity:
+            2 · R · C_in · C_out FLOPs per gradient of x or of the weight, R · C_out for the bias.
+        Example:
+            >>> x, w = Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3)), requires_grad=True)
+            >>> LinearFunction.apply(x, w).sum().backward()
+            >>> w.grad[0], x.grad is None
+            (array([2., 2., 2.]), True)
+        """
+        # solution: step 5
+        x, weight = ctx.saved
+        needs = ctx.needs_input_grad
+        out_features = grad.shape[-1]
+        grad_x = grad_weight = grad_bias = None
+        if needs[0]:
+            grad_x = grad @ weight  # (..., C_out) @ (C_out, C_in) -> (..., C_in)
+        if needs[1]:
+            # NOTE: every leading dimension is a batch dimension: fold them into rows, then one
+            # (C_out, R) @ (R, C_in) product sums over all of them.
+            grad_weight = grad.reshape(-1, out_features).T @ x.reshape(-1, x.shape[-1])
+        if len(needs) == 2:
+            return grad_x, grad_weight
+        if needs[2]:
+            grad_bias = grad.reshape(-1, out_features).sum(axis=0)  # (C_out,)
+        return grad_x, grad_weight, grad_bias
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Given: ``x @ weightᵀ (+ bias)`` through ``LinearFunction`` (PyTorch's ``F.linear``).
+
+    Without a bias, the Function has two inputs, not three: ``apply`` takes Tensors only.
+    """
+    if bias is None:
+        return LinearFunction.apply(x, weight)
+    return LinearFunction.apply(x, weight, bias)
+
+
 class Linear(Module):
     """``y = x @ weightᵀ + bias``: the fully connected layer, with PyTorch's shapes and init."""
 
@@ -585,8 +669,7 @@ class Linear(Module):
                 ``"Linear: input must have 3 features in its last dimension, got (2, 4)"``.
         Complexity:
             2 · R · C_in · C_out FLOPs, R the rows (B times the other leading sizes). Memory: the
-            output, plus x @ weightᵀ before the bias is added (one temporary of the output's
-            size). ``weight.T`` is a view: no copy.
+            output only (the bias is added into it in place; ``weight.T`` is a view: no copy).
         Example:
             >>> Linear(3, 4)(Tensor(np.ones((2, 3), dtype=np.float32))).shape
             (2, 4)
@@ -602,10 +685,7 @@ class Linear(Module):
             )
         if x.dtype != self.weight.dtype:
             raise TypeError(f"Linear: input must have dtype {self.weight.dtype}, got {x.dtype}")
-        out = x @ self.weight.T  # (B, ..., C_in) @ (C_in, C_out) -> (B, ..., C_out)
-        if self.bias is not None:
-            out = out + self.bias  # (C_out,) broadcasts over every row
-        return out
+        return linear(x, self.weight, self.bias)  # one graph node (LinearFunction)
 
 
 # --- step 6: containers and activations ---------------------------------------------------
