@@ -549,7 +549,8 @@ class Linear(Module):
             rng: the generator (None: this module's, see ``manual_seed``); an int seed is refused.
             dtype: of the parameters, floating-point.
         Raises:
-            ValueError: ``"Linear: in_features must be a positive integer, got 0"`` (same for out_features).
+            ValueError: ``"Linear: in_features must be a positive integer, got 0"`` (same for
+                out_features, and the same ValueError for ``2.0`` or ``True``: not a positive integer).
             TypeError: ``"Linear: bias must be a bool, got Generator"`` (``Linear(3, 4, rng)``
                 passes rng as bias); ``"Linear: rng must be a np.random.Generator or None, got int
                 (...)"``; ``"Linear: dtype must be floating-point, got int64"``.
