@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         checks = {shape.name: check_same_update(shape) for shape in SHAPES}
     except NotImplementedError as error:
-        print(f"benchmarks: the framework is not written yet ({error}); TINYTORCH_IMPL=solutions runs the reference")
+        print(timing.not_written(error))
         return 1
     for name, difference in checks.items():
         agreement = "same update" if difference < 1e-10 else "DIFFERENT: the NumPy floor is not this step"
@@ -244,9 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu_row, cpu_ratio = compare(shape, samples["framework"].cpu, samples["numpy"].cpu)
         cpu_rows.append(f"{cpu_row}  {verdict(shape, cpu_ratio)}")
         timing.flush()
-    print(f"cpu time (time.process_time: leaves out the time other processes held the cores)\n{header}  target")
-    print("\n".join(cpu_rows))
-    print(timing.final_load())
+    timing.print_cpu_table(f"{header}  target", cpu_rows)
     return 0
 
 

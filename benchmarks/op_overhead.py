@@ -100,17 +100,12 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 samples = timing.interleaved(candidates(op, backward), repeats, block_seconds, warmup_seconds)
             except NotImplementedError as error:
-                print(
-                    f"benchmarks: the framework is not written yet ({error}); "
-                    "TINYTORCH_IMPL=solutions runs the reference"
-                )
+                print(timing.not_written(error))
                 return 1
             print(row(label, samples["framework"].wall, samples["numpy"].wall))
             cpu_rows.append(row(label, samples["framework"].cpu, samples["numpy"].cpu))
             timing.flush()
-    print(f"cpu time (time.process_time: leaves out the time other processes held the cores)\n{header}")
-    print("\n".join(cpu_rows))
-    print(timing.final_load())
+    timing.print_cpu_table(header, cpu_rows)
     return 0
 
 

@@ -98,6 +98,18 @@ def machine_report(title: str, modules: tuple[str, ...]) -> list[str]:
     return lines
 
 
+def not_written(error: NotImplementedError) -> str:
+    """What a benchmark prints when the code it times is still a stub."""
+    return f"benchmarks: the framework is not written yet ({error}); TINYTORCH_IMPL=solutions runs the reference"
+
+
+def print_cpu_table(header: str, rows: list[str]) -> None:
+    """The table again in CPU time, then the load after the run."""
+    print(f"cpu time (time.process_time: leaves out the time other processes held the cores)\n{header}")
+    print("\n".join(rows))
+    print(final_load())
+
+
 def final_load() -> str:
     """The load average after a run, to print next to the figures."""
     one, five, fifteen = os.getloadavg()
