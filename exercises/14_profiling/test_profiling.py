@@ -1,0 +1,545 @@
+"""Kata 14 profiling. Run: pytest exercises/14_profiling   (one step: -k "step1" ... "step5")."""
+
+from __future__ import annotations
+
+import itertools
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from tinytorch.autograd import Tensor, is_grad_enabled
+from tinytorch.convolution import AvgPool2d, BatchNorm2d, Conv2d, Flatten, MaxPool2d, conv2d_loops
+from tinytorch.layers import Dropout, Linear, Module, ReLU, Sequential, Tanh
+from tinytorch.profiling import (
+    conv2d_flops,
+    count_flops,
+    count_parameters,
+    format_profile,
+    linear_flops,
+    measure_latency,
+    module_flops,
+    parameter_bytes,
+    peak_memory,
+    profile,
+)
+from tinytorch.testing import memory_budget
+from tinytorch.testing.memory import DEFAULT_SLACK
+
+# --- oracles and fakes written here, independent of the kata -------------------------------------
+
+
+def loop_matmul(a, b):
+    """(M, K) @ (K, N) by three loops; returns the product and the multiply-adds it did, counted."""
+    M, K = a.shape
+    N = b.shape[1]
+    out = np.zeros((M, N))
+    macs = 0
+    for i in range(M):
+        for j in range(N):
+            for k in range(K):
+                out[i, j] += a[i, k] * b[k, j]
+                macs += 1
+    return out, macs
+
+
+class FakeClock:
+    """A clock that returns the given times in order, and logs each read in a shared event list."""
+
+    def __init__(self, times, log=None):
+        self.times = iter(times)
+        self.reads = 0
+        self.log = log if log is not None else []
+
+    def __call__(self):
+        self.reads += 1
+        self.log.append("clock")
+        return next(self.times)
+
+
+class Ticker:
+    """A clock that advances by exactly one tick (1 µs) at every read: time is the count of reads."""
+
+    TICK = 1e-6
+
+    def __init__(self):
+        self.reads = 0
+
+    def __call__(self):
+        self.reads += 1
+        return self.reads * self.TICK
+
+
+class CountingReLU(ReLU):
+    """A ReLU (so every counter knows it) that logs each call, the mode it ran in, and reads a clock k times."""
+
+    def __init__(self, clock=None, reads=0):
+        super().__init__()
+        self.clock, self.reads, self.calls = clock, reads, []
+
+    def forward(self, x):
+        self.calls.append((self.training, is_grad_enabled()))
+        for _ in range(self.reads):
+            self.clock()
+        return super().forward(x)
+
+
+class Mystery(Module):
+    """A layer no FLOP counter knows."""
+
+    def forward(self, x):
+        return x
+
+
+def tensor(shape, rng):
+    return Tensor(rng.standard_normal(shape).astype(np.float32))
+
+
+# --- step 1: the FLOPs of one layer ---------------------------------------------------------------
+
+
+def test_step1_worked_examples_count_two_flops_per_multiply_add():
+    # Linear(3, 4) on (2, 5, 3): 10 rows, each 4 dot products of 3 multiply-adds: 120 MACs
+    assert linear_flops(Linear(3, 4), (2, 5, 3)) == (240, (2, 5, 4))
+    # Conv2d(1, 4, 3, stride 2, padding 1) on (2, 1, 8, 8): OH = OW = (8 + 2 - 3) // 2 + 1 = 4;
+    # 2·4·4·4 = 128 outputs, each 1·3·3 = 9 taps: 1152 MACs
+    assert conv2d_flops(Conv2d(1, 4, 3, stride=2, padding=1), (2, 1, 8, 8)) == (2304, (2, 4, 4, 4))
+
+
+@given(
+    lead=st.lists(st.integers(0, 3), min_size=1, max_size=2),
+    c_in=st.integers(1, 5),
+    c_out=st.integers(1, 5),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_step1_linear_flops_are_twice_the_multiply_adds_a_loop_matmul_counts(lead, c_in, c_out, bias, seed):
+    gen = np.random.default_rng(seed)
+    layer = Linear(c_in, c_out, bias=bias, rng=gen)
+    shape = (*lead, c_in)
+    x = gen.standard_normal(shape).astype(np.float32)
+    rows = int(np.prod(lead))
+    _, macs = loop_matmul(x.reshape(rows, c_in), layer.weight.numpy().T)  # (R, C_in) @ (C_in, C_out)
+    flops, out_shape = linear_flops(layer, shape)
+    assert flops == 2 * macs
+    assert type(flops) is int
+    assert out_shape == layer(Tensor(x)).shape  # the shape the forward really gives
+
+
+@st.composite
+def conv_cases(draw):
+    """(input shape, Conv2d arguments) for a dilated kernel that fits the padded input."""
+    B, C, OC = draw(st.integers(1, 2)), draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    H, W = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    for side, k, p, d in zip((H, W), kernel, padding, dilation, strict=True):
+        assume(d * (k - 1) + 1 <= side + 2 * p)
+    return (B, C, H, W), dict(
+        in_channels=C, out_channels=OC, kernel_size=kernel, stride=stride, padding=padding, dilation=dilation
+    )
+
+
+@given(conv_cases(), st.integers(0, 2**32 - 1))
+def test_step1_conv2d_flops_are_twice_the_multiply_adds_of_the_loop_conv(case, seed):
+    shape, options = case
+    gen = np.random.default_rng(seed)
+    layer = Conv2d(**options, rng=gen, dtype=np.float64)
+    x = gen.standard_normal(shape)
+    # 09's conv2d_loops counts one multiply-add per (window tap) it multiplies, padded zeros included
+    out, macs = conv2d_loops(
+        x, layer.weight.numpy(), layer.bias.numpy(), options["stride"], options["padding"], options["dilation"]
+    )
+    assert conv2d_flops(layer, shape) == (2 * macs, out.shape)
+
+
+def test_step1_a_stride_of_two_does_a_quarter_of_the_work_and_dilation_adds_no_taps():
+    shape = (1, 3, 16, 16)
+    dense, _ = conv2d_flops(Conv2d(3, 8, 3, padding=1), shape)  # 16×16 windows
+    strided, strided_shape = conv2d_flops(Conv2d(3, 8, 3, stride=2, padding=1), shape)  # 8×8 windows
+    dilated, dilated_shape = conv2d_flops(Conv2d(3, 8, 3, padding=2, dilation=2), shape)  # a 5×5 span, 9 taps
+    assert dense == 2 * 8 * 16 * 16 * 3 * 9
+    assert (strided, strided_shape) == (dense // 4, (1, 8, 8, 8))
+    assert (dilated, dilated_shape) == (dense, (1, 8, 16, 16))
+
+
+def test_step1_the_bias_is_not_counted():
+    assert linear_flops(Linear(5, 7, bias=False), (3, 5)) == linear_flops(Linear(5, 7), (3, 5))
+    assert conv2d_flops(Conv2d(2, 4, 3, bias=False), (1, 2, 5, 5)) == conv2d_flops(Conv2d(2, 4, 3), (1, 2, 5, 5))
+
+
+def test_step1_an_empty_batch_costs_nothing_and_keeps_its_shape():
+    assert linear_flops(Linear(3, 4), (0, 3)) == (0, (0, 4))
+    assert conv2d_flops(Conv2d(2, 4, 3, padding=1), (0, 2, 6, 5)) == (0, (0, 4, 6, 5))
+
+
+def test_step1_a_layer_refuses_an_input_shape_it_cannot_take():
+    with pytest.raises(
+        ValueError, match=r"the input of Linear \(the model\) must have 3 features in its last dimension, got \(2, 4\)"
+    ):
+        linear_flops(Linear(3, 4), (2, 4))
+    with pytest.raises(ValueError, match="Linear '2' must have at least 2 dimensions"):
+        linear_flops(Linear(3, 4), (3,), "2")
+    with pytest.raises(ValueError, match=r"Conv2d '0' must have 4 dimensions \(B, C, H, W\), got \(8, 256\)"):
+        conv2d_flops(Conv2d(1, 4, 3), (8, 256), "0")
+    with pytest.raises(ValueError, match=r"must have 3 channels, got \(2, 1, 16, 16\)"):
+        conv2d_flops(Conv2d(3, 4, 3), (2, 1, 16, 16))
+    with pytest.raises(ValueError, match=r"must fit the dilated kernel \(5, 5\) once padded"):
+        conv2d_flops(Conv2d(1, 1, 3, dilation=2), (1, 1, 3, 3))
+
+
+# --- step 2: a whole model, from shapes alone -----------------------------------------------------
+
+
+@given(widths=st.lists(st.integers(1, 6), min_size=2, max_size=5), batch=st.integers(0, 4))
+def test_step2_an_mlp_costs_twice_the_sum_of_its_weight_sizes_per_example(widths, batch):
+    layers = []
+    for c_in, c_out in itertools.pairwise(widths):
+        layers += [Linear(c_in, c_out), Tanh()]
+    model = Sequential(*layers)
+    # each example meets every weight entry once, in one multiply-add
+    expected = 2 * batch * sum(a * b for a, b in itertools.pairwise(widths))
+    assert module_flops(model, (batch, widths[0])) == (expected, (batch, widths[-1]))
+    assert count_flops(model, (batch, widths[0])) == expected
+
+
+def small_cnn():
+    """The 1998 milestone's CNN (milestones/cnn.py): 1×16×16 -> 10 classes."""
+    rng = np.random.default_rng(0)
+    return Sequential(
+        Conv2d(1, 16, 3, padding=1, rng=rng),
+        BatchNorm2d(16),
+        ReLU(),
+        MaxPool2d(2),
+        Conv2d(16, 32, 3, padding=1, rng=rng),
+        BatchNorm2d(32),
+        ReLU(),
+        MaxPool2d(2),
+        Conv2d(32, 32, 3, padding=1, rng=rng),
+        BatchNorm2d(32),
+        ReLU(),
+        MaxPool2d(4),
+        Flatten(),
+        Linear(32, 10, rng=rng),
+    )
+
+
+def test_step2_the_1998_cnn_costs_its_three_convolutions_and_its_classifier():
+    # per image: conv1 16·16·16 outputs × 1·9 taps, conv2 32·8·8 × 16·9, conv3 32·4·4 × 32·9, Linear 32·10
+    per_image = 2 * (16 * 16 * 16 * 9 + 32 * 8 * 8 * 16 * 9 + 32 * 4 * 4 * 32 * 9 + 32 * 10)
+    assert per_image == 959_104
+    assert count_flops(small_cnn(), (32, 1, 16, 16)) == 32 * per_image
+    assert count_flops(small_cnn(), [1, 1, 16, 16]) == per_image  # a list is a shape too
+
+
+@given(
+    channels=st.integers(1, 3),
+    side=st.integers(4, 9),
+    kernel=st.integers(1, 3),
+    pool=st.sampled_from(["max", "avg"]),
+    stride=st.integers(1, 2),
+)
+def test_step2_the_shapes_a_model_propagates_are_those_its_forward_gives(channels, side, kernel, pool, stride):
+    rng = np.random.default_rng(1)
+    pooling = MaxPool2d(2, stride=stride, padding=1) if pool == "max" else AvgPool2d(3, stride=stride, padding=1)
+    body = Sequential(Conv2d(channels, 4, kernel, rng=rng), BatchNorm2d(4), ReLU(), pooling, Flatten())
+    shape = (2, channels, side, side + 1)
+    features = body(tensor(shape, rng)).shape  # the forward itself
+    _, out_shape = module_flops(body, shape)
+    assert out_shape == features
+    model = Sequential(body, Dropout(0.5), Linear(features[1], 3, rng=rng))  # a Sequential inside a Sequential
+    flops, out_shape = module_flops(model, shape)
+    assert out_shape == (2, 3)
+    assert flops == module_flops(body[0], shape)[0] + 2 * 2 * features[1] * 3
+
+
+def test_step2_count_flops_returns_an_exact_python_int_for_huge_shapes():
+    flops = count_flops(Linear(64, 64), (10**9, 10**9, 64))  # 8e21 FLOPs: past int64 and float64's integers
+    assert type(flops) is int
+    assert flops == 2 * 10**18 * 64 * 64
+
+
+def test_step2_an_unknown_layer_is_refused_by_its_type_and_its_place():
+    with pytest.raises(TypeError, match=r"must be one count_flops knows .*, got Mystery '1'"):
+        count_flops(Sequential(Linear(2, 3), Mystery()), (1, 2))
+    with pytest.raises(TypeError, match=r"got Mystery '0\.1'"):
+        count_flops(Sequential(Sequential(ReLU(), Mystery())), (1, 2))
+    with pytest.raises(TypeError, match=r"got Mystery \(the model\)"):
+        count_flops(Mystery(), (1, 2))
+
+
+def test_step2_a_shape_that_does_not_fit_names_the_layer_that_refused_it():
+    model = Sequential(Linear(8, 16), ReLU(), Linear(32, 2))
+    with pytest.raises(
+        ValueError, match=r"the input of Linear '2' must have 32 features in its last dimension, got \(4, 16\)"
+    ):
+        count_flops(model, (4, 8))
+    with pytest.raises(ValueError, match=r"the input of Conv2d '0' must have 1 channels, got \(2, 3, 16, 16\)"):
+        count_flops(small_cnn(), (2, 3, 16, 16))
+    with pytest.raises(ValueError, match=r"the input of MaxPool2d '3' must fit its \(2, 2\) window"):
+        count_flops(small_cnn(), (1, 1, 1, 1))
+
+
+def test_step2_count_flops_refuses_what_is_not_a_model_or_a_shape():
+    with pytest.raises(TypeError, match="count_flops: model must be a Module, got list"):
+        count_flops([Linear(2, 2)], (1, 2))
+    for bad in [(2, -1), (2.0, 2), (True, 2), "2, 2", 4]:
+        with pytest.raises(ValueError, match="count_flops: input_shape must be a tuple of integers >= 0"):
+            count_flops(Linear(2, 2), bad)
+
+
+@pytest.fixture
+def cnn():
+    return small_cnn()
+
+
+# Counting a batch of 100,000 images must not build one: the input would be 100 MB of float32.
+# The budget is the slack alone: shapes and Python ints, nothing of the input's size.
+@memory_budget(0, slack=DEFAULT_SLACK)
+def test_step2_count_flops_never_runs_the_model(cnn):
+    assert count_flops(cnn, (100_000, 1, 16, 16)) == 100_000 * 959_104
+
+
+# --- step 3: latency on an injectable clock --------------------------------------------------------
+
+durations = st.lists(st.floats(0.0, 1e-2, allow_nan=False, allow_infinity=False), min_size=1, max_size=40)
+
+
+@given(durations, st.lists(st.floats(0.0, 1.0, allow_nan=False), min_size=40, max_size=40), st.integers(0, 3))
+def test_step3_statistics_equal_numpys_on_a_fake_clock(spans, gaps, warmup):
+    starts, times = [], []
+    now = 100.0
+    for span, gap in zip(spans, gaps, strict=False):
+        starts.append(now)
+        times += [now, now + span]
+        now = now + span + gap
+    clock = FakeClock(times)
+    stats = measure_latency(lambda: None, warmup=warmup, repeats=len(spans), clock=clock)
+    samples = np.array([times[2 * i + 1] - times[2 * i] for i in range(len(spans))])  # stop - start
+    assert stats.samples == tuple(samples.tolist())
+    # the contract: np.percentile with NumPy's default method ("linear"), np.mean, np.std (ddof=0)
+    assert stats.median == np.percentile(samples, 50)
+    assert stats.p90 == np.percentile(samples, 90)
+    assert stats.p99 == np.percentile(samples, 99)
+    assert stats.mean == np.mean(samples)
+    assert stats.std == np.std(samples)
+    assert samples.min() <= stats.median <= stats.p90 <= stats.p99 <= samples.max()
+    assert all(type(v) is float for v in (stats.median, stats.p90, stats.p99, stats.mean, stats.std))
+
+
+def test_step3_a_worked_example_interpolates_between_ranks():
+    # samples 1, 2, ..., 10 ms: p90 sits at rank 0.9·9 = 8.1, between 9 and 10 ms
+    times = []
+    for i in range(10):
+        times += [float(i), i + (i + 1) * 1e-3]
+    stats = measure_latency(lambda: None, warmup=0, repeats=10, clock=FakeClock(times))
+    assert stats.median == pytest.approx(5.5e-3, abs=1e-12)
+    assert stats.p90 == pytest.approx(9.1e-3, abs=1e-12)
+    assert stats.p99 == pytest.approx(9.91e-3, abs=1e-12)
+    assert stats.mean == pytest.approx(5.5e-3, abs=1e-12)
+    assert stats.std == pytest.approx(np.sqrt(8.25) * 1e-3, abs=1e-12)  # population variance (n² − 1)/12
+
+
+@pytest.mark.parametrize("warmup, repeats", [(0, 1), (3, 4), (5, 2)])
+def test_step3_warmup_calls_come_first_and_are_never_timed(warmup, repeats):
+    log = []
+    clock = FakeClock([float(i) for i in range(2 * repeats)], log)
+    measure_latency(lambda: log.append("call"), warmup=warmup, repeats=repeats, clock=clock)
+    assert log == ["call"] * warmup + ["clock", "call", "clock"] * repeats
+
+
+def test_step3_the_harness_adds_nothing_between_its_clock_reads_on_a_no_op():
+    # A clock that ticks once per read: a no-op timed with nothing else between the two reads
+    # measures exactly one tick (the harness's overhead is the clock read itself, and no more).
+    clock = Ticker()
+    stats = measure_latency(lambda: None, warmup=7, repeats=25, clock=clock)
+    assert clock.reads == 2 * 25
+    assert stats.samples == pytest.approx([Ticker.TICK] * 25, rel=1e-9)
+    assert stats.p99 == pytest.approx(Ticker.TICK, rel=1e-9)
+
+
+def test_step3_one_repeat_gives_that_sample_for_every_percentile_and_no_spread():
+    stats = measure_latency(lambda: None, warmup=0, repeats=1, clock=FakeClock([2.0, 2.5]))
+    assert (stats.samples, stats.median, stats.p90, stats.p99, stats.mean, stats.std) == ((0.5,), 0.5, 0.5, 0.5, 0.5, 0)
+
+
+def test_step3_the_real_clock_is_the_default_and_gives_sane_samples():
+    # not a speed test: only that perf_counter is used and samples are non-negative floats
+    stats = measure_latency(lambda: None, warmup=1, repeats=5)
+    assert len(stats.samples) == 5 and min(stats.samples) >= 0.0
+
+
+def test_step3_bad_arguments_are_refused_before_anything_runs():
+    calls = []
+    fn = lambda: calls.append(1)  # noqa: E731
+    with pytest.raises(ValueError, match="measure_latency: repeats must be an integer >= 1, got 0"):
+        measure_latency(fn, repeats=0)
+    with pytest.raises(ValueError, match="measure_latency: warmup must be an integer >= 0, got -1"):
+        measure_latency(fn, warmup=-1)
+    for bad in (True, 2.0):
+        with pytest.raises(ValueError, match="measure_latency: repeats must be an integer >= 1"):
+            measure_latency(fn, repeats=bad)
+    with pytest.raises(TypeError, match="measure_latency: fn must be callable, got int"):
+        measure_latency(3)
+    with pytest.raises(TypeError, match="measure_latency: clock must be callable, got float"):
+        measure_latency(fn, clock=1.0)
+    assert calls == []
+
+
+def test_step3_a_clock_that_goes_backwards_or_is_not_a_number_is_refused():
+    with pytest.raises(ValueError, match=r"measure_latency: the clock must never go backwards, got 2\.0 then 1\.5"):
+        measure_latency(lambda: None, warmup=0, repeats=2, clock=FakeClock([0.0, 1.0, 2.0, 1.5]))
+    with pytest.raises(TypeError, match="measure_latency: the clock must return a real number, got str"):
+        measure_latency(lambda: None, warmup=0, repeats=1, clock=FakeClock(["0", "1"]))
+
+
+# --- step 4: peak memory ------------------------------------------------------------------------
+
+# What tracemalloc sees beyond the n bytes of the array: NumPy's array object and the call's own
+# small Python objects (the reference measures about 300 bytes). The stated slack: 4 KiB.
+PEAK_SLACK = 4 * 1024
+
+
+@given(st.integers(0, 1 << 20))
+def test_step4_allocating_n_bytes_peaks_at_n_bytes_within_the_slack(n):
+    peak = peak_memory(lambda: np.ones(n, dtype=np.uint8))
+    assert type(peak) is int
+    assert n <= peak <= n + PEAK_SLACK
+
+
+def test_step4_temporaries_freed_in_turn_peak_once_and_held_together_peak_twice():
+    n = 1 << 20
+
+    def one_after_the_other():
+        for _ in range(3):
+            np.ones(n, dtype=np.uint8)  # dropped at once
+
+    def together():
+        held = [np.ones(n, dtype=np.uint8) for _ in range(3)]
+        return len(held)
+
+    assert n <= peak_memory(one_after_the_other) <= n + PEAK_SLACK
+    assert 3 * n <= peak_memory(together) <= 3 * n + PEAK_SLACK
+
+
+def test_step4_memory_held_before_the_call_is_not_counted():
+    n = 1 << 20
+    tracemalloc.start()
+    try:
+        before = np.ones(4 * n, dtype=np.uint8)  # traced, and alive during the call
+        assert n <= peak_memory(lambda: np.ones(n, dtype=np.uint8)) <= n + PEAK_SLACK
+        assert tracemalloc.is_tracing()  # tracing was on: it stays on
+        del before
+    finally:
+        tracemalloc.stop()
+
+
+def test_step4_tracing_is_left_off_even_when_the_function_raises():
+    assert not tracemalloc.is_tracing()
+    peak_memory(lambda: None)
+    assert not tracemalloc.is_tracing()
+
+    def boom():
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        peak_memory(boom)
+    assert not tracemalloc.is_tracing()
+
+
+def test_step4_peak_memory_refuses_what_it_cannot_call():
+    with pytest.raises(TypeError, match="peak_memory: fn must be callable, got ndarray"):
+        peak_memory(np.ones(3))
+
+
+# --- step 5: a per-layer profile of one forward pass ----------------------------------------------
+
+
+def test_step5_each_row_names_its_layer_and_gives_its_parameters_flops_and_output_shape(rng):
+    model = Sequential(Linear(64, 32, rng=rng), ReLU(), Linear(32, 10, rng=rng))
+    x = tensor((8, 64), rng)
+    rows = profile(model, x, clock=Ticker())
+    assert [(r.name, r.kind) for r in rows] == [("0", "Linear"), ("1", "ReLU"), ("2", "Linear")]
+    assert [r.parameters for r in rows] == [64 * 32 + 32, 0, 32 * 10 + 10]
+    assert [r.flops for r in rows] == [2 * 8 * 64 * 32, 0, 2 * 8 * 32 * 10]
+    assert [r.output_shape for r in rows] == [(8, 32), (8, 32), (8, 10)]
+    assert sum(r.parameters for r in rows) == count_parameters(model)
+    assert parameter_bytes(model) == 4 * count_parameters(model)  # 04's helpers, re-exported
+
+
+def test_step5_each_row_times_its_layer_alone_between_two_clock_reads(rng):
+    clock = Ticker()
+    # layers that read the same clock 0, 3 and 5 times while they run
+    layers = [CountingReLU(clock, 0), CountingReLU(clock, 3), CountingReLU(clock, 5)]
+    rows = profile(Sequential(*layers), tensor((2, 3), rng), warmup=0, clock=clock)
+    assert clock.reads == 2 * 3 + (0 + 3 + 5)  # two reads per layer, and none elsewhere
+    assert [r.seconds for r in rows] == pytest.approx([1e-6, 4e-6, 6e-6], rel=1e-9)  # each: its reads + 1 tick
+
+
+def test_step5_the_profile_is_one_inference_pass_after_the_warmup(rng):
+    relu = CountingReLU()
+    norm = BatchNorm2d(3)
+    model = Sequential(Conv2d(2, 3, 3, rng=rng), norm, relu, Flatten())
+    model.train()
+    clock = Ticker()
+    rows = profile(model, tensor((2, 2, 5, 5), rng), warmup=2, clock=clock)
+    assert clock.reads == 2 * 4  # the warm-up passes are not timed
+    assert relu.calls == [(False, False)] * 3  # 2 warm-up passes + 1 timed: eval mode, no graph
+    assert all(module.training for _, module in model.named_modules())  # the modes restored
+    assert np.array_equal(norm.running_mean, np.zeros(3))  # eval: the running statistics untouched
+    assert sum(r.flops for r in rows) == 2 * 2 * 3 * 3 * 3 * 2 * 9
+
+
+def test_step5_the_1998_cnn_profile_adds_up_to_count_flops_and_prints_as_a_table(rng, cnn):
+    rows = profile(cnn, tensor((2, 1, 16, 16), rng), clock=Ticker())
+    assert len(rows) == 14
+    assert sum(r.flops for r in rows) == 2 * 959_104
+    assert rows[-1].output_shape == (2, 10)
+    table = format_profile(rows).splitlines()
+    assert len(table) == 14 + 4  # header, rule, 14 layers, rule, total
+    assert table[2].split()[:2] == ["0", "Conv2d"]
+    assert table[-1].startswith("total") and f"{2 * 959_104:,}" in table[-1]
+
+
+def test_step5_a_shape_that_does_not_fit_is_refused_before_any_layer_runs(rng):
+    first = CountingReLU()
+    model = Sequential(first, Linear(8, 4, rng=rng), Linear(5, 2, rng=rng))
+    model.train()
+    with pytest.raises(ValueError, match="the input of Linear '2' must have 5 features"):
+        profile(model, tensor((3, 8), rng), clock=Ticker())
+    assert first.calls == []
+    assert model.training
+
+
+def test_step5_modes_are_restored_when_a_layer_raises(rng):
+    class BrokenLayerError(Exception):
+        pass
+
+    class Broken(ReLU):
+        def forward(self, x):
+            raise BrokenLayerError("broken layer")
+
+    model = Sequential(Dropout(0.5), Broken())
+    model.train()
+    with pytest.raises(BrokenLayerError, match="broken layer"):
+        profile(model, tensor((2, 3), rng), clock=Ticker())
+    assert all(module.training for _, module in model.named_modules())
+    assert is_grad_enabled()
+
+
+def test_step5_profile_refuses_what_it_cannot_profile(rng):
+    x = tensor((2, 3), rng)
+    with pytest.raises(TypeError, match="profile: model must be a Sequential, got Linear"):
+        profile(Linear(3, 2), x)
+    with pytest.raises(TypeError, match="profile: x must be a Tensor, got ndarray"):
+        profile(Sequential(ReLU()), x.numpy())
+    with pytest.raises(TypeError, match="profile: clock must be callable, got float"):
+        profile(Sequential(ReLU()), x, clock=0.0)
+    with pytest.raises(ValueError, match="profile: warmup must be an integer >= 0, got -1"):
+        profile(Sequential(ReLU()), x, warmup=-1)
+    with pytest.raises(TypeError, match="got Mystery '0'"):
+        profile(Sequential(Mystery()), x)
