@@ -332,8 +332,8 @@ def peak_memory(fn: Callable[[], object]) -> int:
     Measured with Python's ``tracemalloc``: it sees every allocation made through Python's
     allocators, and NumPy reports its array buffers to it too, so NumPy arrays are counted. It
     does not see memory that C libraries allocate on their own (a BLAS's scratch buffers), nor
-    memory shared or mapped from files. Tracing slows Python code down several times: measure
-    memory and time in separate runs.
+    memory shared or mapped from files. Tracing slows down code that allocates (each allocation is
+    recorded): measure memory and time in separate runs.
 
     ``fn`` runs once, between ``tracemalloc.start()`` (or ``reset_peak()`` when tracing is
     already on) and the read of the peak. Memory that fn frees before returning still counts at
