@@ -1,0 +1,601 @@
+# Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
+# Signatures and docstrings are the contract the tests hold you to: keep them.
+# The reference's imports are kept for you; until you use them, the linter is told not to mind:
+# ruff: noqa: F401
+"""13 transformers: normalization, the pre-norm block, and a small GPT that writes tokens.
+
+A transformer block is two residual lines: ``x = x + attn(norm1(x))`` mixes information
+between positions (kata 12's attention), ``x = x + ffn(norm2(x))`` transforms each position on
+its own (a two-layer MLP). The norms keep every row of features at a fixed scale, so that a
+stack of blocks trains: ``LayerNorm`` (zero mean, unit variance, then a learned scale and
+shift; GPT-2) and ``RMSNorm`` (unit root mean square, a learned scale only; LLaMA). A ``GPT``
+is token embeddings (11), positions (learned, or RoPE inside attention), L blocks, a final
+norm and a head that turns each position's vector into V logits, the scores of the next token.
+``generate`` samples from those logits one token at a time.
+
+Shapes (one vocabulary): B batch, T positions, C = d_model features, H heads, V vocabulary,
+F = d_ff the feed-forward width, L layers; ``...`` any leading dimensions.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinytorch.attention import MultiHeadAttention
+from tinytorch.autograd import Function, Tensor, no_grad
+from tinytorch.embeddings import Embedding, PositionalEmbedding, check_dtype, check_ids, check_size
+from tinytorch.layers import Linear, Module, Parameter, Sequential, generator, linear
+from tinytorch.tensor import type_name
+
+# --- given: checks ----------------------------------------------------------------------------
+
+
+def check_features(op: str, x, dim: int, dtype: np.dtype) -> None:
+    """Given: raise unless ``x`` is a Tensor of ``dtype`` whose last dimension is ``dim``.
+
+    TypeError ``"LayerNorm: input must be a Tensor, got ndarray"`` and
+    ``"LayerNorm: input must have dtype float32, got float64"``; ValueError
+    ``"LayerNorm: input must have 8 features in its last dimension, got (2, 4)"`` (a 0-d input too).
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type_name(x)}")
+    if x.ndim < 1 or x.shape[-1] != dim:
+        raise ValueError(f"{op}: input must have {dim} features in its last dimension, got {x.shape}")
+    if x.dtype != dtype:
+        raise TypeError(f"{op}: input must have dtype {dtype}, got {x.dtype}")
+
+
+def check_eps(op: str, eps) -> float:
+    """Given: ``eps`` as a float, finite and > 0.
+
+    Raises ValueError ``"LayerNorm: eps must be a real number > 0, got 0.0"`` (inf, nan, a bool too).
+    """
+    if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
+        raise ValueError(f"{op}: eps must be a real number > 0, got {eps!r}")
+    return float(eps)
+
+
+def check_choice(op: str, what: str, value, choices: tuple) -> None:
+    """Given: raise unless ``value`` is one of ``choices`` (strings).
+
+    ValueError ``"GPTConfig: positions must be one of 'learned', 'rope', got 'sin'"``.
+    """
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(choice) for choice in choices)
+        raise ValueError(f"{op}: {what} must be one of {listed}, got {value!r}")
+
+
+def check_bool(op: str, what: str, value) -> bool:
+    """Given: TypeError ``"GPTConfig: tie_weights must be a bool, got int"`` unless ``value`` is a bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {what} must be a bool, got {type_name(value)}")
+    return bool(value)
+
+
+def check_sampling(op: str, temperature, top_k) -> None:
+    """Given: raise unless temperature is a finite real >= 0 and top_k is None or an integer >= 1.
+
+    ValueError ``"generate: temperature must be a finite real number >= 0, got -1.0"`` (a bool
+    or a string too); ``"generate: top_k must be an integer >= 1, got 0"`` (via 11's check_size).
+    """
+    if (
+        isinstance(temperature, (bool, np.bool_))
+        or not isinstance(temperature, numbers.Real)
+        or not 0 <= temperature < math.inf
+    ):
+        raise ValueError(f"{op}: temperature must be a finite real number >= 0, got {temperature!r}")
+    if top_k is not None:
+        check_size(op, "top_k", top_k)
+
+
+# --- step 1: LayerNorm ------------------------------------------------------------------------
+
+
+class LayerNormFunction(Function):
+    """``LayerNormFunction.apply(x, weight, bias, eps=eps)``: LayerNorm over the last dimension, one node."""
+
+    @staticmethod
+    def forward(ctx, x: np.ndarray, weight: np.ndarray, bias: np.ndarray, *, eps: float) -> np.ndarray:
+        """``y = (x − μ) / √(σ² + eps) · weight + bias``, μ and σ² per row (the last dimension).
+
+        σ² is the biased variance, ``mean((x − μ)²)`` (divides by C, as PyTorch). Saves the
+        normalized rows x̂ = (x − μ)·rstd, ``rstd = 1/√(σ² + eps)`` per row, and the weight.
+
+        Args:
+            x: (..., C); weight, bias: (C,); one floating dtype. eps: a float > 0.
+        Returns:
+            (..., C), x's dtype.
+        Complexity:
+            O(N) time, N = x.size; memory: x̂ and the output (N each), rstd (N/C).
+        Example:
+            >>> LayerNormFunction.apply(Tensor([[1.0, 3.0]]), Tensor([1.0, 1.0]), Tensor([0.0, 0.0]), eps=0.0).numpy()
+            array([[-1.,  1.]])
+        """
+        raise NotImplementedError(
+            "13 transformers: implement LayerNormFunction.forward — see exercises/13_transformers/README.md, step 1"
+        )
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        """dL/dx = rstd·(ĝ − mean(ĝ) − x̂·mean(ĝ·x̂)) with ĝ = g·weight; dL/dweight = Σ g·x̂, dL/dbias = Σ g.
+
+        The sums of the weight and bias gradients run over every leading dimension; each
+        gradient is computed only when ``ctx.needs_input_grad`` asks for it (None otherwise).
+
+        Args:
+            grad: (..., C), dL/dy.
+        Returns:
+            ``(grad_x, grad_weight, grad_bias)``: (..., C), (C,), (C,), in the inputs' dtype.
+        Complexity:
+            O(N) time; a few (..., C) temporaries.
+        """
+        raise NotImplementedError(
+            "13 transformers: implement LayerNormFunction.backward — see exercises/13_transformers/README.md, step 1"
+        )
+
+
+class LayerNorm(Module):
+    """Normalize each row of features to mean 0 and variance 1, then scale and shift (Ba et al., 2016)."""
+
+    def __init__(self, dim: int, eps: float = 1e-5, *, dtype=np.float32) -> None:
+        """Create ``weight`` (ones) and ``bias`` (zeros), Parameters (dim,), as PyTorch's nn.LayerNorm.
+
+        Keeps ``dim`` and ``eps``.
+
+        Args:
+            dim: C, an integer >= 1.
+            eps: added to the variance, a real number > 0.
+            dtype: of the parameters, floating-point.
+        Raises:
+            ValueError: ``"LayerNorm: dim must be an integer >= 1, got 0"``;
+                ``"LayerNorm: eps must be a real number > 0, got 0.0"``.
+            TypeError: ``"LayerNorm: dtype must be floating-point, got int64"``.
+        Complexity:
+            2·C parameters.
+        Example:
+            >>> LayerNorm(4).weight.shape, LayerNorm(4).bias.numpy().tolist()
+            ((4,), [0.0, 0.0, 0.0, 0.0])
+        """
+        raise NotImplementedError(
+            "13 transformers: implement LayerNorm.__init__ — see exercises/13_transformers/README.md, step 1"
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """LayerNorm of every row of ``x`` over its last dimension, through ``LayerNormFunction``.
+
+        Args:
+            x: Tensor (..., C), the parameters' dtype (at least 1 dimension).
+        Returns:
+            Tensor (..., C): each row has mean ≈ bias and, before the scale, variance σ²/(σ² + eps).
+        Raises:
+            The given ``check_features``'s errors: ``"LayerNorm: input must have 8 features in
+            its last dimension, got (2, 4)"``, ``"LayerNorm: input must have dtype float32, got float64"``.
+        Complexity:
+            O(N); memory: the output and the saved x̂ (N each).
+        Example:
+            >>> LayerNorm(2)(Tensor(np.array([[1.0, 3.0]], dtype=np.float32))).numpy().round(3).tolist()
+            [[-1.0, 1.0]]
+        """
+        raise NotImplementedError(
+            "13 transformers: implement LayerNorm.forward — see exercises/13_transformers/README.md, step 1"
+        )
+
+
+# --- step 2: RMSNorm --------------------------------------------------------------------------
+
+
+class RMSNormFunction(Function):
+    """``RMSNormFunction.apply(x, weight, eps=eps)``: RMSNorm over the last dimension, one node."""
+
+    @staticmethod
+    def forward(ctx, x: np.ndarray, weight: np.ndarray, *, eps: float) -> np.ndarray:
+        """``y = x / √(mean(x²) + eps) · weight``, the mean per row; no centring, no bias.
+
+        Saves x̂ = x·rstd, ``rstd = 1/√(mean(x²) + eps)`` per row, and the weight.
+
+        Args:
+            x: (..., C); weight: (C,); one floating dtype. eps: a float > 0.
+        Returns:
+            (..., C), x's dtype.
+        Complexity:
+            O(N) time; memory: x̂ and the output (N each), rstd (N/C).
+        Example:
+            >>> RMSNormFunction.apply(Tensor([[3.0, 4.0]]), Tensor([1.0, 1.0]), eps=0.0).numpy().round(4)
+            array([[0.8485, 1.1314]])
+        """
+        raise NotImplementedError(
+            "13 transformers: implement RMSNormFunction.forward — see exercises/13_transformers/README.md, step 2"
+        )
+
+    @staticmethod
+    def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        """dL/dx = rstd·(ĝ − x̂·mean(ĝ·x̂)) with ĝ = g·weight; dL/dweight = Σ g·x̂ over the leading dimensions.
+
+        Args:
+            grad: (..., C), dL/dy.
+        Returns:
+            ``(grad_x, grad_weight)``: (..., C), (C,); each only if ``ctx.needs_input_grad`` asks.
+        Complexity:
+            O(N) time; a few (..., C) temporaries.
+        """
+        raise NotImplementedError(
+            "13 transformers: implement RMSNormFunction.backward — see exercises/13_transformers/README.md, step 2"
+        )
+
+
+class RMSNorm(Module):
+    """Scale each row of features to unit root mean square, then by a learned weight (Zhang & Sennrich, 2019)."""
+
+    def __init__(self, dim: int, eps: float = 1e-6, *, dtype=np.float32) -> None:
+        """Create ``weight`` (ones), a Parameter (dim,); keeps ``dim`` and ``eps``.
+
+        Args:
+            dim: C, an integer >= 1. eps: a real number > 0. dtype: floating-point.
+        Raises:
+            ValueError: ``"RMSNorm: dim must be an integer >= 1, got 0"``;
+                ``"RMSNorm: eps must be a real number > 0, got -1.0"``.
+            TypeError: ``"RMSNorm: dtype must be floating-point, got int64"``.
+        Complexity:
+            C parameters.
+        Example:
+            >>> [name for name, _ in RMSNorm(4).named_parameters()]
+            ['weight']
+        """
+        raise NotImplementedError(
+            "13 transformers: implement RMSNorm.__init__ — see exercises/13_transformers/README.md, step 2"
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """RMSNorm of every row of ``x`` over its last dimension, through ``RMSNormFunction``.
+
+        Args:
+            x: Tensor (..., C), the weight's dtype.
+        Returns:
+            Tensor (..., C).
+        Raises:
+            ``check_features``'s errors, naming ``RMSNorm``.
+        Complexity:
+            O(N); memory: the output and the saved x̂.
+        Example:
+            >>> RMSNorm(2, eps=1e-12)(Tensor(np.array([[3.0, 4.0]]), dtype=np.float32)).numpy().round(4)
+            array([[0.8485, 1.1314]], dtype=float32)
+        """
+        raise NotImplementedError(
+            "13 transformers: implement RMSNorm.forward — see exercises/13_transformers/README.md, step 2"
+        )
+
+
+NORMS = {"layer": LayerNorm, "rms": RMSNorm}
+
+
+def make_norm(kind: str, dim: int, dtype) -> Module:
+    """Given: ``LayerNorm(dim)`` for ``"layer"``, ``RMSNorm(dim)`` for ``"rms"`` (default eps each).
+
+    Raises ValueError ``"norm: kind must be one of 'layer', 'rms', got 'batch'"``.
+    """
+    check_choice("norm", "kind", kind, tuple(NORMS))
+    return NORMS[kind](dim, dtype=dtype)
+
+
+# --- step 3: the feed-forward block -----------------------------------------------------------
+
+
+class FeedForward(Module):
+    """The position-wise MLP of a block: ``proj(gelu(fc(x)))``, C -> F -> C."""
+
+    def __init__(
+        self, d_model: int, d_ff: int, *, bias: bool = True, rng: np.random.Generator | None = None, dtype=np.float32
+    ) -> None:
+        """Create ``fc`` = Linear(C, F) and ``proj`` = Linear(F, C) (04's init), in that order from ``rng``.
+
+        Args:
+            d_model: C, an integer >= 1. d_ff: F, an integer >= 1 (GPT uses 4·C).
+            bias: whether both Linears have a bias. rng: a Generator or None (04's generator).
+            dtype: floating-point.
+        Raises:
+            ValueError: ``"FeedForward: d_ff must be an integer >= 1, got 0"`` (d_model alike).
+            TypeError: 04's Linear's errors (``"Linear: bias must be a bool, got int"``, rng, dtype).
+        Complexity:
+            2·C·F + F + C parameters with biases (2·C·F without).
+        Example:
+            >>> FeedForward(4, 16).fc.weight.shape, FeedForward(4, 16).proj.weight.shape
+            ((16, 4), (4, 16))
+        """
+        raise NotImplementedError(
+            "13 transformers: implement FeedForward.__init__ — see exercises/13_transformers/README.md, step 3"
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``proj(gelu(fc(x)))``, GELU being 02's tanh approximation (``Tensor.gelu``).
+
+        Args:
+            x: Tensor (..., C), at least 2 dimensions (04's Linear).
+        Returns:
+            Tensor (..., C).
+        Raises:
+            04's Linear's errors: ``"Linear: input must have 4 features in its last dimension, got (2, 3)"``.
+        Complexity:
+            4·R·C·F FLOPs, R the rows; memory: two (..., F) activations and the output.
+        Example:
+            >>> FeedForward(4, 16)(Tensor(np.ones((2, 3, 4), dtype=np.float32))).shape
+            (2, 3, 4)
+        """
+        raise NotImplementedError(
+            "13 transformers: implement FeedForward.forward — see exercises/13_transformers/README.md, step 3"
+        )
+
+
+# --- step 4: the pre-norm transformer block ---------------------------------------------------
+
+
+class TransformerBlock(Module):
+    """A pre-norm decoder block (GPT-2): causal self-attention, then the MLP, each on a residual line."""
+
+    def __init__(
+        self,
+        d_model: int,
+        n_heads: int,
+        n_kv_heads: int | None = None,
+        d_ff: int | None = None,
+        rope: bool = False,
+        *,
+        norm: str = "layer",
+        bias: bool = True,
+        rope_base: float = 10000.0,
+        rng: np.random.Generator | None = None,
+        dtype=np.float32,
+    ) -> None:
+        """Create ``norm1``, ``attn``, ``norm2``, ``ffn``, in that order (the order of ``rng``'s draws).
+
+        ``attn`` is kata 12's ``MultiHeadAttention(d_model, n_heads, n_kv_heads, bias=bias,
+        rope=rope, rope_base=rope_base, rng=rng, dtype=dtype)``, which validates the head
+        counts; ``ffn`` is ``FeedForward(d_model, d_ff, bias=bias, ...)``; the norms are
+        ``make_norm(norm, d_model, dtype)``.
+
+        Args:
+            d_model: C. n_heads: H, dividing C. n_kv_heads: None (= H) or dividing H.
+            d_ff: F, None meaning 4·C. rope: whether attention rotates q and k (11's rope).
+            norm: ``"layer"`` or ``"rms"``. bias: for every Linear. rope_base: RoPE's base.
+            rng: a Generator or None (04's). dtype: floating-point.
+        Raises:
+            ValueError: ``"norm: kind must be one of 'layer', 'rms', got 'batch'"``; kata 12's
+                and ``FeedForward``'s errors for the sizes.
+        Complexity:
+            Parameters: 2·C² + 2·C·C_kv (attention, C_kv = n_kv_heads·C/H) + 2·C·F
+            + (2·C + 2·C_kv + F + C with biases) + the norms (2·2·C for LayerNorm, 2·C for RMSNorm).
+        Example:
+            >>> [name for name, _ in TransformerBlock(8, 2).named_children()]
+            ['norm1', 'attn', 'norm2', 'ffn']
+        """
+        raise NotImplementedError(
+            "13 transformers: implement TransformerBlock.__init__ — see exercises/13_transformers/README.md, step 4"
+        )
+
+    def forward(self, x: Tensor, offset: int = 0) -> Tensor:
+        """The two residual lines, with causal attention (query t sees keys 0 .. t).
+
+        ``offset`` is the position of x's first token, passed on to attention (RoPE; kata 17).
+
+        Args:
+            x: Tensor (B, T, C).
+            offset: an integer >= 0.
+        Returns:
+            Tensor (B, T, C).
+        Raises:
+            ValueError: ``"TransformerBlock: input must have 3 dimensions (B, T, C), got (4, 8)"``;
+                the norms' and attention's errors.
+        Complexity:
+            O(B·T·C² + B·H·T²·D) time (the Linears, the scores); memory: the saved activations
+            of each sub-layer, among them attention's B·H·T² probabilities.
+        Example:
+            >>> TransformerBlock(8, 2)(Tensor(np.zeros((2, 3, 8), dtype=np.float32))).shape
+            (2, 3, 8)
+        """
+        raise NotImplementedError(
+            "13 transformers: implement TransformerBlock.forward — see exercises/13_transformers/README.md, step 4"
+        )
+
+
+# --- step 5: the GPT --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GPTConfig:
+    """The sizes and choices of a GPT; checked when made, immutable afterwards.
+
+    Fields: ``vocab_size`` V; ``context_length`` the most positions a forward sees; ``d_model`` C;
+    ``n_heads`` H; ``n_layers`` L; ``n_kv_heads`` (None: H; after checking, always an int);
+    ``d_ff`` F (None: 4·C; after checking, always an int); ``positions``: ``"learned"`` (a
+    PositionalEmbedding added to the tokens) or ``"rope"`` (attention rotates q and k);
+    ``norm``: ``"layer"`` or ``"rms"``; ``tie_weights``: the head is the token table (logits =
+    x @ tok_embᵀ); ``bias``: every Linear has a bias (LayerNorm always has one); ``rope_base``;
+    ``dtype`` (stored as a ``np.dtype``).
+    """
+
+    vocab_size: int
+    context_length: int
+    d_model: int = 64
+    n_heads: int = 4
+    n_layers: int = 2
+    n_kv_heads: int | None = None
+    d_ff: int | None = None
+    positions: str = "learned"
+    norm: str = "layer"
+    tie_weights: bool = True
+    bias: bool = True
+    rope_base: float = 10000.0
+    dtype: object = np.float32
+
+    def __post_init__(self) -> None:
+        """Check every field; fill n_kv_heads and d_ff when None, and make dtype a ``np.dtype``.
+
+        Raises:
+            ValueError: ``"GPTConfig: vocab_size must be an integer >= 1, got 0"`` (every size,
+                n_kv_heads and d_ff when given, alike; a bool or a float too);
+                ``"GPTConfig: d_model must be divisible by n_heads, got d_model=10, n_heads=4"``;
+                ``"GPTConfig: n_heads must be divisible by n_kv_heads, got n_heads=4, n_kv_heads=3"``;
+                ``"GPTConfig: positions must be one of 'learned', 'rope', got 'sin'"`` (norm alike);
+                ``"GPTConfig: rope needs an even head dimension d_model // n_heads, got 3"``;
+                ``"GPTConfig: rope_base must be a real number > 1, got 1.0"``.
+            TypeError: ``"GPTConfig: tie_weights must be a bool, got int"`` (bias alike);
+                ``"GPTConfig: dtype must be floating-point, got int64"``.
+        Complexity:
+            O(1).
+        Example:
+            >>> GPTConfig(vocab_size=16, context_length=8, d_model=32).d_ff
+            128
+        """
+        raise NotImplementedError(
+            "13 transformers: implement GPTConfig.__post_init__ — see exercises/13_transformers/README.md, step 5"
+        )
+
+
+class GPT(Module):
+    """A decoder-only transformer: token embeddings, positions, L pre-norm blocks, a final norm, a head."""
+
+    def __init__(self, config: GPTConfig, *, rng: np.random.Generator | None = None) -> None:
+        """Build the model of ``config``; ``rng`` (or 04's generator) draws every weight.
+
+        Attributes, created in this order (the order of the draws): ``tok_emb`` (11's
+        Embedding(V, C)), ``pos_emb`` (11's PositionalEmbedding(context_length, C), or None
+        with RoPE), ``blocks`` (04's Sequential of L ``TransformerBlock``, named
+        ``blocks.0`` ...), ``norm`` (the final norm), ``head`` (Linear(C, V, bias=False), or
+        None when ``tie_weights``: the head is then ``tok_emb.weight``). Keeps ``config``.
+
+        Init: 11's N(0, 1) tables are scaled by 0.02 (GPT-2's N(0, 0.02²)), in place, so a
+        tied head's first logits are near 0; Linears keep 04's init; norms start as ones
+        (and zeros).
+
+        Args:
+            config: a GPTConfig.
+            rng: a np.random.Generator or None.
+        Raises:
+            TypeError: ``"GPT: config must be a GPTConfig, got dict"``;
+                ``"GPT: rng must be a np.random.Generator or None, got int (...)"``.
+        Complexity:
+            Parameters: V·C (+ context_length·C learned positions) + L·(block) + the final
+            norm (+ C·V untied head); the lesson writes the whole formula.
+        Example:
+            >>> GPT(GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2)).head is None
+            True
+        """
+        raise NotImplementedError(
+            "13 transformers: implement GPT.__init__ — see exercises/13_transformers/README.md, step 5"
+        )
+
+    def forward(self, ids, offset: int = 0) -> Tensor:
+        """The logits of the next token at every position: ids (B, T) -> (B, T, V).
+
+        ``x = tok_emb(ids) (+ pos_emb(T, offset))``, then every block with ``offset``, the
+        final norm, and the head (``linear(x, tok_emb.weight)`` when tied: x @ Eᵀ, one node).
+        Causal: the logits at t depend on ids[:, :t + 1] only. ``offset`` is the position of
+        ids' first token (0 for a whole sequence; kata 17 passes the cache's length).
+
+        Args:
+            ids: an integer ndarray or Tensor (B, T), B, T >= 1, each id in [0, V).
+            offset: an integer >= 0, with offset + T <= context_length.
+        Returns:
+            Tensor (B, T, V), config.dtype, in the graph when grad is enabled.
+        Raises:
+            11's ``check_ids`` errors naming ``GPT`` (``"GPT: ids must be in [0, 16) ..."``,
+            ``"GPT: ids must have an integer dtype, got float64"``);
+            ValueError: ``"GPT: ids must have shape (B, T) with B, T >= 1, got (5,)"``;
+                ``"GPT: offset must be an integer >= 0, got -1"``;
+                ``"GPT: offset + T must be at most context_length=8, got 9"``.
+        Complexity:
+            O(L·(B·T·C² + B·H·T²·D) + B·T·C·V) time; memory with grad: every block's saved
+            activations (the lesson's formula) and the (B, T, V) logits.
+        Example:
+            >>> model = GPT(GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2))
+            >>> model(np.array([[1, 2, 3]])).shape
+            (1, 3, 16)
+        """
+        raise NotImplementedError(
+            "13 transformers: implement GPT.forward — see exercises/13_transformers/README.md, step 5"
+        )
+
+    # --- step 6: generation ------------------------------------------------------------------
+
+    def generate(self, ids, max_new_tokens: int, temperature: float = 1.0, top_k: int | None = None, seed=None):
+        """Append ``max_new_tokens`` tokens to every row of ``ids``, one at a time, under ``no_grad``.
+
+        For each new position t: the logits of the whole sequence so far, ``self(out[:, :t])``
+        (no cache: kata 17 adds one), of which the last position's, ``(B, V)``, go to
+        ``sample_next(logits, temperature, top_k, rng)``. The generator: one
+        ``np.random.default_rng(seed)`` made once per call, before the first token; with seed
+        None, 04's generator (``manual_seed`` sets it). sample_next's rule says how it is consumed.
+
+        Refuses rather than crops: the prompt's T plus max_new_tokens must fit in
+        context_length (a crop would shift every position, which a KV cache cannot follow).
+
+        Args:
+            ids: an integer ndarray or Tensor (B, T), T >= 1, each id in [0, V): the prompt.
+            max_new_tokens: an integer >= 0.
+            temperature: a finite real >= 0; 0 is greedy (no draw).
+            top_k: None (every token) or an integer >= 1 (k >= V keeps every token).
+            seed: None or an integer >= 0.
+        Returns:
+            ndarray (B, T + max_new_tokens) int64: the prompt, then the new tokens. No Tensor,
+            no graph.
+        Raises:
+            ``forward``'s errors for ids; the given ``check_sampling``'s
+            (``"generate: temperature must be a finite real number >= 0, got -1.0"``,
+            ``"generate: top_k must be an integer >= 1, got 0"``);
+            ValueError: ``"generate: max_new_tokens must be an integer >= 0, got -1"``;
+                ``"generate: seed must be an integer >= 0, got -1"``;
+                ``"generate: T + max_new_tokens must be at most context_length=8, got 3 + 6 = 9"``.
+        Complexity:
+            max_new_tokens forwards of up to context_length positions: O(N·forward(T)); memory:
+            one forward's temporaries at a time (no graph) and the output.
+        Example:
+            >>> model = GPT(GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2))
+            >>> model.generate(np.array([[1, 2]]), 3, seed=0).shape
+            (1, 5)
+        """
+        raise NotImplementedError(
+            "13 transformers: implement GPT.generate — see exercises/13_transformers/README.md, step 6"
+        )
+
+
+def sample_next(
+    logits: np.ndarray, temperature: float = 1.0, top_k: int | None = None, rng: np.random.Generator | None = None
+) -> np.ndarray:
+    """The next token of every row: greedy, or one draw from softmax(logits / temperature) over the top k.
+
+    The rule, which kata 17 reproduces token for token:
+
+    - ``temperature == 0``: greedy, ``np.argmax(logits, axis=-1)`` (the FIRST maximum on a
+      tie); ``rng`` is not touched (no draw).
+    - otherwise, in float64: ``z = logits / temperature``; with ``top_k``, every z strictly
+      below its row's k-th largest becomes −inf (ties with the k-th are kept, so more than k
+      tokens may survive, as nanoGPT; k >= V keeps all); ``p = exp(z − max z)``,
+      ``cdf = cumsum(p)`` divided by its last entry (so cdf[V−1] is exactly 1); then ONE call
+      ``u = rng.random(B)`` (float64 in [0, 1), row i uses u[i]: one draw per row per token);
+      the token is the first index whose cdf exceeds u, ``(cdf <= u[:, None]).sum(axis=-1)``.
+      A token of probability 0 is never chosen.
+
+    Args:
+        logits: ndarray (B, V), floating, finite.
+        temperature: a finite real >= 0.
+        top_k: None or an integer >= 1.
+        rng: a np.random.Generator, or None for 04's generator.
+    Returns:
+        ndarray (B,) int64.
+    Raises:
+        TypeError: ``"sample_next: logits must be a floating ndarray (B, V), got Tensor"``
+            (an int array too); 04's ``generator``'s error for an rng that is not a Generator.
+        ValueError: ``"sample_next: logits must be a floating ndarray (B, V), got (16,)"``;
+            ``"sample_next: logits must be finite, got nan"``; ``check_sampling``'s errors.
+    Complexity:
+        O(B·V) time (O(B·V·log V) with top_k: a sort); memory: a few (B, V) float64 arrays.
+    Example:
+        >>> sample_next(np.array([[0.0, 3.0, 1.0]]), temperature=0.0)
+        array([1])
+    """
+    raise NotImplementedError(
+        "13 transformers: implement sample_next — see exercises/13_transformers/README.md, step 6"
+    )
