@@ -128,7 +128,8 @@ def calibrate(
     Returns:
         ``(low, high)``, float64, shape () per tensor or (C,) per channel, low <= high.
     Raises:
-        TypeError: ``"calibrate: x must be a floating-point ndarray, got int64"``.
+        TypeError: ``"calibrate: x must be a floating-point ndarray, got int64"``;
+            ``"calibrate: percentile must be a number, got str"``.
         ValueError: ``"calibrate: x must not be empty, got shape (0, 3)"``;
             ``"calibrate: x must be finite, got nan"``; ``"calibrate: method must be one of
             ('minmax', 'percentile'), got 'max'"``; ``"calibrate: percentile must be in
