@@ -336,7 +336,8 @@ class QuantizedLinear(Module):
         Args:
             x: a Tensor (B, ..., C_in) of the layer's dtype, at least 2 dimensions, finite.
         Returns:
-            A Tensor (B, ..., C_out) of the layer's dtype, not requiring grad.
+            A Tensor (B, ..., C_out) of the layer's dtype, not requiring grad (empty for an
+            empty batch).
         Raises:
             TypeError: ``"QuantizedLinear: input must be a Tensor, got ndarray"``;
                 ``"QuantizedLinear: input must have dtype float32, got float64"``.

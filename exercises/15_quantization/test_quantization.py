@@ -423,6 +423,13 @@ def test_step5_a_batch_of_sequences_is_quantized_as_one_tensor(rng):
     assert_close(out, layer(Tensor(x.reshape(8, 5))).numpy().reshape(2, 4, 3), rtol=0, atol=0, what="(B, T, C)")
 
 
+def test_step5_an_empty_batch_gives_an_empty_output(rng):
+    layer = QuantizedLinear.from_float(Linear(3, 2, rng=rng))
+    out = layer(Tensor(np.zeros((0, 3), dtype=np.float32)))
+    assert out.shape == (0, 2) and out.dtype == np.float32
+    assert layer(Tensor(np.zeros((2, 0, 3), dtype=np.float32))).shape == (2, 0, 2)
+
+
 def test_step5_no_bias_and_float64_layers_work_too(rng):
     linear = Linear(4, 2, bias=False, rng=rng, dtype=np.float64)
     layer = QuantizedLinear.from_float(linear)

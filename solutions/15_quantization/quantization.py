@@ -418,7 +418,8 @@ class QuantizedLinear(Module):
         Args:
             x: a Tensor (B, ..., C_in) of the layer's dtype, at least 2 dimensions, finite.
         Returns:
-            A Tensor (B, ..., C_out) of the layer's dtype, not requiring grad.
+            A Tensor (B, ..., C_out) of the layer's dtype, not requiring grad (empty for an
+            empty batch).
         Raises:
             TypeError: ``"QuantizedLinear: input must be a Tensor, got ndarray"``;
                 ``"QuantizedLinear: input must have dtype float32, got float64"``.
@@ -445,6 +446,8 @@ class QuantizedLinear(Module):
         if x.dtype != self.dtype:
             raise TypeError(f"QuantizedLinear: input must have dtype {self.dtype}, got {x.dtype}")
         rows = x.data.reshape(-1, self.in_features)  # (R, C_in)
+        if rows.shape[0] == 0:  # an empty batch has no range to calibrate: its output is empty too
+            return Tensor(np.zeros((*x.shape[:-1], self.out_features), dtype=self.dtype))
         low, high = calibrate(rows)
         x_scale, x_zero_point = choose_qparams(low, high)
         q_x = quantize(rows, x_scale, x_zero_point)  # (R, C_in) int8
