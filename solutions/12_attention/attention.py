@@ -25,8 +25,9 @@ import math
 
 import numpy as np
 
+from tinytorch import embeddings
 from tinytorch.autograd import Function, Tensor, unbroadcast
-from tinytorch.embeddings import check_base, check_dtype, check_size, rope
+from tinytorch.embeddings import check_base, check_dtype, check_size
 from tinytorch.layers import Linear, Module, generator
 from tinytorch.tensor import type_name
 
@@ -467,8 +468,8 @@ class MultiHeadAttention(Module):
         k = split_heads(self.k_proj(x), H_kv)  # (B, H_kv, T, D)
         v = split_heads(self.v_proj(x), H_kv)  # (B, H_kv, T, D)
         if self.rope:
-            q = rope(q, offset, self.rope_base)
-            k = rope(k, offset, self.rope_base)
+            q = embeddings.rope(q, offset, self.rope_base)  # 11's rope: (B, H, T, D)
+            k = embeddings.rope(k, offset, self.rope_base)  # (B, H_kv, T, D)
         q = q.reshape(B, H_kv, G, T, D)  # query head h = kv head h // G, group member h % G
         k = k.reshape(B, H_kv, 1, T, D)  # one kv head, broadcast over its G query heads
         v = v.reshape(B, H_kv, 1, T, D)
