@@ -96,6 +96,18 @@ def test_step1_magnitude_prune_keeps_exactly_the_largest_magnitudes(weight, spar
     assert mask.ravel().tolist() == expected, "the k smallest |w|, ties lower flat index first"
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_step1_among_many_equal_magnitudes_the_lower_flat_indices_are_pruned_first(dtype):
+    # 100 elements, 50 of magnitude 1: k = 30 of them go, those of the 30 lowest flat indices.
+    # NumPy's default (unstable) argsort picks others among the ties past 16 elements.
+    weight = np.tile([2.0, -1.0, 1.0, 3.0], 25).reshape(10, 10).astype(dtype)
+    mask = magnitude_prune(weight, 0.3)
+    ones = [i for i in range(100) if abs(weight.flat[i]) == 1]
+    assert sorted(np.flatnonzero(~mask).tolist()) == ones[:30]
+    masks = global_magnitude_prune([weight[:5], weight[5:]], 0.3)  # the same, split in two tensors
+    assert sorted(np.flatnonzero(~np.concatenate([m.ravel() for m in masks])).tolist()) == ones[:30]
+
+
 @pytest.mark.parametrize(("sparsity", "n", "pruned"), [(0.29, 100, 29), (0.25, 10, 3), (0.9, 7, 6), (0.05, 10, 1)])
 def test_step1_the_count_is_sparsity_times_n_rounded_half_up(sparsity, n, pruned, rng):
     # 0.29·100 = 28.999999999999996 in floating point (a floor would say 28); 0.25·10 = 2.5 -> 3
@@ -191,6 +203,13 @@ def test_step3_structured_pruning_removes_whole_rows_of_smallest_norm():
     assert mask.tolist() == [[True, True], [False, False], [True, True], [False, False]]
     mask = structured_prune(weight, 0.25)  # k = 1: rows 1 and 3 tie, the lower index goes
     assert mask[:, 0].tolist() == [True, False, True, True]
+
+
+def test_step3_among_many_equal_norms_the_lower_rows_are_pruned_first():
+    weight = np.tile([[2.0, 0.0], [0.0, -1.0], [1.0, 0.0], [0.0, 3.0]], (25, 1))  # 100 rows, 50 of norm 1
+    mask = structured_prune(weight, 0.3)  # k = 30 rows of norm 1, the lowest indices
+    ones = [r for r in range(100) if r % 4 in (1, 2)]
+    assert np.flatnonzero(~mask[:, 0]).tolist() == ones[:30]
 
 
 @given(
