@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
             "against": check.against,
             "base": check.base,
             "files": check.files,
+            "documents": check.documents,
             "reason": check.reason,
         },
         "code": str(tinytorch.exercises_dir() or ROOT / "exercises"),

@@ -2,8 +2,9 @@
 
 A learner's own files are ``exercises/NN_name/name.py`` of each built kata (and the backups
 ``reset`` writes under ``backups/``). Anything else that differs (a test, the harness,
-``tinytorch/``, ``conftest.py``, ``pyproject.toml``, the workflow) makes the run *changed*,
-never *clean*. Two ways to compare:
+``tinytorch/``, ``conftest.py``, ``pyproject.toml``, the workflow, a data file) makes the run
+*changed*, never *clean*; Markdown files (lessons, READMEs: GitHub Classroom adds a badge to
+the README) are listed, but no test run reads them, so they leave it clean. Two ways to compare:
 
 - **against the commit the repository was cloned at** (a learner's ``grade`` on their own
   clone): git's reflog records it (``clone: from ...``); ``--base COMMIT`` names another (after
@@ -35,6 +36,7 @@ class Integrity:
     against: str  # what was compared with, in words
     base: str | None = None  # the commit compared with, when there is one
     files: list[str] = field(default_factory=list)  # changed files besides the learner's own
+    documents: list[str] = field(default_factory=list)  # changed Markdown files (no run reads them)
     reason: str = ""  # why the state is unknown
 
     @property
@@ -46,7 +48,8 @@ class Integrity:
         if self.state == "unknown":
             return f"integrity: UNKNOWN, not checked: {self.reason}"
         if self.state == "clean":
-            return f"integrity: clean: nothing but your kata files differs from {self.against}"
+            also = f" (and {len(self.documents)} Markdown file(s), which no test reads)" if self.documents else ""
+            return f"integrity: clean: nothing but your kata files{also} differs from {self.against}"
         shown = ", ".join(self.files[:10]) + (f" and {len(self.files) - 10} more" if len(self.files) > 10 else "")
         return (
             f"integrity: CHANGED: {len(self.files)} file(s) besides your kata files differ from {self.against}: {shown}"
@@ -58,9 +61,11 @@ def learner_paths() -> set[str]:
     return {f"exercises/{kata.folder}/{kata.name}.py" for kata in built()}
 
 
-def outside_learner_files(paths: set[str]) -> list[str]:
+def outside_learner_files(paths: set[str]) -> tuple[list[str], list[str]]:
+    """The changed paths besides the learner's own: (files a run may read, Markdown documents)."""
     own = learner_paths()
-    return sorted(path for path in paths if path not in own and not path.startswith(ALLOWED_FOLDERS))
+    others = sorted(path for path in paths if path not in own and not path.startswith(ALLOWED_FOLDERS))
+    return [path for path in others if not path.endswith(".md")], [path for path in others if path.endswith(".md")]
 
 
 def git(root: Path, *args: str) -> str:
@@ -105,9 +110,9 @@ def since_clone(root: Path, base: str | None = None) -> Integrity:
         untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z").split("\0")
     except subprocess.CalledProcessError as error:
         return Integrity("unknown", against, base=base, reason=f"git failed: {error.stderr.strip() or error}")
-    files = outside_learner_files({path for path in changed + untracked if path})
+    files, documents = outside_learner_files({path for path in changed + untracked if path})
     against = f"{against} ({commit[:12]})"
-    return Integrity("changed" if files else "clean", against, base=commit, files=files)
+    return Integrity("changed" if files else "clean", against, base=commit, files=files, documents=documents)
 
 
 def tracked(root: Path) -> set[str]:
@@ -129,5 +134,6 @@ def submission_against_course(submission: Path, course: Path) -> Integrity:
     mine, theirs = tracked(submission), tracked(course)
     differing = {path for path in mine ^ theirs}
     differing |= {path for path in mine & theirs if (submission / path).read_bytes() != (course / path).read_bytes()}
-    files = outside_learner_files(differing)
-    return Integrity("changed" if files else "clean", f"the course's files ({course})", files=files)
+    files, documents = outside_learner_files(differing)
+    against = f"the course's files ({course})"
+    return Integrity("changed" if files else "clean", against, files=files, documents=documents)
