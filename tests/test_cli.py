@@ -436,14 +436,17 @@ def test_the_workflow_takes_tests_and_harness_from_the_course_not_the_push():
 # --- integrity, without pytest: what counts as a change -------------------------------------------
 
 
-def test_a_fresh_clone_is_clean_and_a_changed_kata_file_backup_or_markdown_file_still_is(clone):
+def test_a_fresh_clone_is_clean_and_a_changed_kata_file_backup_markdown_or_report_still_is(clone):
     assert integrity.since_clone(clone).state == "clean"
     learner_file(clone).write_text("# my code\n")
     (clone / "backups").mkdir()
     (clone / "backups" / "saved.py").write_text("# a backup reset wrote\n")
     (clone / "README.md").write_text("[![a badge](https://example.com/badge.svg)]\n")  # as Classroom adds
+    (clone / "grade.json").write_text("{}\n")  # a report of an earlier grade
     check = integrity.since_clone(clone)
-    assert (check.state, check.files, check.documents) == ("clean", [], ["README.md"])
+    assert (check.state, check.files, check.documents) == ("clean", [], ["README.md", "grade.json"])
+    (clone / "data" / "notes.json").write_text("{}\n")  # a folder's file may be read: not a report
+    assert integrity.since_clone(clone).files == ["data/notes.json"]
 
 
 def test_a_committed_change_to_the_harness_and_an_untracked_file_are_changes(clone):

@@ -3,8 +3,10 @@
 A learner's own files are ``exercises/NN_name/name.py`` of each built kata (and the backups
 ``reset`` writes under ``backups/``). Anything else that differs (a test, the harness,
 ``tinytorch/``, ``conftest.py``, ``pyproject.toml``, the workflow, a data file) makes the run
-*changed*, never *clean*; Markdown files (lessons, READMEs: GitHub Classroom adds a badge to
-the README) are listed, but no test run reads them, so they leave it clean. Two ways to compare:
+*changed*, never *clean*. Files no test run reads are listed apart and leave it clean:
+Markdown anywhere (lessons, READMEs: GitHub Classroom adds a badge to the README), and reports
+at the repository's top level (``grade --json grade.json`` writes one: ``.json``, ``.xml``,
+``.txt``, ``.log``, ``.csv``, ``.html``, ``.png``, ``.svg``). Two ways to compare:
 
 - **against the commit the repository was cloned at** (a learner's ``grade`` on their own
   clone): git's reflog records it (``clone: from ...``); ``--base COMMIT`` names another (after
@@ -28,6 +30,12 @@ from pathlib import Path
 from tinytorch.registry import built
 
 ALLOWED_FOLDERS = ("backups/",)
+UNREAD_TOP_LEVEL = (".json", ".xml", ".txt", ".log", ".csv", ".html", ".png", ".svg")  # reports, notes
+
+
+def unread(path: str) -> bool:
+    """Whether no test run reads ``path``: Markdown anywhere, or a report at the top level."""
+    return path.endswith(".md") or ("/" not in path and path.endswith(UNREAD_TOP_LEVEL))
 
 
 @dataclass
@@ -36,7 +44,7 @@ class Integrity:
     against: str  # what was compared with, in words
     base: str | None = None  # the commit compared with, when there is one
     files: list[str] = field(default_factory=list)  # changed files besides the learner's own
-    documents: list[str] = field(default_factory=list)  # changed Markdown files (no run reads them)
+    documents: list[str] = field(default_factory=list)  # changed files no test run reads (see unread)
     reason: str = ""  # why the state is unknown
 
     @property
@@ -48,7 +56,7 @@ class Integrity:
         if self.state == "unknown":
             return f"integrity: UNKNOWN, not checked: {self.reason}"
         if self.state == "clean":
-            also = f" (and {len(self.documents)} Markdown file(s), which no test reads)" if self.documents else ""
+            also = f" (and {len(self.documents)} file(s) no test reads: Markdown, reports)" if self.documents else ""
             return f"integrity: clean: nothing but your kata files{also} differs from {self.against}"
         shown = ", ".join(self.files[:10]) + (f" and {len(self.files) - 10} more" if len(self.files) > 10 else "")
         return (
@@ -62,10 +70,10 @@ def learner_paths() -> set[str]:
 
 
 def outside_learner_files(paths: set[str]) -> tuple[list[str], list[str]]:
-    """The changed paths besides the learner's own: (files a run may read, Markdown documents)."""
+    """The changed paths besides the learner's own: (files a run may read, files no run reads)."""
     own = learner_paths()
     others = sorted(path for path in paths if path not in own and not path.startswith(ALLOWED_FOLDERS))
-    return [path for path in others if not path.endswith(".md")], [path for path in others if path.endswith(".md")]
+    return [path for path in others if not unread(path)], [path for path in others if unread(path)]
 
 
 def git(root: Path, *args: str) -> str:
