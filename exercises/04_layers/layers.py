@@ -119,13 +119,21 @@ class Module:
         """Given: a new module is in training mode."""
         self.training = True
 
-    def forward(self, *args):
+    def forward(self, *args, **kwargs):
         """Given: what the module computes; every subclass writes its own."""
         raise NotImplementedError(f"{type(self).__name__}: a Module subclass must define forward")
 
-    def __call__(self, *args):
-        """Given: ``module(x)`` is ``module.forward(x)`` (which must return something)."""
-        return returned(self.forward(*args), f"{type(self).__name__}.forward()")
+    def __call__(self, *args, **kwargs):
+        """Given: ``module(x, key=value)`` is ``module.forward(x, key=value)`` (which must return something).
+
+        Example:
+            >>> class Scale(Module):
+            ...     def forward(self, x, factor=1):
+            ...         return x * factor
+            >>> Scale()(2, factor=3)
+            6
+        """
+        return returned(self.forward(*args, **kwargs), f"{type(self).__name__}.forward()")
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """The direct sub-Modules and their attribute names, in assignment order.
