@@ -729,7 +729,10 @@ def test_step4_forward_refuses_bad_inputs(x, mask, error, message, rng):
 @given(attention_inputs(), st.booleans())
 def test_step5_chunked_attention_equals_naive_for_every_block_size(case, is_causal):
     q, k, v, mask = case
-    naive = sdpa(q, k, v, mask=mask, is_causal=is_causal)
+    allowed = np.ones((q.shape[-2], k.shape[-2]), dtype=bool) if mask is None else mask
+    if is_causal:
+        allowed = allowed & lower_triangle_from_the_end(q.shape[-2], k.shape[-2])
+    naive = attention_oracle(q, k, v, allowed)  # naive attention, written in this file
     for block_size in range(1, k.shape[-2] + 3):  # dividing Tk or not, and larger than Tk
         out = chunked_attention(q, k, v, block_size, is_causal=is_causal, mask=mask)
         assert isinstance(out, np.ndarray) and out.shape == naive.shape and out.dtype == np.float64
@@ -796,22 +799,19 @@ def test_step5_chunked_attention_refuses_bad_inputs(call, error, message):
         call(np.zeros((1, 2, 3, 4)))
 
 
-B_MEM, H_MEM, T_MEM, D_MEM, BLOCK_MEM = 1, 4, 1024, 16, 64
+B_MEM, H_MEM, T_MEM, D_MEM, BLOCK_MEM = 1, 4, 1024, 16, 16
 ITEM = 4  # float32
 NAIVE_SCORES = B_MEM * H_MEM * T_MEM * T_MEM * ITEM  # 16 MiB: the matrix naive attention holds
 # Chunked: the running output and one product of its size (B·H·T·Dv each), two blocks of scores
 # (the block and the one before it, still alive while the next is computed: B·H·T·block each),
 # eight row statistics (running max and sum, the block's max, the shift, the rescale... B·H·T
-# each): O(B·H·T·D + B·H·T·block), 2.6 MiB; plus the block's boolean mask and its negation
-# (2·T·block bytes), a NumPy broadcast buffer, and BLAS_TRANSIENT: during each product OpenBLAS
-# allocates, and frees, a 512 KiB work area of its own (measured under memray: a bare
-# `q @ k_blockᵀ` of these shapes peaks at 1.5 MiB for its 1 MiB output; 04's test measured the same).
-BLAS_TRANSIENT = 512 * 1024
+# each): O(B·H·T·D + B·H·T·block), 1.1 MiB; plus the block's boolean mask and its negation
+# (2·T·block bytes) and a NumPy broadcast buffer. (Measured under memray: the reference peaks at
+# 0.88 MiB. The block of 16 keeps each product small enough that OpenBLAS runs it on one thread,
+# with no work area of its own: at 64 keys it adds 512 KiB per product, as in 04's test, and
+# takes seconds on a loaded machine.)
 CHUNKED_BUDGET = (
-    B_MEM * H_MEM * T_MEM * (2 * D_MEM + 2 * BLOCK_MEM + 8) * ITEM
-    + 2 * T_MEM * BLOCK_MEM
-    + numpy_buffer(ITEM)
-    + BLAS_TRANSIENT
+    B_MEM * H_MEM * T_MEM * (2 * D_MEM + 2 * BLOCK_MEM + 8) * ITEM + 2 * T_MEM * BLOCK_MEM + numpy_buffer(ITEM)
 )
 
 
@@ -824,8 +824,8 @@ def long_sequence():
 
 @memory_budget(CHUNKED_BUDGET, slack=DEFAULT_SLACK)
 def test_step5_chunked_attention_never_holds_the_t_by_t_scores(long_sequence):
-    # the arithmetic this budget relies on: the naive scores alone exceed it, slack included, 4 times over
-    assert NAIVE_SCORES > 4 * (CHUNKED_BUDGET + DEFAULT_SLACK)
+    # the arithmetic this budget relies on: the naive scores alone exceed it, slack included, 10 times over
+    assert NAIVE_SCORES > 10 * (CHUNKED_BUDGET + DEFAULT_SLACK)
     q, k, v = long_sequence
     out = chunked_attention(q, k, v, BLOCK_MEM, is_causal=True)
     assert out.shape == (B_MEM, H_MEM, T_MEM, D_MEM) and out.dtype == np.float32
