@@ -548,7 +548,7 @@ def test_step4_multi_head_attention_matches_a_numpy_oracle(
     attn = MultiHeadAttention(d_model, n_heads, n_kv_heads, rope=rope, rng=rng, dtype=np.float64)
     x = rng.standard_normal((2, 5, d_model))
     mask = None if mask_shape is None else (np.arange(5) < np.array([[3], [5]]))[:, None, None, :]
-    out = attn(Tensor(x), mask, is_causal, offset)
+    out = attn(Tensor(x), mask=mask, is_causal=is_causal, offset=offset)
     assert isinstance(out, Tensor) and out.shape == (2, 5, d_model) and out.dtype == np.float64
     expected = mha_oracle(attn, x, mask=mask, is_causal=is_causal, offset=offset)
     assert_close(out, expected, rtol=1e-10, atol=1e-10, what="multi-head attention")
@@ -557,7 +557,7 @@ def test_step4_multi_head_attention_matches_a_numpy_oracle(
 def test_step4_forward_takes_keywords_and_keeps_float32(rng):
     attn = MultiHeadAttention(8, 4, 2, rng=rng)
     x = Tensor(rng.standard_normal((2, 3, 8)).astype(np.float32))
-    out = attn.forward(x, mask=np.ones((2, 1, 1, 3), dtype=bool), is_causal=True, offset=0)
+    out = attn(x, mask=np.ones((2, 1, 1, 3), dtype=bool), is_causal=True, offset=0)
     assert out.shape == (2, 3, 8) and out.dtype == np.float32
 
 
@@ -570,7 +570,7 @@ def test_step4_gqa_with_as_many_kv_heads_as_heads_is_multi_head_attention(rng):
             getattr(gqa, name).weight, getattr(mha, name).weight.numpy(), rtol=0, atol=0, what=f"{name}.weight"
         )
     assert_close(
-        gqa(x, None, True), mha(x, None, True).numpy(), rtol=0, atol=0, what="n_kv_heads = n_heads against None"
+        gqa(x, is_causal=True), mha(x, is_causal=True).numpy(), rtol=0, atol=0, what="n_kv_heads = n_heads against None"
     )
 
 
@@ -590,7 +590,11 @@ def test_step4_gqa_equals_mha_whose_kv_weights_are_repeated_per_query_head(n_hea
         getattr(mha, name).bias.data[...] = np.repeat(b, G, axis=0).reshape(d_model)
     x = Tensor(rng.standard_normal((2, 5, d_model)))
     assert_close(
-        gqa(x, None, True), mha(x, None, True).numpy(), rtol=1e-12, atol=1e-12, what="GQA against repeated-kv MHA"
+        gqa(x, is_causal=True),
+        mha(x, is_causal=True).numpy(),
+        rtol=1e-12,
+        atol=1e-12,
+        what="GQA against repeated-kv MHA",
     )
 
 
@@ -609,7 +613,7 @@ def test_step4_causal_outputs_ignore_later_tokens(rope, rng):
     x = rng.standard_normal((2, 6, 8))
     later = x.copy()
     later[:, 3:] = rng.standard_normal((2, 3, 8))
-    before, after = attn(Tensor(x), None, True).numpy(), attn(Tensor(later), None, True).numpy()
+    before, after = attn(Tensor(x), is_causal=True).numpy(), attn(Tensor(later), is_causal=True).numpy()
     assert_close(after[:, :3], before[:, :3], rtol=0, atol=0, what="outputs 0..2 after changing tokens 3..5")
     assert not np.allclose(after[:, 3:], before[:, 3:])
 
@@ -618,19 +622,23 @@ def test_step4_rope_makes_attention_depend_on_relative_positions_only(rng):
     attn = MultiHeadAttention(8, 2, rope=True, rng=rng, dtype=np.float64)
     x = Tensor(rng.standard_normal((1, 4, 8)))
     assert_close(
-        attn(x, None, True, 50), attn(x, None, True, 0).numpy(), rtol=1e-9, atol=1e-9, what="offset 50 against 0"
+        attn(x, is_causal=True, offset=50),
+        attn(x, is_causal=True, offset=0).numpy(),
+        rtol=1e-9,
+        atol=1e-9,
+        what="offset 50 against 0",
     )
     plain = MultiHeadAttention(8, 2, rng=rng, dtype=np.float64)
-    assert_close(plain(x, None, False, 9), plain(x).numpy(), rtol=0, atol=0, what="offset without rope")
+    assert_close(plain(x, offset=9), plain(x).numpy(), rtol=0, atol=0, what="offset without rope")
 
 
 def test_step4_padded_tokens_change_no_real_token_s_output(rng):
     attn = MultiHeadAttention(8, 4, 2, rng=rng, dtype=np.float64)
     x = rng.standard_normal((2, 5, 8))
     padding = (np.arange(5) < np.array([[3], [5]]))[:, None, None, :]  # (B, 1, 1, T)
-    out = attn(Tensor(x), padding).numpy()
+    out = attn(Tensor(x), mask=padding).numpy()
     x[0, 3:] = 100.0
-    assert_close(attn(Tensor(x), padding).numpy()[0, :3], out[0, :3], rtol=1e-12, atol=1e-12, what="real tokens")
+    assert_close(attn(Tensor(x), mask=padding).numpy()[0, :3], out[0, :3], rtol=1e-12, atol=1e-12, what="real tokens")
 
 
 @pytest.mark.parametrize(
@@ -649,7 +657,7 @@ def test_step4_gradients_match_finite_differences_for_the_input_and_every_weight
         for name, p in zip(names, params, strict=True):
             module, attr = name.split(".")
             setattr(getattr(attn, module), attr, p)  # the tensor under test stands in for the Parameter
-        return attn(x, mask, True, 2)
+        return attn(x, mask=mask, is_causal=True, offset=2)
 
     weights = [p.numpy().copy() for _, p in attn.named_parameters()]
     gradcheck_tensors(f"MultiHeadAttention(n_kv_heads={n_kv_heads}, rope={rope})", forward, [x, *weights])
@@ -720,7 +728,7 @@ def test_step4_multi_head_attention_refuses_bad_sizes_naming_both_numbers(args, 
 )
 def test_step4_forward_refuses_bad_inputs(x, mask, error, message, rng):
     with pytest.raises(error, match=message):
-        MultiHeadAttention(8, 4, 2, rng=rng)(x(), mask)
+        MultiHeadAttention(8, 4, 2, rng=rng)(x(), mask=mask)
 
 
 # --- step 5: attention in blocks of keys -----------------------------------------------------
