@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -838,3 +840,17 @@ def test_step5_chunked_attention_never_holds_the_t_by_t_scores(long_sequence):
     out = chunked_attention(q, k, v, BLOCK_MEM, is_causal=True)
     assert out.shape == (B_MEM, H_MEM, T_MEM, D_MEM) and out.dtype == np.float32
     assert np.isfinite(out).all()
+
+
+def test_step5_naive_attention_on_the_same_inputs_holds_the_scores_and_would_break_that_budget(long_sequence):
+    # the other side of the budget above, measured in this process with tracemalloc (NumPy reports
+    # its arrays to it): naive attention keeps P, B·H·T·T·itemsize, for its backward
+    q, k, v = (Tensor(a) for a in long_sequence)
+    tracemalloc.start()
+    try:
+        out = scaled_dot_product_attention(q, k, v, is_causal=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert out.shape == (B_MEM, H_MEM, T_MEM, D_MEM)
+    assert peak >= NAIVE_SCORES > CHUNKED_BUDGET + DEFAULT_SLACK, f"naive attention peaked at {peak:,} bytes"
