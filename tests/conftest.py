@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
 
@@ -27,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # PYTHONDONTWRITEBYTECODE, which tox sets).
 PYTEST = ("-m", "pytest", "-p", "no:cacheprovider", "-p", "no:benchmark", "--assert=plain")
 Run = Callable[..., subprocess.CompletedProcess]
+Start = Callable[..., "Future[subprocess.CompletedProcess]"]
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +66,35 @@ def run_pytest(run_python) -> Run:
         return run_python(*PYTEST, *args, **kwargs)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def background() -> Iterator[ThreadPoolExecutor]:
+    """Runs children in the background, one per core at a time (this process mostly waits on them)."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="session")
+def start_python(run_python, background) -> Start:
+    """``start_python(*args, env=..., cwd=..., timeout=...)``: ``run_python``'s child, started in the
+    background; its ``.result()`` is what ``run_python`` returns. A file's independent children are
+    started together in one fixture, so that they run side by side while the tests read them."""
+
+    def start(*args: str, **kwargs):
+        return background.submit(run_python, *args, **kwargs)
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def start_pytest(start_python) -> Start:
+    """``start_pytest(*args, ...)``: ``run_pytest``'s child, started in the background (see ``start_python``)."""
+
+    def start(*args: str, **kwargs):
+        return start_python(*PYTEST, *args, **kwargs)
+
+    return start
 
 
 @pytest.fixture(scope="session")
