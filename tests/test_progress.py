@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import re
+from concurrent.futures import Future
+from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import pytest
 
@@ -31,28 +34,27 @@ def kata_line(output: str, name: str) -> str:
     return lines[0]
 
 
-@pytest.fixture(scope="module")
-def progress(run_python):
-    """``progress(*args, env=...)``: ``python -m tinytorch *args`` from the repository root."""
+class Children(NamedTuple):
+    """Every child process of this file, started together at the first test (they run side by side)."""
 
-    def run(*args: str, env: dict[str, str] | None = None):
-        return run_python("-m", "tinytorch", *args, env=env, timeout=120)
-
-    return run
-
-
-@pytest.fixture(scope="module")
-def collected(run_pytest) -> int:
-    """How many tests pytest collects for kata 08 (the oracle for the view's totals)."""
-    result = run_pytest("exercises/08_dataloader", "--co", "-q", "--impl", "solutions")
-    found = re.search(r"^(\d+) tests? collected", result.stdout, re.MULTILINE)
-    assert found, result.stdout
-    return int(found.group(1))
+    help: Future  # python -m tinytorch --help
+    unknown: Future  # an unknown kata
+    reference: Future  # kata 08 with TINYTORCH_IMPL=solutions
+    collected: Future  # pytest --co of kata 08: the oracle for the view's totals
+    problems: Future  # 05 with a syntax error, 06's file missing, 08 a pristine stub
+    loop: Future  # 08's stub looping forever, --limit LOOP_LIMIT
+    folder: Path  # the exercises of the `problems` run
+    broken: Path  # its kata 05 stub, with a syntax error ...
+    line: int  # ... at this line
+    missing: Path  # its kata 06 stub, deleted
 
 
 @pytest.fixture(scope="module")
-def problems(progress, tmp_path_factory):
-    """One run over three katas: 05 with a syntax error, 06's file missing, 08 a pristine stub."""
+def children(start_python, start_pytest, tmp_path_factory) -> Children:
+    def progress(*args: str, env: dict[str, str] | None = None) -> Future:
+        """``python -m tinytorch *args`` from the repository root."""
+        return start_python("-m", "tinytorch", *args, env=env, timeout=120)
+
     folder = write_stubs(tmp_path_factory.mktemp("exercises"))
     broken = kata_file(BY_NAME["losses"], "exercises", folder)
     line = broken.read_text().count("\n") + 1
@@ -60,35 +62,67 @@ def problems(progress, tmp_path_factory):
         stub.write("def forgot_a_colon(x)\n    return x\n")
     missing = kata_file(BY_NAME["optimizers"], "exercises", folder)
     missing.unlink()
-    result = progress("losses", "06", "8", env={"TINYTORCH_EXERCISES": str(folder)})
-    return result, folder, broken, line, missing
+
+    looping = write_stubs(tmp_path_factory.mktemp("looping"))
+    stub = kata_file(BY_NAME["dataloader"], "exercises", looping)
+    # Every function to write loops forever before its raise: the first test that calls one hangs.
+    loop = r"\1while True:\n\1    pass\n\1raise NotImplementedError("
+    stub.write_text(re.sub(r"^( *)raise NotImplementedError\(", loop, stub.read_text(), flags=re.MULTILINE))
+
+    return Children(
+        problems=progress("losses", "06", "8", env={"TINYTORCH_EXERCISES": str(folder)}),
+        reference=progress("dataloader", env={"TINYTORCH_IMPL": "solutions"}),
+        loop=progress("dataloader", "--limit", str(LOOP_LIMIT), env={"TINYTORCH_EXERCISES": str(looping)}),
+        collected=start_pytest("exercises/08_dataloader", "--co", "-q", "--impl", "solutions"),
+        help=progress("--help"),
+        unknown=progress("optimiser"),
+        folder=folder,
+        broken=broken,
+        line=line,
+        missing=missing,
+    )
 
 
-def test_help_describes_the_options_without_running_anything(progress):
-    result = progress("--help")
+@pytest.fixture(scope="module")
+def collected(children) -> int:
+    """How many tests pytest collects for kata 08 (the oracle for the view's totals)."""
+    result = children.collected.result()
+    found = re.search(r"^(\d+) tests? collected", result.stdout, re.MULTILINE)
+    assert found, result.stdout
+    return int(found.group(1))
+
+
+@pytest.fixture(scope="module")
+def problems(children):
+    """One run over three katas: 05 with a syntax error, 06's file missing, 08 a pristine stub."""
+    return children.problems.result(), children.folder, children.broken, children.line, children.missing
+
+
+def test_help_describes_the_options_without_running_anything(children):
+    result = children.help.result()
     assert result.returncode == 0, result.stdout
     for option in ("KATA", "--limit SECONDS", "--impl"):
         assert option in result.stdout, result.stdout
     assert "tests passing" not in result.stdout, "--help started a run"
 
 
-def test_an_unknown_kata_is_a_usage_error_listing_the_katas(progress):
-    result = progress("optimiser")
+def test_an_unknown_kata_is_a_usage_error_listing_the_katas(children):
+    result = children.unknown.result()
     assert result.returncode == USAGE, result.stdout
     labels = ", ".join(kata.label for kata in built())
     assert f"KATA: each name must be a built kata ({labels}), got 'optimiser'" in result.stdout
 
 
-def test_a_kata_argument_runs_that_kata_only_and_counts_what_pytest_collects(progress, collected):
-    result = progress("dataloader", env={"TINYTORCH_IMPL": "solutions"})
+def test_a_kata_argument_runs_that_kata_only_and_counts_what_pytest_collects(children, collected):
+    result = children.reference.result()
     assert result.returncode == 0, result.stdout
     assert re.match(rf"08 dataloader\s+{collected}/{collected}\s+#{{20}}\s", kata_line(result.stdout, "dataloader"))
     others = [kata.label for kata in built() if kata.name != "dataloader"] + ["09 convolution"]
     assert not [label for label in others if label in result.stdout], result.stdout
 
 
-def test_the_view_says_it_ran_the_reference_when_tinytorch_impl_chose_it(progress):
-    result = progress("dataloader", env={"TINYTORCH_IMPL": "solutions"})
+def test_the_view_says_it_ran_the_reference_when_tinytorch_impl_chose_it(children):
+    result = children.reference.result()  # the run of the test above
     assert "the reference (solutions/, TINYTORCH_IMPL=solutions) for every kata, not your code" in result.stdout
     assert "your code" not in result.stdout.replace("not your code", ""), result.stdout
 
@@ -124,14 +158,8 @@ def test_the_katas_are_listed_in_curriculum_order_and_a_broken_one_makes_the_exi
     assert result.returncode == 1, result.stdout
 
 
-def test_an_infinite_loop_is_stopped_at_the_limit_and_reported_as_timed_out(progress, tmp_path):
-    folder = write_stubs(tmp_path)
-    stub = kata_file(BY_NAME["dataloader"], "exercises", folder)
-    # Every function to write loops forever before its raise: the first test that calls one hangs.
-    looping = re.sub(r"^( *)raise NotImplementedError\(", r"\1while True:\n\1    pass\n\1raise NotImplementedError(",
-                     stub.read_text(), flags=re.MULTILINE)  # fmt: skip
-    stub.write_text(looping)
-    result = progress("dataloader", "--limit", str(LOOP_LIMIT), env={"TINYTORCH_EXERCISES": str(folder)})
+def test_an_infinite_loop_is_stopped_at_the_limit_and_reported_as_timed_out(children):
+    result = children.loop.result()
     assert result.returncode == 1, result.stdout
     assert f"each kata is stopped after {LOOP_LIMIT} s (--limit)" in result.stdout
     assert kata_line(result.stdout, "dataloader").startswith(f"08 dataloader     timed out after {LOOP_LIMIT} s")
