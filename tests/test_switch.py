@@ -4,6 +4,7 @@ one line at the first kata import, says which; and every wrong setup fails loudl
 
 A process chooses once, so each claim about another choice runs in a child process (see
 ``conftest.py`` here), as few of them as the claims allow: a child pytest is about 1.5 s of CPU.
+They are all started together (``children``), to run side by side while the tests read them.
 Header checks only collect (``--co``): pytest prints the header at start-up.
 """
 
@@ -13,6 +14,7 @@ import importlib
 import json
 import re
 import textwrap
+from concurrent.futures import Future
 from pathlib import Path
 from typing import NamedTuple
 
@@ -67,25 +69,83 @@ def broken(tmp_path_factory, first) -> BrokenStub:
 
 
 @pytest.fixture(scope="module")
-def broken_run(run_pytest, broken, first):
+def missing(tmp_path_factory, first) -> Path:
+    """Pristine stubs of every built kata but the first, whose file is missing."""
+    path = kata_file(first, "exercises", write_stubs(tmp_path_factory.mktemp("missing")))
+    path.unlink()
+    return path
+
+
+@pytest.fixture(scope="module")
+def children(start_python, start_pytest, broken, missing, first, tmp_path_factory) -> dict[str, Future]:
+    """Every child process of this file, by name, started together at the first test that reads one:
+    they run side by side (a child pytest is most of a test's time here)."""
+    other = next(kata for kata in built() if kata is not first)
+    empty = tmp_path_factory.mktemp("no_exercises")  # no kata file at all
+    select = f"import tinytorch; tinytorch.select('solutions'); import tinytorch.{first.name} as m; print(m.__file__)"
+    started = {
+        # The learner runs their kata's tests with their own code for every kata (--deps exercises).
+        "broken": start_pytest(
+            f"exercises/{first.folder}",
+            "--impl",
+            "exercises",
+            "--deps",
+            "exercises",
+            env={"TINYTORCH_EXERCISES": str(broken.folder)},
+        ),
+        # Every kata is under test, so --deps must not matter; the kata tests themselves are
+        # not collected (the header is written at start-up, and tox -e solutions runs them).
+        "all solutions": start_pytest(
+            "exercises", "--co", "--impl", "solutions", "--deps", "exercises", IGNORE_KATA_TESTS
+        ),
+        "first under test": start_pytest(f"exercises/{first.folder}", "--co", "--impl", "exercises"),
+        "bad impl": start_pytest(f"exercises/{first.folder}", "--co", "--impl", "solution"),
+        "pytest with mine": start_pytest(f"exercises/{first.folder}", "--co", env={"TINYTORCH_MINE": other.name}),
+        "missing in pytest": start_pytest(
+            f"exercises/{first.folder}", "--impl", "exercises", env={"TINYTORCH_EXERCISES": str(missing.parent.parent)}
+        ),
+        "bad impl in a script": start_python("-c", "import tinytorch.tensor", env={"TINYTORCH_IMPL": "reference"}),
+        "explicit select": start_python(
+            "-c",
+            "import io, sys, tinytorch; sys.stderr = io.StringIO(); tinytorch.select('solutions');"
+            "import tinytorch.tensor; print(repr(sys.stderr.getvalue()))",
+            env={"TINYTORCH_MINE": "optimizers"},
+        ),
+        "unknown in mine": start_python(
+            "-c",
+            "import tinytorch; print('imported', flush=True); import tinytorch.tensor",
+            env={"TINYTORCH_MINE": "optimiser"},
+        ),
+        "missing in a script": start_python(
+            "-c", f"import tinytorch.{first.name}", env={"TINYTORCH_EXERCISES": str(empty)}
+        ),
+        "missing, select": start_python("-c", select, env={"TINYTORCH_EXERCISES": str(empty)}),
+        "empty": empty,
+    }
+    for impl, env in PROBE_ENV.items():
+        started[f"probe {impl}"] = start_python("-c", PROBE, env=env)
+    for env in MINE_ENVS:
+        started[f"mine {sorted(env.items())}"] = start_python("-c", MINE_PROBE, env=env)
+    return started
+
+
+@pytest.fixture(scope="module")
+def broken_run(children):
     """The learner runs their kata's tests with their own code for every kata (--deps exercises)."""
-    env = {"TINYTORCH_EXERCISES": str(broken.folder)}
-    return run_pytest(f"exercises/{first.folder}", "--impl", "exercises", "--deps", "exercises", env=env)
+    return children["broken"].result()
 
 
 # --- the pytest header says which file backs each module ---------------------------------
 
 
-def test_impl_solutions_backs_every_built_kata_with_its_reference(run_pytest):
-    # Every kata is under test, so --deps must not matter; the kata tests themselves are
-    # not collected (the header is written at start-up, and tox -e solutions runs them).
-    result = run_pytest("exercises", "--co", "--impl", "solutions", "--deps", "exercises", IGNORE_KATA_TESTS)
+def test_impl_solutions_backs_every_built_kata_with_its_reference(children):
+    result = children["all solutions"].result()
     assert "tinytorch: --impl solutions --deps exercises" in result.stdout, result.stdout
     assert header(result.stdout) == expected(dict.fromkeys(BY_BUILT, "solutions")), result.stdout
 
 
-def test_a_kata_under_test_comes_from_impl_and_every_other_kata_from_the_reference(run_pytest, first):
-    result = run_pytest(f"exercises/{first.folder}", "--co", "--impl", "exercises")
+def test_a_kata_under_test_comes_from_impl_and_every_other_kata_from_the_reference(children, first):
+    result = children["first under test"].result()
     assert "tinytorch: --impl exercises --deps solutions" in result.stdout, result.stdout
     choice = {name: "exercises" if name == first.name else "solutions" for name in BY_BUILT}
     assert header(result.stdout) == expected(choice), result.stdout
@@ -97,8 +157,8 @@ def test_deps_exercises_makes_every_kata_the_learners(broken_run, broken):
     assert header(broken_run.stdout) == expected(dict.fromkeys(BY_BUILT, "exercises"), broken.folder), broken_run.stdout
 
 
-def test_a_bad_impl_is_a_usage_error_naming_the_choices(run_pytest, first):
-    result = run_pytest(f"exercises/{first.folder}", "--co", "--impl", "solution")
+def test_a_bad_impl_is_a_usage_error_naming_the_choices(children):
+    result = children["bad impl"].result()
     assert result.returncode == USAGE_ERROR, result.stdout
     assert re.search(
         r"--impl: invalid choice: '?solution'? \(choose from '?exercises'?, '?solutions'?\)", result.stdout
@@ -138,11 +198,11 @@ PROBE_ENV = {"solutions": {"TINYTORCH_IMPL": "solutions"}, "exercises": {}}
 
 
 @pytest.fixture(scope="module")
-def probe(run_python):
+def probe(children):
     """``probe[impl]``: the PROBE script's answers in a process that chose ``impl``."""
     answers = {}
-    for impl, env in PROBE_ENV.items():
-        result = run_python("-c", PROBE, env=env)
+    for impl in PROBE_ENV:
+        result = children[f"probe {impl}"].result()
         assert result.returncode == 0, result.stdout
         answers[impl] = json.loads(result.stdout.strip().splitlines()[-1])
     return answers
@@ -156,8 +216,8 @@ def test_without_tinytorch_impl_a_script_runs_the_learners_code(probe):
     assert Path(probe["exercises"]["tensor_file"]) == kata_file(BY_NAME["tensor"], "exercises")
 
 
-def test_a_bad_tinytorch_impl_is_an_error_naming_the_choices(run_python):
-    result = run_python("-c", "import tinytorch.tensor", env={"TINYTORCH_IMPL": "reference"})
+def test_a_bad_tinytorch_impl_is_an_error_naming_the_choices(children):
+    result = children["bad impl in a script"].result()
     assert result.returncode != 0
     assert "SwitchError: tinytorch: impl must be one of exercises, solutions, got 'reference'" in result.stdout
 
@@ -204,8 +264,19 @@ MINE_PROBE = textwrap.dedent(
 )
 
 
-def mine_probe(run_python, env: dict[str, str]) -> dict:
-    result = run_python("-c", MINE_PROBE, env=env)
+# The environments MINE_PROBE runs in, each once (a child per environment, started with the others).
+MINE_ENVS = [
+    {"TINYTORCH_MINE": "optimizers"},
+    {"TINYTORCH_MINE": "06"},
+    {"TINYTORCH_MINE": "6, 01_tensor"},
+    {},
+    {"TINYTORCH_MINE": "optimizers", "TINYTORCH_IMPL": "solutions"},
+]
+
+
+def mine_probe(children, env: dict[str, str]) -> dict:
+    """MINE_PROBE's answers in a process with ``env`` (one of MINE_ENVS)."""
+    result = children[f"mine {sorted(env.items())}"].result()
     assert result.returncode == 0, result.stdout
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -223,48 +294,40 @@ def chosen_files(mine: set[str], impl: str = "exercises") -> dict[str, str]:
         pytest.param("6, 01_tensor", {"optimizers", "tensor"}, id="a number and a folder"),
     ],
 )
-def test_tinytorch_mine_makes_those_katas_yours_and_every_other_the_reference(run_python, value, mine):
-    answers = mine_probe(run_python, {"TINYTORCH_MINE": value})
+def test_tinytorch_mine_makes_those_katas_yours_and_every_other_the_reference(children, value, mine):
+    answers = mine_probe(children, {"TINYTORCH_MINE": value})
     assert answers["files"] == chosen_files(mine)
     assert answers["loaded"] == {name: chosen_files(mine)[name] for name in answers["loaded"]}
 
 
-def test_the_first_kata_import_says_whose_code_each_module_is_once_on_stderr(run_python):
-    answers = mine_probe(run_python, {"TINYTORCH_MINE": "optimizers"})
+def test_the_first_kata_import_says_whose_code_each_module_is_once_on_stderr(children):
+    answers = mine_probe(children, {"TINYTORCH_MINE": "optimizers"})
     others = ", ".join(kata.name for kata in built() if kata.name != "optimizers")
     line = f"tinytorch: your code for optimizers; the reference for {others}\n"
     assert answers["said_at_first_import"] == line
     assert answers["said"] == line, "said again at a later import"
 
 
-def test_without_tinytorch_mine_every_kata_is_yours_and_the_first_import_says_so(run_python):
-    answers = mine_probe(run_python, {})
+def test_without_tinytorch_mine_every_kata_is_yours_and_the_first_import_says_so(children):
+    answers = mine_probe(children, {})
     assert answers["files"] == chosen_files({kata.name for kata in built()})
     assert answers["said"].startswith("tinytorch: your code for every kata (TINYTORCH_MINE=<katas>: only those")
 
 
-def test_tinytorch_impl_solutions_makes_the_named_katas_the_reference_too(run_python):
-    answers = mine_probe(run_python, {"TINYTORCH_MINE": "optimizers", "TINYTORCH_IMPL": "solutions"})
+def test_tinytorch_impl_solutions_makes_the_named_katas_the_reference_too(children):
+    answers = mine_probe(children, {"TINYTORCH_MINE": "optimizers", "TINYTORCH_IMPL": "solutions"})
     assert answers["files"] == chosen_files(set())
     assert answers["said"] == "tinytorch: the reference (solutions/) for every kata\n"
 
 
-def test_an_explicit_select_says_nothing(run_python):
-    script = (
-        "import io, sys, tinytorch; sys.stderr = io.StringIO(); tinytorch.select('solutions');"
-        "import tinytorch.tensor; print(repr(sys.stderr.getvalue()))"
-    )
-    result = run_python("-c", script, env={"TINYTORCH_MINE": "optimizers"})
+def test_an_explicit_select_says_nothing(children):
+    result = children["explicit select"].result()
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip() == "''"
 
 
-def test_an_unknown_kata_in_tinytorch_mine_stops_the_first_kata_import_listing_the_katas(run_python):
-    result = run_python(
-        "-c",
-        "import tinytorch; print('imported', flush=True); import tinytorch.tensor",
-        env={"TINYTORCH_MINE": "optimiser"},
-    )
+def test_an_unknown_kata_in_tinytorch_mine_stops_the_first_kata_import_listing_the_katas(children):
+    result = children["unknown in mine"].result()
     assert result.returncode != 0
     assert result.stdout.startswith("imported"), result.stdout  # the package itself still imports
     labels = ", ".join(kata.label for kata in built())
@@ -274,11 +337,11 @@ def test_an_unknown_kata_in_tinytorch_mine_stops_the_first_kata_import_listing_t
     )
 
 
-def test_pytest_does_not_read_tinytorch_mine(run_pytest, first):
+def test_pytest_does_not_read_tinytorch_mine(children, first):
     # The command line alone chooses in pytest: TINYTORCH_MINE names a kata not under test,
     # which stays the reference.
     other = next(kata for kata in built() if kata is not first)
-    result = run_pytest(f"exercises/{first.folder}", "--co", env={"TINYTORCH_MINE": other.name})
+    result = children["pytest with mine"].result()
     choice = {name: "exercises" if name == first.name else "solutions" for name in BY_BUILT}
     assert header(result.stdout) == expected(choice), result.stdout
     assert f"TINYTORCH_MINE={other.name} is not read by pytest" in result.stdout, result.stdout
@@ -329,25 +392,22 @@ def test_a_planned_kata_is_refused_as_planned():
 # --- a missing or broken kata file fails loudly, naming the file --------------------------
 
 
-def test_a_missing_kata_file_stops_pytest_at_start_up_naming_the_path(run_pytest, tmp_path, first):
-    missing = kata_file(first, "exercises", write_stubs(tmp_path))
-    missing.unlink()
-    result = run_pytest(f"exercises/{first.folder}", "--impl", "exercises", env={"TINYTORCH_EXERCISES": str(tmp_path)})
+def test_a_missing_kata_file_stops_pytest_at_start_up_naming_the_path(children, missing, first):
+    result = children["missing in pytest"].result()
     assert result.returncode == USAGE_ERROR, result.stdout
     assert f"exercises for kata {first.label} must be at {missing}, but there is no such file" in result.stdout
     assert not header(result.stdout), "a header means the run went on with some other file"
     assert not re.search(r"\d+ (passed|failed)", result.stdout), result.stdout
 
 
-def test_a_missing_kata_file_stops_a_script_naming_the_path(run_python, tmp_path, first):
-    result = run_python("-c", f"import tinytorch.{first.name}", env={"TINYTORCH_EXERCISES": str(tmp_path)})
+def test_a_missing_kata_file_stops_a_script_naming_the_path(children, first):
+    result = children["missing in a script"].result()
     assert result.returncode != 0
-    assert f"must be at {kata_file(first, 'exercises', tmp_path)}, but there is no such file" in result.stdout
+    assert f"must be at {kata_file(first, 'exercises', children['empty'])}, but there is no such file" in result.stdout
 
 
-def test_a_missing_kata_file_still_lets_a_script_choose_the_reference_explicitly(run_python, tmp_path, first):
-    script = f"import tinytorch; tinytorch.select('solutions'); import tinytorch.{first.name} as m; print(m.__file__)"
-    result = run_python("-c", script, env={"TINYTORCH_EXERCISES": str(tmp_path)})
+def test_a_missing_kata_file_still_lets_a_script_choose_the_reference_explicitly(children, first):
+    result = children["missing, select"].result()
     assert result.returncode == 0, result.stdout
     assert result.stdout.strip() == str(kata_file(first, "solutions"))
 
