@@ -33,7 +33,7 @@ from pathlib import Path
 import pytest
 
 from tinytorch.cli import integrity, junit
-from tinytorch.cli.grade import classroom_result
+from tinytorch.cli.classroom import classroom_result
 from tinytorch.cli.lesson import hint
 from tinytorch.cli.steps import kata_steps, step_of
 from tinytorch.registry import BY_NAME, KATAS, ROOT, built, kata_file

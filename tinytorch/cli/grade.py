@@ -31,6 +31,7 @@ from pathlib import Path
 import tinytorch
 from tinytorch.cli import integrity as integrity_check
 from tinytorch.cli import junit
+from tinytorch.cli.classroom import classroom_result
 from tinytorch.cli.runner import Run, jobs, run_all
 from tinytorch.cli.steps import kata_steps
 from tinytorch.registry import ROOT, Kata, built, named
@@ -147,35 +148,6 @@ def grade_kata(run: Run, report: Path, points: float) -> tuple[dict, object]:
     summary["seconds"] = round(run.seconds, 2)
     summary["steps"] = step_list
     return summary, junit.suite(kata.label, elements, run.seconds)
-
-
-def classroom_result(summaries: list[dict], check: integrity_check.Integrity) -> dict:
-    """The autograding reporter's input: one test per kata step (score: its points)."""
-    tests = []
-    for summary in summaries:
-        for step in summary["steps"]:
-            if step["step"] is None:
-                continue
-            message = f"{step['passed']}/{step['tests']} tests pass"
-            if step["timed_out"]:
-                message += f", {step['timed_out']} timed out"
-            tests.append(
-                {
-                    "name": f"{summary['kata']} step {step['step']}",
-                    "status": "pass" if step["points"] == step["max_points"] and step["tests"] else "fail",
-                    "score": step["points"],
-                    "message": message,
-                    "test_code": f"pytest exercises/{summary['number']:02d}_{summary['name']} -k step{step['step']}",
-                    "filename": "",
-                    "line_no": 0,
-                    "duration": 0,
-                }
-            )
-    if not check.clean:
-        tests.insert(0, {"name": check.describe(), "status": "fail", "score": 0, "message": check.describe()})
-    status = "pass" if all(test["status"] == "pass" for test in tests) else "fail"
-    maximum = sum(summary["max_points"] for summary in summaries)
-    return {"version": 1, "status": status, "max_score": maximum, "tests": tests}
 
 
 def whose(submission: Path | None) -> str:
