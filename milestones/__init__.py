@@ -86,6 +86,29 @@ MILESTONES: tuple[Milestone, ...] = (
             "convolution",
         ),
     ),
+    Milestone(
+        "transformer",
+        2017,
+        "Vaswani et al.: attention is all you need; a small GPT reverses digits and reads the lessons",
+        "milestones.transformer",
+        ">= 99% exact match reversing held-out digit sequences, trained in <= 60 s; "
+        "a character-level GPT's validation loss on the lessons falls below the unigram baseline",
+        "01-08, 10-13",
+        (
+            "tensor",
+            "activations",
+            "autograd",
+            "layers",
+            "losses",
+            "optimizers",
+            "training",
+            "dataloader",
+            "tokenization",
+            "embeddings",
+            "attention",
+            "transformers",
+        ),
+    ),
 )
 
 BY_NAME: dict[str, Milestone] = {milestone.name: milestone for milestone in MILESTONES}
