@@ -37,8 +37,9 @@ from tinytorch.tensor import type_name
 def check_qkv(op: str, q, k, v) -> tuple[int, ...]:
     """Given: check q (..., Tq, D), k (..., Tk, D), v (..., Tk, Dv); return the scores' shape (..., Tq, Tk).
 
-    q, k and v are Tensors (ndarrays for ``chunked_attention``: pass ``kind=np.ndarray`` via
-    ``check_arrays``) with at least 2 dimensions and one floating dtype; k and v have the same
+    q, k and v are Tensors, or ndarrays for ``chunked_attention`` (the caller checks which: only
+    their shape, ndim and dtype are read here), with at least 2 dimensions and one floating
+    dtype (checked first, then the dimensions, in the order below); k and v have the same
     shape but for the last dimension; q's and k's leading dimensions broadcast (a k of
     (B, H_kv, 1, Tk, D) serves every query head of a (B, H_kv, G, Tq, D) q). Raises:
 
