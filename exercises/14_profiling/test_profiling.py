@@ -1,4 +1,4 @@
-"""Kata 14 profiling. Run: pytest exercises/14_profiling   (one step: -k "step1" ... "step5")."""
+"""Kata 14 profiling. Run: pytest exercises/14_profiling   (one step: -k "step1" ... "step6")."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from tinytorch.attention import MultiHeadAttention
 from tinytorch.autograd import Tensor, is_grad_enabled
 from tinytorch.convolution import AvgPool2d, BatchNorm2d, Conv2d, Flatten, MaxPool2d, conv2d_loops
 from tinytorch.layers import Dropout, Linear, Module, ReLU, Sequential, Tanh
 from tinytorch.profiling import (
+    attention_flops,
+    block_flops,
     conv2d_flops,
     count_flops,
     count_parameters,
     format_profile,
+    gpt_flops,
     linear_flops,
     measure_latency,
     module_flops,
@@ -27,6 +31,7 @@ from tinytorch.profiling import (
 )
 from tinytorch.testing import memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK
+from tinytorch.transformers import GPT, FeedForward, GPTConfig, TransformerBlock
 
 # --- oracles and fakes written here, independent of the kata -------------------------------------
 
@@ -543,3 +548,128 @@ def test_step5_profile_refuses_what_it_cannot_profile(rng):
         profile(Sequential(ReLU()), x, warmup=-1)
     with pytest.raises(TypeError, match="got Mystery '0'"):
         profile(Sequential(Mystery()), x)
+
+
+# --- step 6: attention and the transformer ---------------------------------------------------------
+
+
+def attention_by_loops(attn, x):
+    """12's self-attention (no mask) by loop matmuls: returns the output and the multiply-adds counted.
+
+    x: (B, T, C) float64. Query head h reads kv head h // (H / H_kv), as 12's contract says.
+    """
+    B, T, C = x.shape
+    H, H_kv, D = attn.n_heads, attn.n_kv_heads, attn.head_dim
+    macs = 0
+
+    def project(layer, rows):  # rows (T, C) @ weightᵀ + bias
+        nonlocal macs
+        out, counted = loop_matmul(rows, layer.weight.numpy().T)
+        macs += counted
+        return out if layer.bias is None else out + layer.bias.numpy()
+
+    out = np.zeros((B, T, C))
+    for b in range(B):
+        q, k, v = (project(getattr(attn, name), x[b]) for name in ("q_proj", "k_proj", "v_proj"))
+        heads = []
+        for h in range(H):
+            g = h // (H // H_kv)
+            qh, kh, vh = q[:, h * D : (h + 1) * D], k[:, g * D : (g + 1) * D], v[:, g * D : (g + 1) * D]
+            scores, counted = loop_matmul(qh, kh.T)  # (T, D) @ (D, T)
+            macs += counted
+            p = np.exp(scores / np.sqrt(D) - (scores / np.sqrt(D)).max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            head, counted = loop_matmul(p, vh)  # (T, T) @ (T, D)
+            macs += counted
+            heads.append(head)
+        out[b] = project(attn.out_proj, np.concatenate(heads, axis=1))  # (T, H·D) -> (T, C)
+    return out, macs
+
+
+@st.composite
+def attention_cases(draw):
+    """(B, T, D, H, H_kv, bias): H_kv divides H."""
+    H = draw(st.sampled_from([1, 2, 4]))
+    H_kv = draw(st.sampled_from([n for n in (1, 2, 4) if H % n == 0]))
+    return draw(st.integers(1, 2)), draw(st.integers(1, 4)), draw(st.integers(1, 3)), H, H_kv, draw(st.booleans())
+
+
+@given(attention_cases(), st.integers(0, 2**32 - 1))
+def test_step6_attention_flops_are_twice_the_multiply_adds_of_a_loop_attention(case, seed):
+    B, T, D, H, H_kv, bias = case
+    gen = np.random.default_rng(seed)
+    attn = MultiHeadAttention(H * D, H, H_kv, bias=bias, rng=gen, dtype=np.float64)
+    x = gen.standard_normal((B, T, H * D))
+    expected, macs = attention_by_loops(attn, x)
+    actual = attn(Tensor(x)).numpy()
+    np.testing.assert_allclose(actual, expected, rtol=1e-9, atol=1e-12)  # the twin does what attention does
+    assert attention_flops(attn, (B, T, H * D)) == (2 * macs, (B, T, H * D))
+
+
+def test_step6_a_worked_example_and_what_grouped_query_attention_saves():
+    # C = 8, H = 2, D = 4, one sequence of 4: projections 4·2·4·8·8 = 2048, attention 4·2·16·4 = 512
+    assert attention_flops(MultiHeadAttention(8, 2), (1, 4, 8)) == (2560, (1, 4, 8))
+    # H_kv = 1: k_proj and v_proj map 8 -> 4, saving 2·(2·4·8·4) = 512; the scores are as many
+    assert attention_flops(MultiHeadAttention(8, 2, 1), (1, 4, 8))[0] == 2560 - 512
+
+
+def test_step6_causal_attention_counts_every_score_it_computes():
+    # a causal mask is applied to scores that were all computed: the count does not halve
+    attn = MultiHeadAttention(8, 2)
+    assert module_flops(attn, (2, 5, 8)) == attention_flops(attn, (2, 5, 8))
+    assert module_flops(Sequential(attn), (2, 5, 8))[0] == attention_flops(attn, (2, 5, 8))[0]
+
+
+def block_formula(B, T, C, H, H_kv, F):
+    """12's and 13's contract formulas: projections, scores and values, the feed-forward."""
+    D = C // H
+    return 2 * B * T * C * (2 * C + 2 * H_kv * D) + 4 * B * H * T * T * D + 4 * B * T * C * F
+
+
+@pytest.mark.parametrize(
+    ("C", "H", "H_kv", "F", "norm"), [(8, 2, 2, 32, "layer"), (12, 4, 2, 20, "rms"), (6, 3, 1, 5, "layer")]
+)
+def test_step6_a_block_costs_its_attention_and_its_feed_forward(C, H, H_kv, F, norm):
+    block = TransformerBlock(C, H, H_kv, F, norm=norm, rng=np.random.default_rng(0))
+    B, T = 2, 5
+    assert block_flops(block, (B, T, C)) == (block_formula(B, T, C, H, H_kv, F), (B, T, C))
+    assert block_flops(FeedForward(C, F), (B, T, C)) == (4 * B * T * C * F, (B, T, C))
+    out = block(Tensor(np.zeros((B, T, C), dtype=np.float32)))
+    assert module_flops(block, (B, T, C))[1] == out.shape
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(tie_weights=True, positions="learned"),
+        dict(tie_weights=False, positions="rope", norm="rms", n_kv_heads=1),
+    ],
+    ids=["tied-learned", "untied-rope-gqa"],
+)
+def test_step6_a_gpt_costs_its_blocks_and_its_head(options):
+    config = GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2, n_layers=3, d_ff=24, **options)
+    model = GPT(config, rng=np.random.default_rng(0))
+    B, T = 2, 6
+    H_kv = options.get("n_kv_heads", 2)
+    expected = 3 * block_formula(B, T, 8, 2, H_kv, 24) + 2 * B * T * 8 * 16  # L blocks, then (B·T, C) @ (C, V)
+    assert count_flops(model, (B, T)) == expected
+    logits = model(np.zeros((B, T), dtype=np.int64))
+    assert gpt_flops(model, (B, T)) == (expected, logits.shape)
+
+
+def test_step6_shapes_that_do_not_fit_attention_or_a_gpt_are_refused():
+    with pytest.raises(
+        ValueError, match=r"MultiHeadAttention '0' must have shape \(B, T, d_model=8\), got \(2, 3, 5\)"
+    ):
+        count_flops(Sequential(MultiHeadAttention(8, 2)), (2, 3, 5))
+    with pytest.raises(
+        ValueError, match=r"TransformerBlock \(the model\) must have 3 dimensions \(B, T, C\), got \(4, 8\)"
+    ):
+        count_flops(TransformerBlock(8, 2), (4, 8))
+    model = GPT(GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2, n_layers=2))
+    with pytest.raises(ValueError, match=r"GPT \(the model\) must have T <= context_length=8, got \(1, 9\)"):
+        count_flops(model, (1, 9))
+    with pytest.raises(ValueError, match=r"GPT \(the model\) must have shape \(B, T\) of token ids, got \(1, 4, 8\)"):
+        count_flops(model, (1, 4, 8))
+    with pytest.raises(ValueError, match=r"the input of LayerNorm '1\.norm1' must have 8 features"):
+        block_flops(TransformerBlock(8, 2), (1, 4, 6), "1")

@@ -17,11 +17,14 @@ products in every model of this course. Halve a FLOP count to get MACs (multiply
 the unit some papers and tools (fvcore, thop) report.
 
 Shapes (one vocabulary): B batch, C channels or features, OC output channels, H, W, KH, KW, OH,
-OW as in kata 09, T positions, D head dimension, H heads (in attention), V vocabulary.
+OW as in kata 09; in attention and transformers (katas 12 and 13) C is d_model, T positions,
+H heads, H_kv key/value heads, D the head dimension, F the feed-forward width, V the
+vocabulary, L the blocks.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
 import time
 import tracemalloc
@@ -30,8 +33,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinytorch.attention import MultiHeadAttention
 from tinytorch.autograd import Tensor, no_grad
 from tinytorch.convolution import AvgPool2d, BatchNorm2d, Conv2d, Flatten, MaxPool2d, conv_output_size
+from tinytorch.embeddings import Embedding
 from tinytorch.layers import (
     GELU,
     Dropout,
@@ -45,14 +50,18 @@ from tinytorch.layers import (
     parameter_bytes,
 )
 from tinytorch.tensor import type_name
+from tinytorch.transformers import GPT, FeedForward, LayerNorm, RMSNorm, TransformerBlock
 
 __all__ = [
     "LatencyStats",
     "ProfileRow",
+    "attention_flops",
+    "block_flops",
     "conv2d_flops",
     "count_flops",
     "count_parameters",
     "format_profile",
+    "gpt_flops",
     "linear_flops",
     "measure_latency",
     "module_flops",
@@ -70,6 +79,14 @@ __all__ = [
 def where(module: Module, name: str) -> str:
     """Given: how errors name a module: ``"Linear '2'"``, or ``"Linear (the model)"`` for the root."""
     return f"{type(module).__name__} '{name}'" if name else f"{type(module).__name__} (the model)"
+
+
+def join(name: str, child: str) -> str:
+    """Given: a child's dotted name, as ``named_modules`` writes it.
+
+    ``join("0", "fc") == "0.fc"``; at the root, ``join("", "fc") == "fc"``.
+    """
+    return f"{name}.{child}" if name else child
 
 
 def check_shape(op: str, shape) -> tuple[int, ...]:
@@ -99,13 +116,24 @@ def free_flops(module: Module, shape: tuple[int, ...], name: str) -> tuple[int, 
     """Given: ``(0, output shape)`` for a layer this course counts as free, None for any other.
 
     Free: the activations and Dropout (same shape), BatchNorm2d (same shape, C must match),
-    MaxPool2d and AvgPool2d (kata 09's output size), Flatten ((B, rest...) -> (B, product)).
+    MaxPool2d and AvgPool2d (kata 09's output size), Flatten ((B, rest...) -> (B, product)),
+    13's LayerNorm and RMSNorm (same shape, the last dimension must be ``dim``), 11's Embedding
+    (ids of any shape N -> (*N, D): a lookup).
     Raises ValueError ``"count_flops: the input of MaxPool2d '3' must have 4 dimensions
     (B, C, H, W), got (8, 64)"``, ``"count_flops: the input of BatchNorm2d '1' must have 16
     channels, got (2, 8, 5, 5)"``, and a window that does not fit, as conv2d_flops.
     """
     if isinstance(module, ELEMENTWISE):
         return 0, shape
+    if isinstance(module, (LayerNorm, RMSNorm)):
+        if len(shape) < 1 or shape[-1] != module.dim:
+            raise ValueError(
+                f"count_flops: the input of {where(module, name)} must have {module.dim} features "
+                f"in its last dimension, got {shape}"
+            )
+        return 0, shape
+    if isinstance(module, Embedding):
+        return 0, (*shape, module.embedding_dim)
     if isinstance(module, (MaxPool2d, AvgPool2d, BatchNorm2d)) and len(shape) != 4:
         raise ValueError(
             f"count_flops: the input of {where(module, name)} must have 4 dimensions (B, C, H, W), got {shape}"
@@ -131,7 +159,7 @@ def free_flops(module: Module, shape: tuple[int, ...], name: str) -> tuple[int, 
             raise ValueError(
                 f"count_flops: the input of {where(module, name)} must have a batch dimension, got {shape}"
             )
-        return 0, (shape[0], int(np.prod(shape[1:], dtype=np.int64)))
+        return 0, (shape[0], math.prod(shape[1:]))
     return None
 
 
@@ -235,11 +263,13 @@ def module_flops(module: Module, shape: tuple[int, ...], name: str = "") -> tupl
     """The FLOPs of ``module`` on an input of ``shape``, and its output's shape, from shapes alone.
 
     A Sequential: its members in order, each given the previous one's output shape, their
-    FLOPs summed (members named ``name.0``, ``name.1``..., as ``named_modules`` names them).
-    A Linear or Conv2d: ``linear_flops``, ``conv2d_flops``. A free layer: the given
-    ``free_flops``. Anything else is refused: a FLOP count that silently skipped a layer would
-    be a wrong number that looks right. Types are tested with ``isinstance``, so a subclass of
-    Linear counts as a Linear.
+    FLOPs summed (members named ``join(name, "0")``, ``join(name, "1")``..., as
+    ``named_modules`` names them). A Linear or Conv2d: ``linear_flops``, ``conv2d_flops``.
+    12's MultiHeadAttention: ``attention_flops``; 13's FeedForward and TransformerBlock:
+    ``block_flops``; 13's GPT: ``gpt_flops`` (step 6). A free layer: the given ``free_flops``.
+    Anything else is refused: a FLOP count that silently skipped a layer would be a wrong
+    number that looks right. Types are tested with ``isinstance``, so a subclass of Linear
+    counts as a Linear.
 
     Args:
         module: a 04 Module.
@@ -261,13 +291,19 @@ def module_flops(module: Module, shape: tuple[int, ...], name: str = "") -> tupl
     if isinstance(module, Sequential):
         total = 0
         for child_name, child in module.named_children():
-            flops, shape = module_flops(child, shape, f"{name}.{child_name}" if name else child_name)
+            flops, shape = module_flops(child, shape, join(name, child_name))
             total += flops
         return total, shape
     if isinstance(module, Linear):
         return linear_flops(module, shape, name)
     if isinstance(module, Conv2d):
         return conv2d_flops(module, shape, name)
+    if isinstance(module, MultiHeadAttention):
+        return attention_flops(module, shape, name)
+    if isinstance(module, (FeedForward, TransformerBlock)):
+        return block_flops(module, shape, name)
+    if isinstance(module, GPT):
+        return gpt_flops(module, shape, name)
     free = free_flops(module, shape, name)
     if free is None:
         raise TypeError(
@@ -281,7 +317,7 @@ def count_flops(model: Module, input_shape) -> int:
     """The FLOPs of one forward pass of ``model`` on an input of ``input_shape``.
 
     The convention (module docstring): a multiply-add is 2 FLOPs; only the products of Linear
-    and Conv2d layers (and, with katas 12 and 13, attention) are counted. Computed from shapes
+    and Conv2d layers and of attention are counted. Computed from shapes
     alone by ``module_flops``: no array of the input's size is made and the model is not run,
     so counting a batch of a million images costs nothing.
 
@@ -306,6 +342,142 @@ def count_flops(model: Module, input_shape) -> int:
     shape = check_shape("count_flops", input_shape)
     flops, _ = module_flops(model, shape)
     return flops
+
+
+# --- step 6: attention and the transformer -------------------------------------------------------
+
+
+def attention_flops(attn: MultiHeadAttention, shape: tuple[int, ...], name: str = "") -> tuple[int, tuple[int, ...]]:
+    """The FLOPs of 12's MultiHeadAttention on x of ``shape`` (self-attention), and the output's shape.
+
+    Four projections, each a Linear counted by ``linear_flops`` (named ``join(name, "q_proj")``
+    ...): q_proj and out_proj C -> C, k_proj and v_proj C -> H_kv·D (grouped-query attention
+    makes those two smaller). Then, in each of the B·H query heads, two products: the scores
+    q @ kᵀ, (T, D) @ (D, T), and the weighted sum of the values, (T, T) @ (T, D): 2·T·T·D
+    FLOPs each. Every score is counted, masked ones included: a causal mask is applied to
+    scores that were all computed. RoPE, the scale, the mask and the softmax: not counted. So
+
+        2·B·T·C·(2·C + 2·H_kv·D) + 4·B·H·T²·D        (C = H·D)
+
+    Args:
+        attn: reads ``d_model``, ``n_heads``, ``head_dim`` and the four projections.
+        shape: (B, T, C), C = d_model; B or T may be 0.
+        name: its dotted name, for errors.
+    Returns:
+        ``(flops, (B, T, C))``.
+    Raises:
+        ValueError: ``"count_flops: the input of MultiHeadAttention '0' must have shape
+            (B, T, d_model=8), got (2, 3, 5)"``.
+    Complexity:
+        O(1).
+    Example:
+        >>> attention_flops(MultiHeadAttention(8, 2), (1, 4, 8))
+        (2560, (1, 4, 8))
+    """
+    # solution: step 6
+    if len(shape) != 3 or shape[-1] != attn.d_model:
+        raise ValueError(
+            f"count_flops: the input of {where(attn, name)} must have shape (B, T, d_model={attn.d_model}), got {shape}"
+        )
+    B, T, _ = shape
+    flops = 0
+    for proj in ("q_proj", "k_proj", "v_proj", "out_proj"):  # each reads a (B, T, C) input
+        proj_flops, _ = linear_flops(getattr(attn, proj), shape, join(name, proj))
+        flops += proj_flops
+    H, D = attn.n_heads, attn.head_dim
+    flops += 2 * (2 * B * H * T * T * D)  # scores q @ kᵀ, then probabilities @ v, in every query head
+    return flops, shape
+
+
+def block_flops(
+    block: FeedForward | TransformerBlock, shape: tuple[int, ...], name: str = ""
+) -> tuple[int, tuple[int, ...]]:
+    """The FLOPs of 13's FeedForward or TransformerBlock on x of ``shape``, and the output's shape.
+
+    FeedForward: ``fc`` (C -> F) then ``proj`` (F -> C), through ``module_flops``; GELU is free:
+    ``4·R·C·F``. TransformerBlock: ``norm1``, ``attn``, ``norm2``, ``ffn``, each through
+    ``module_flops`` on the block's input shape (the residual lines keep (B, T, C); the norms
+    and the residual additions are free), named ``join(name, "attn")`` and so on.
+
+    Args:
+        block: a FeedForward (reads ``fc``, ``proj``) or a TransformerBlock (reads ``norm1``,
+            ``attn``, ``norm2``, ``ffn``).
+        shape: FeedForward: (..., C), at least 2 dimensions; TransformerBlock: (B, T, C).
+        name: its dotted name, for errors.
+    Returns:
+        ``(flops, output_shape)``, the output shape equal to the input's.
+    Raises:
+        ValueError: ``"count_flops: the input of TransformerBlock '1' must have 3 dimensions
+            (B, T, C), got (4, 8)"``; the sub-layers' errors, naming them (``'1.attn'``).
+    Complexity:
+        O(1).
+    Example:
+        >>> block_flops(TransformerBlock(8, 2), (1, 4, 8))
+        (6656, (1, 4, 8))
+    """
+    # solution: step 6
+    if isinstance(block, FeedForward):
+        fc_flops, hidden = module_flops(block.fc, shape, join(name, "fc"))  # (..., F)
+        proj_flops, out = module_flops(block.proj, hidden, join(name, "proj"))  # (..., C)
+        return fc_flops + proj_flops, out
+    if len(shape) != 3:
+        raise ValueError(
+            f"count_flops: the input of {where(block, name)} must have 3 dimensions (B, T, C), got {shape}"
+        )
+    flops = 0
+    for child in ("norm1", "attn", "norm2", "ffn"):
+        child_flops, _ = module_flops(getattr(block, child), shape, join(name, child))  # each keeps (B, T, C)
+        flops += child_flops
+    return flops, shape
+
+
+def gpt_flops(model: GPT, shape: tuple[int, ...], name: str = "") -> tuple[int, tuple[int, ...]]:
+    """The FLOPs of 13's GPT on token ids of ``shape`` (B, T), and the logits' shape (B, T, V).
+
+    The token and position lookups are free and give (B, T, C); then ``blocks`` (a Sequential,
+    through ``module_flops``), the final ``norm`` (free), and the head: ``head`` through
+    ``module_flops`` when untied, or, tied, the product x @ tok_emb.weightᵀ,
+    ``2·B·T·C·V`` FLOPs all the same. So ``L·block + 2·B·T·C·V``.
+
+    Args:
+        model: reads ``config`` (vocab_size, context_length, d_model), ``blocks``, ``norm``,
+            ``head``.
+        shape: (B, T) ids, T <= context_length.
+        name: its dotted name, for errors.
+    Returns:
+        ``(flops, (B, T, V))``.
+    Raises:
+        ValueError: ``"count_flops: the input of GPT (the model) must have shape (B, T) of token
+            ids, got (2, 3, 8)"``; ``"count_flops: the input of GPT (the model) must have
+            T <= context_length=8, got (1, 9)"``.
+    Complexity:
+        O(L).
+    Example:
+        >>> from tinytorch.transformers import GPTConfig
+        >>> gpt_flops(GPT(GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2, n_layers=1)), (1, 4))
+        (7680, (1, 4, 16))
+    """
+    # solution: step 6
+    config = model.config
+    if len(shape) != 2:
+        raise ValueError(
+            f"count_flops: the input of {where(model, name)} must have shape (B, T) of token ids, got {shape}"
+        )
+    B, T = shape
+    if T > config.context_length:
+        raise ValueError(
+            f"count_flops: the input of {where(model, name)} must have T <= context_length={config.context_length}, "
+            f"got {shape}"
+        )
+    x_shape = (B, T, config.d_model)  # the embeddings: lookups, free
+    flops, x_shape = module_flops(model.blocks, x_shape, join(name, "blocks"))
+    _, x_shape = module_flops(model.norm, x_shape, join(name, "norm"))
+    if model.head is None:
+        flops += 2 * B * T * config.d_model * config.vocab_size  # tied: (B·T, C) @ (C, V)
+    else:
+        head_flops, _ = module_flops(model.head, x_shape, join(name, "head"))
+        flops += head_flops
+    return flops, (B, T, config.vocab_size)
 
 
 # --- step 3: latency on an injectable clock --------------------------------------------------
