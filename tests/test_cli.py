@@ -10,8 +10,9 @@ with the functions of later steps put back to ``raise NotImplementedError`` (the
 would have written; no expected value comes from the reference). Expected counts come from
 pytest itself (``--collect-only``) and from the lesson's text.
 
-Cost: each child pytest is 2-5 s of CPU; the whole file is about 40-60 s on a loaded 2-core
-machine, most of it the workflow's grade on two solved katas (~20 s) and ``watch`` (~10 s).
+The slow runs (``hint``, ``status``, ``grade`` and the workflow's command) start together in one
+module fixture and run side by side. Cost: about 35 s of CPU for the whole file, most of it the
+workflow's grade of four katas, two of them solved, and ``watch``.
 """
 
 from __future__ import annotations
@@ -122,16 +123,94 @@ def tinytorch_in(clean_env):
     return run
 
 
-def collected_per_step(run_pytest, root: Path, kata=KATA) -> dict[int, int]:
-    """How many tests pytest collects for each step of ``kata`` in ``root`` (the oracle for the counts)."""
-    result = run_pytest(f"exercises/{kata.folder}", "--co", "-q", "--impl", "solutions", cwd=root)
-    ids = [line for line in result.stdout.splitlines() if "::" in line]
-    assert ids, result.stdout
+def collected_per_step(output: str) -> dict[int, int]:
+    """How many tests ``pytest --co -q`` listed for each step (the oracle for the counts)."""
+    ids = [line for line in output.splitlines() if "::" in line]
+    assert ids, output
     counts: dict[int, int] = {}
     for node in ids:
         step = int(STEP_ID.search(node.split("::", 1)[1]).group(1))
         counts[step] = counts.get(step, 0) + 1
     return counts
+
+
+class Child:
+    """A child process started now and read later: ``result()`` waits for it (stderr in stdout)."""
+
+    def __init__(self, command: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        self.finished: subprocess.CompletedProcess | None = None
+
+    def result(self, timeout: float = 600) -> subprocess.CompletedProcess:
+        if self.finished is None:
+            try:
+                stdout, _ = self.process.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise
+            self.finished = subprocess.CompletedProcess(self.process.args, self.process.returncode, stdout)
+        return self.finished
+
+
+def workflow_grade_command() -> str:
+    """The ``run:`` line of the workflow's grading step (the one with ``id: tinytorch``)."""
+    text = WORKFLOW.read_text()
+    found = re.search(r"^\s+id: tinytorch\n(?:\s+[\w-]+:.*\n)*?\s+run: (python -m tinytorch grade .*)$", text, re.M)
+    assert found, "the workflow has no grading step with id: tinytorch and a run: line"
+    return found.group(1)
+
+
+SOLVED = (BY_NAME["autograd"], KATA)  # the two katas the workflow's submission has solved
+
+
+@pytest.fixture(scope="module")
+def runs(course, tmp_path_factory, clean_env) -> dict[str, tuple[Child, Path]]:
+    """The slow child runs, all started at once (they run side by side), each in a clone of its own.
+
+    ``hint``, ``status`` and ``grade`` run on a clone with KATA solved up to step 2 (``grade``'s with
+    a kata's test file edited too); ``collect`` is pytest's count of KATA's tests there (the oracle);
+    ``workflow`` is the workflow's command on a submission with the katas of SOLVED solved.
+    """
+
+    def fresh(name: str) -> Path:
+        folder = tmp_path_factory.mktemp(name)
+        git(folder, "clone", "-q", str(course), "learner")
+        return folder / "learner"
+
+    started: dict[str, tuple[Child, Path]] = {}
+    tinytorch = [sys.executable, "-m", "tinytorch"]
+    for name in ("hint", "status", "grade"):
+        root = fresh(name)
+        learner_file(root).write_text(solved_up_to(KATA, 2))
+        if name == "grade":
+            edited = root / "exercises" / "03_autograd" / "test_autograd.py"
+            edited.write_text(edited.read_text() + "\n# the learner was here\n")
+            arguments = ["grade", KATA.name, "--json", str(root.parent / "grade.json")]
+            arguments += ["--junit", str(root.parent / "grade.xml")]
+            collect = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"exercises/{KATA.folder}", "--co"]
+            started["collect"] = (Child([*collect, "-q", "--impl", "solutions"], root, clean_env), root)
+        else:
+            arguments = ["hint", KATA.name] if name == "hint" else [KATA.name]
+        started[name] = (Child([*tinytorch, *arguments], root, clean_env), root)
+    # As on CI: the course (the template) checked out in course/, the learner's push beside it.
+    submission = fresh("submission")
+    for kata in SOLVED:
+        learner_file(submission, kata).write_text(solved_up_to(kata, None))
+    git(submission, "commit", "-q", "-am", "two katas solved")
+    workspace = submission.parent / "workspace"
+    workspace.mkdir()
+    git(workspace, "clone", "-q", str(course), "course")
+    git(workspace, "clone", "-q", str(submission), "submission")
+    command = workflow_grade_command().replace("python ", f"{sys.executable} ", 1)
+    env = {**clean_env, "GITHUB_OUTPUT": str(workspace / "github_output")}
+    started["workflow"] = (Child(["bash", "-c", command], workspace / "course", env), workspace)
+    yield started
+    for child, _ in started.values():
+        if child.process.poll() is None:
+            child.process.kill()
+        child.result()
 
 
 # --- every subcommand: --help, and errors that list the katas ---------------------------------
@@ -220,9 +299,8 @@ def lesson_entry_first_line(kata, step: int) -> str:
     return found.group(0)
 
 
-def test_hint_prints_the_hint_of_the_first_step_whose_tests_fail(clone, tinytorch_in):
-    learner_file(clone).write_text(solved_up_to(KATA, 2))
-    result = tinytorch_in(clone, "hint", KATA.name)
+def test_hint_prints_the_hint_of_the_first_step_whose_tests_fail(runs):
+    result = runs["hint"][0].result()
     assert result.returncode == 0, result.stdout
     assert f"{KATA.label}, step 3 (the first step whose tests do not all pass" in result.stdout, result.stdout
     assert lesson_entry_first_line(KATA, 3) in result.stdout, result.stdout
@@ -346,9 +424,8 @@ def test_watch_reruns_the_step_when_the_file_changes_and_moves_on_when_it_passes
 # --- status: the next step -----------------------------------------------------------------------
 
 
-def test_status_shows_the_next_step_of_a_kata(clone, tinytorch_in):
-    learner_file(clone).write_text(solved_up_to(KATA, 2))
-    result = tinytorch_in(clone, KATA.name)
+def test_status_shows_the_next_step_of_a_kata(runs):
+    result = runs["status"][0].result()
     assert result.returncode == 0, result.stdout
     line = next(line for line in result.stdout.splitlines() if line.startswith(KATA.label))
     assert line.endswith(f"next: step 3 (pytest exercises/{KATA.folder} -k step3)"), line
@@ -357,12 +434,10 @@ def test_status_shows_the_next_step_of_a_kata(clone, tinytorch_in):
 # --- grade: per-step counts, and a changed test file flagged -----------------------------------
 
 
-def test_grade_counts_each_step_and_flags_an_edited_test_file(clone, tinytorch_in, run_pytest, tmp_path):
-    learner_file(clone).write_text(solved_up_to(KATA, 2))
-    edited = clone / "exercises" / "03_autograd" / "test_autograd.py"
-    edited.write_text(edited.read_text() + "\n# the learner was here\n")
-    report, xml = tmp_path / "grade.json", tmp_path / "grade.xml"
-    result = tinytorch_in(clone, "grade", KATA.name, "--json", str(report), "--junit", str(xml))
+def test_grade_counts_each_step_and_flags_an_edited_test_file(runs):
+    child, root = runs["grade"]
+    result = child.result()
+    report, xml = root.parent / "grade.json", root.parent / "grade.xml"
     assert result.returncode == 1, result.stdout  # graded, but not clean
     assert result.stdout.startswith("integrity: CHANGED: 1 file(s) besides your kata files differ from the commit"), (
         result.stdout
@@ -370,7 +445,7 @@ def test_grade_counts_each_step_and_flags_an_edited_test_file(clone, tinytorch_i
     summary = json.loads(report.read_text())
     assert summary["integrity"]["state"] == "changed"
     assert summary["integrity"]["files"] == ["exercises/03_autograd/test_autograd.py"]
-    expected = collected_per_step(run_pytest, clone)
+    expected = collected_per_step(runs["collect"][0].result().stdout)
     (kata,) = summary["katas"]
     got = {step["step"]: (step["tests"], step["passed"], step["failed"], step["timed_out"]) for step in kata["steps"]}
     assert got == {
@@ -386,39 +461,18 @@ def test_grade_counts_each_step_and_flags_an_edited_test_file(clone, tinytorch_i
 # --- the workflow's command, on a submission with two katas solved --------------------------------
 
 
-def workflow_grade_command() -> str:
-    """The ``run:`` line of the workflow's grading step (the one with ``id: tinytorch``)."""
-    text = WORKFLOW.read_text()
-    found = re.search(r"^\s+id: tinytorch\n(?:\s+[\w-]+:.*\n)*?\s+run: (python -m tinytorch grade .*)$", text, re.M)
-    assert found, "the workflow has no grading step with id: tinytorch and a run: line"
-    return found.group(1)
-
-
-def test_the_workflow_grades_two_solved_katas_full_marks_and_the_rest_zero(course, clone, tmp_path, clean_env):
-    solved = (BY_NAME["autograd"], KATA)
-    for kata in solved:
-        learner_file(clone, kata).write_text(solved_up_to(kata, None))
-    git(clone, "commit", "-q", "-am", "two katas solved")
-    # As on CI: the course (template) checked out in course/, the learner's push beside it.
-    workspace = tmp_path / "workspace"
-    workspace.mkdir()
-    git(workspace, "clone", "-q", str(course), "course")
-    git(workspace, "clone", "-q", str(clone), "submission")
-    output = workspace / "github_output"
-    command = workflow_grade_command().replace("python ", f"{sys.executable} ", 1)
-    env = {**clean_env, "GITHUB_OUTPUT": str(output)}
-    result = subprocess.run(
-        ["bash", "-c", command], cwd=workspace / "course", env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_the_workflow_grades_two_solved_katas_full_marks_and_the_rest_zero(runs):
+    child, workspace = runs["workflow"]
+    result = child.result()
+    assert result.returncode == 0, result.stdout
     summary = json.loads((workspace / "grade.json").read_text())
     assert summary["integrity"]["state"] == "clean", summary["integrity"]
     marks = {kata["name"]: (kata["points"], kata["max_points"]) for kata in summary["katas"]}
     assert set(marks) == set(COURSE)
     for name, (points, maximum) in marks.items():
         assert maximum == len(kata_steps(BY_NAME[name]))
-        assert points == (maximum if BY_NAME[name] in solved else 0), (name, marks)
-    line = output.read_text().strip()
+        assert points == (maximum if BY_NAME[name] in SOLVED else 0), (name, marks)
+    line = (workspace / "github_output").read_text().strip()
     assert line.startswith("result=")
     result_json = json.loads(base64.b64decode(line[len("result=") :]))
     assert result_json["max_score"] == sum(maximum for _, maximum in marks.values())
