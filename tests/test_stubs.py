@@ -8,6 +8,7 @@ function bodies, never names, signatures or docstrings.
 from __future__ import annotations
 
 import ast
+import functools
 import textwrap
 
 import pytest
@@ -21,6 +22,19 @@ BUILT = pytest.mark.parametrize("kata", built(), ids=lambda kata: kata.folder)
 
 def reference(kata: Kata) -> str:
     return kata_file(kata, "solutions").read_text()
+
+
+@functools.cache
+def reference_targets(kata: Kata) -> list[tuple[str, int, int, int]]:
+    """``stubs.targets`` of the kata's reference, parsed once per kata (parsing is most of this file's time)."""
+    return stubs.targets(reference(kata))
+
+
+@functools.cache
+def generated(kata: Kata) -> str:
+    """``stubs.generate(kata)``, computed once per kata in a run and read by several tests below
+    (``test_generating_a_stub_twice_gives_the_same_text`` generates it again to compare)."""
+    return stubs.generate(kata)
 
 
 # --- (a) parity: the committed stub has the reference's public API ------------------------
@@ -59,7 +73,7 @@ def test_api_sees_a_changed_signature_and_a_changed_docstring():
 @BUILT
 def test_every_target_has_a_contract_docstring_and_a_step(kata):
     source = reference(kata)
-    targets = stubs.targets(source)
+    targets = reference_targets(kata)
     assert targets, f"{kata.folder}: no `# solution: step N` marker in the reference"
     nodes = stubs.functions(source)
     for qualname, step, _, _ in targets:
@@ -73,19 +87,19 @@ def test_every_solution_marker_in_a_reference_marks_a_target(kata):
     # the solution in the stub.
     lines = reference(kata).splitlines()
     markers = [number for number, line in enumerate(lines, 1) if stubs.MARKER.match(line)]
-    assert markers == sorted(start for *_, start, _ in stubs.targets(reference(kata)))
+    assert markers == sorted(start for *_, start, _ in reference_targets(kata))
 
 
 @BUILT
 def test_every_generated_stub_parses(kata):
-    ast.parse(stubs.generate(kata))
+    ast.parse(generated(kata))
 
 
 @BUILT
 def test_each_target_body_in_the_stub_is_one_raise_naming_kata_function_lesson_and_step(kata):
-    generated = stubs.functions(stubs.generate(kata))
-    for qualname, step, _, _ in stubs.targets(reference(kata)):
-        node = generated[qualname]
+    functions = stubs.functions(generated(kata))
+    for qualname, step, _, _ in reference_targets(kata):
+        node = functions[qualname]
         body = node.body[1:] if ast.get_docstring(node) is not None else node.body
         assert len(body) == 1 and isinstance(body[0], ast.Raise), f"{qualname}: {ast.unparse(node)}"
         call = body[0].exc
@@ -106,10 +120,10 @@ def without_target_bodies(source: str, targets: set[str]) -> str:
 @BUILT
 def test_everything_but_the_target_bodies_is_copied_verbatim(kata):
     # Imports, given helpers, classes and their attributes, signatures, docstrings, decorators.
-    source, generated = reference(kata), stubs.generate(kata)
-    assert generated.startswith(stubs.HEADER)
-    targets = {qualname for qualname, *_ in stubs.targets(source)}
-    assert without_target_bodies(generated, targets) == without_target_bodies(source, targets)
+    source, stub = reference(kata), generated(kata)
+    assert stub.startswith(stubs.HEADER)
+    targets = {qualname for qualname, *_ in reference_targets(kata)}
+    assert without_target_bodies(stub, targets) == without_target_bodies(source, targets)
 
 
 # --- (c) the generator, on references written here -------------------------------------------
@@ -126,7 +140,7 @@ def fake_kata(tmp_path, monkeypatch):
 
 @BUILT
 def test_generating_a_stub_twice_gives_the_same_text(kata):
-    assert stubs.generate(kata) == stubs.generate(kata)
+    assert stubs.generate(kata) == generated(kata)  # generated anew, and once before
 
 
 def test_a_reference_without_markers_becomes_itself_plus_the_header(fake_kata):
