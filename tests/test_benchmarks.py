@@ -23,8 +23,25 @@ FIGURE = r"\d+\.\d+ \[\d+\.\d+-\d+\.\d+\]"  # a median and its quartiles, as Spr
 RATIO = r"\d+\.\d+x \[\d+\.\d+-\d+\.\d+\]"  # the same for a ratio: "1.77x [1.65-2.01]"
 
 
-def test_mlp_step_prints_the_ratio_on_both_shapes(run_python):
-    finished = run_python("-m", "benchmarks.mlp_step", "--quick", env=REFERENCE)
+@pytest.fixture(scope="module")
+def children(start_python, tmp_path_factory) -> dict:
+    """The three scripts' runs, started together at the first test that reads one (they run side by
+    side: nothing here reads a speed)."""
+    folder = tmp_path_factory.mktemp("clone")
+    for kata in built():  # a pristine clone: every kata is the generated stub
+        stub = kata_file(kata, "exercises", folder)
+        stub.parent.mkdir(parents=True)
+        stub.write_text(generate(kata))
+    stubs = {"TINYTORCH_IMPL": "exercises", "TINYTORCH_EXERCISES": str(folder)}
+    return {
+        "mlp_step": start_python("-m", "benchmarks.mlp_step", "--quick", env=REFERENCE),
+        "op_overhead": start_python("-m", "benchmarks.op_overhead", "--quick", env=REFERENCE),
+        "on stubs": start_python("-m", "benchmarks.mlp_step", "--quick", env=stubs),
+    }
+
+
+def test_mlp_step_prints_the_ratio_on_both_shapes(children):
+    finished = children["mlp_step"].result()
     assert finished.returncode == 0, finished.stdout
     assert re.search(r"^load\s+\d+\.\d\d \d+\.\d\d \d+\.\d\d", finished.stdout, re.MULTILINE), finished.stdout
     assert re.search(r"^blas threads \d+ ", finished.stdout, re.MULTILINE), finished.stdout
@@ -36,8 +53,8 @@ def test_mlp_step_prints_the_ratio_on_both_shapes(run_python):
         assert len(rows) == 2, f"not one wall-clock and one cpu-time line match {row!r} in:\n{finished.stdout}"
 
 
-def test_op_overhead_prints_a_ratio_for_every_op_forward_and_backward(run_python):
-    finished = run_python("-m", "benchmarks.op_overhead", "--quick", env=REFERENCE)
+def test_op_overhead_prints_a_ratio_for_every_op_forward_and_backward(children):
+    finished = children["op_overhead"].result()
     assert finished.returncode == 0, finished.stdout
     for op in ("add", "mul", "matmul", "relu"):
         for part in ("forward", "forward+backward"):
@@ -46,13 +63,8 @@ def test_op_overhead_prints_a_ratio_for_every_op_forward_and_backward(run_python
             assert len(rows) == 2, f"not one wall-clock and one cpu-time line match {row!r} in:\n{finished.stdout}"
 
 
-def test_a_benchmark_on_unwritten_code_says_so_instead_of_timing(run_python, tmp_path):
-    for kata in built():  # a pristine clone: every kata is the generated stub
-        stub = kata_file(kata, "exercises", tmp_path)
-        stub.parent.mkdir(parents=True)
-        stub.write_text(generate(kata))
-    stubs = {"TINYTORCH_IMPL": "exercises", "TINYTORCH_EXERCISES": str(tmp_path)}
-    finished = run_python("-m", "benchmarks.mlp_step", "--quick", env=stubs)
+def test_a_benchmark_on_unwritten_code_says_so_instead_of_timing(children):
+    finished = children["on stubs"].result()
     assert finished.returncode == 1, finished.stdout
     assert "the framework is not written yet" in finished.stdout
     assert "TINYTORCH_IMPL=solutions runs the reference" in finished.stdout
