@@ -8,6 +8,7 @@ One child pytest runs a small file of misbehaving tests (``LEARNER_TESTS``) unde
 repository's configuration: ``-c pyproject.toml`` (timeout, warnings, markers) and the
 repository's ``conftest.py`` loaded as a plugin (``-p conftest``; the file lives in a temporary
 folder, outside the reach of conftest discovery). Each test below reads one part of that run.
+Every child pytest of this file is started at once (``children``), to run side by side.
 """
 
 from __future__ import annotations
@@ -147,12 +148,18 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def learner_run(run_pytest, tmp_path_factory) -> Run:
+def children(start_pytest, stubs, tmp_path_factory) -> dict:
+    """Every child pytest of this file, by name, started together at the first test that reads one:
+    they run side by side (the children are most of this file's time). A child's JUnit report,
+    where it writes one, is under ``name + " report"``."""
+    started = {}
+    # The learner's misbehaving tests, under the repository's configuration.
     folder = tmp_path_factory.mktemp("learner")
     (folder / "test_learner.py").write_text(LEARNER_TESTS)
     report = folder / "report.xml"
     # --impl solutions: no kata is under test here, and the run must not depend on the learner's files.
-    result = run_pytest(
+    started["learner report"] = report
+    started["learner"] = start_pytest(
         "test_learner.py",
         "-p",
         "conftest",
@@ -165,8 +172,64 @@ def learner_run(run_pytest, tmp_path_factory) -> Run:
         cwd=folder,
         env={"PYTHONPATH": str(ROOT), "TINYTORCH_MAX_MEMORY_GB": str(CAP_GB)},
     )
-    assert report.is_file(), result.stdout
-    return Run(result.stdout, report)
+
+    # STUB_TESTS on pristine stubs, every kata the learner's, with short and with long tracebacks.
+    folder = tmp_path_factory.mktemp("stub_tests")
+    (folder / "test_on_stubs.py").write_text(STUB_TESTS)
+    for number, extra in enumerate(STUB_RUNS):
+        report = folder / f"report{number}.xml"
+        started[f"stubs {extra} report"] = report
+        started[f"stubs {extra}"] = start_pytest(
+            "test_on_stubs.py",
+            "-p",
+            "conftest",
+            f"--rootdir={ROOT}",
+            "-c",
+            str(ROOT / "pyproject.toml"),
+            "--impl",
+            "exercises",
+            "--deps",
+            "exercises",
+            f"--junitxml={report}",
+            *extra,
+            cwd=folder,
+            # COLUMNS: the short summary's lines in full, not cut at 80 columns.
+            env={"PYTHONPATH": str(ROOT), "TINYTORCH_EXERCISES": str(stubs), "COLUMNS": "300"},
+        )
+
+    for plugin in GUARD_PLUGINS:
+        started[f"no {plugin}"] = start_pytest("exercises", "--co", "--impl", "solutions", "-p", f"no:{plugin}")
+
+    # A copy of the repository without the last built kata's exercise folder.
+    copy = tmp_path_factory.mktemp("copy") / "repository"
+    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.egg-info")
+    for name in ("tinytorch", "exercises", "solutions"):
+        shutil.copytree(ROOT / name, copy / name, ignore=ignore)
+    for name in ("conftest.py", "pyproject.toml"):
+        shutil.copy(ROOT / name, copy / name)
+    first, missing = built()[0], built()[-1]
+    shutil.rmtree(copy / "exercises" / missing.folder)
+    started["missing kata"] = missing
+    for args in (("--impl", "solutions"), (f"exercises/{first.folder}", "--impl", "solutions")):
+        started[f"copy {args}"] = start_pytest("--co", "-q", *args, cwd=copy, env={"PYTHONPATH": str(copy)})
+
+    started["exported impl"] = start_pytest(
+        f"exercises/{first.folder}", "-q", "-x", "-k", "step1", env={"TINYTORCH_IMPL": "solutions"}
+    )
+    started["impl solutions"] = start_pytest(
+        "exercises", "--co", "-q", "--impl", "solutions", "--ignore-glob=exercises/*/test_*.py"
+    )
+    started["learners code"] = start_pytest(
+        f"exercises/{first.folder}", "--co", "-q", env={"TINYTORCH_EXERCISES": str(stubs)}
+    )
+    return started
+
+
+@pytest.fixture(scope="module")
+def learner_run(children) -> Run:
+    result = children["learner"].result()
+    assert children["learner report"].is_file(), result.stdout
+    return Run(result.stdout, children["learner report"])
 
 
 def test_the_child_run_uses_the_repository_configuration(learner_run):
@@ -315,9 +378,12 @@ def test_the_ci_profile_is_deterministic():
 # --- the plugins the guards rest on ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(("plugin", "package"), [("memray", "pytest-memray"), ("timeout", "pytest-timeout")])
-def test_a_pytest_without_a_guards_plugin_refuses_to_start_and_says_how_to_install_it(run_pytest, plugin, package):
-    result = run_pytest("exercises", "--co", "--impl", "solutions", "-p", f"no:{plugin}")
+GUARD_PLUGINS = {"memray": "pytest-memray", "timeout": "pytest-timeout"}
+
+
+@pytest.mark.parametrize(("plugin", "package"), GUARD_PLUGINS.items())
+def test_a_pytest_without_a_guards_plugin_refuses_to_start_and_says_how_to_install_it(children, plugin, package):
+    result = children[f"no {plugin}"].result()
     assert result.returncode == USAGE_ERROR, result.stdout
     assert f"got no {package}: without them, memory budgets and timeouts would switch off" in result.stdout
     assert f"`{sys.executable} -m pip install -e '.[test]'`" in result.stdout, result.stdout
@@ -326,19 +392,12 @@ def test_a_pytest_without_a_guards_plugin_refuses_to_start_and_says_how_to_insta
 # --- a built kata's tests must be there -----------------------------------------------------
 
 
-def test_a_built_katas_missing_exercise_folder_stops_every_run(run_pytest, tmp_path):
+def test_a_built_katas_missing_exercise_folder_stops_every_run(children):
     # A copy of the repository without the last built kata's exercise folder: any run, even
     # one of another kata on the reference, must refuse rather than run fewer tests.
-    copy = tmp_path / "repository"
-    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.egg-info")
-    for name in ("tinytorch", "exercises", "solutions"):
-        shutil.copytree(ROOT / name, copy / name, ignore=ignore)
-    for name in ("conftest.py", "pyproject.toml"):
-        shutil.copy(ROOT / name, copy / name)
-    first, missing = built()[0], built()[-1]
-    shutil.rmtree(copy / "exercises" / missing.folder)
+    first, missing = built()[0], children["missing kata"]
     for args in (("--impl", "solutions"), (f"exercises/{first.folder}", "--impl", "solutions")):
-        result = run_pytest("--co", "-q", *args, cwd=copy, env={"PYTHONPATH": str(copy)})
+        result = children[f"copy {args}"].result()
         assert result.returncode == USAGE_ERROR, result.stdout
         wanted = (
             f"the tests of every built kata must be present, got no exercises/{missing.folder}/test_{missing.name}.py"
@@ -351,9 +410,9 @@ def test_a_built_katas_missing_exercise_folder_stops_every_run(run_pytest, tmp_p
 REFERENCE_LINE = re.compile(r"^tinytorch: the reference \(solutions/\), not your code, was under test for (.+)$", re.M)
 
 
-def test_an_exported_tinytorch_impl_solutions_is_named_at_the_end_of_a_quiet_run(run_pytest):
+def test_an_exported_tinytorch_impl_solutions_is_named_at_the_end_of_a_quiet_run(children):
     first = built()[0]
-    result = run_pytest(f"exercises/{first.folder}", "-q", "-x", "-k", "step1", env={"TINYTORCH_IMPL": "solutions"})
+    result = children["exported impl"].result()
     assert " passed" in result.stdout, result.stdout
     last_lines = "\n".join(result.stdout.splitlines()[-2:])
     found = REFERENCE_LINE.search(last_lines)
@@ -361,15 +420,14 @@ def test_an_exported_tinytorch_impl_solutions_is_named_at_the_end_of_a_quiet_run
     assert found.group(1) == f"{first.label} (TINYTORCH_IMPL=solutions is set in your environment)"
 
 
-def test_impl_solutions_is_named_at_the_end_of_the_run(run_pytest):
+def test_impl_solutions_is_named_at_the_end_of_the_run(children):
     # No kata test collected (the line must not depend on them): every kata is under test.
-    result = run_pytest("exercises", "--co", "-q", "--impl", "solutions", "--ignore-glob=exercises/*/test_*.py")
+    result = children["impl solutions"].result()
     assert REFERENCE_LINE.findall(result.stdout) == ["every kata (--impl solutions)"], result.stdout
 
 
-def test_a_run_of_the_learners_code_says_nothing_of_the_reference(run_pytest, stubs):
-    first = built()[0]
-    result = run_pytest(f"exercises/{first.folder}", "--co", "-q", env={"TINYTORCH_EXERCISES": str(stubs)})
+def test_a_run_of_the_learners_code_says_nothing_of_the_reference(children):
+    result = children["learners code"].result()
     assert result.returncode == 0, result.stdout
     assert "tinytorch: the reference" not in result.stdout, result.stdout
 
@@ -417,36 +475,18 @@ def stubs(tmp_path_factory) -> Path:
     return folder
 
 
+STUB_RUNS = ((), ("--tb=long",))  # the extra arguments of each run of STUB_TESTS
+
+
 @pytest.fixture(scope="module")
-def stub_run(run_pytest, stubs, tmp_path_factory):
+def stub_run(children):
     """``STUB_TESTS`` on pristine stubs, every kata the learner's: ``run(*extra_args)`` -> (output, report)."""
-    folder = tmp_path_factory.mktemp("stub_tests")
-    (folder / "test_on_stubs.py").write_text(STUB_TESTS)
-    runs = {}
 
     def run(*extra: str):
-        if extra not in runs:
-            report = folder / f"report{len(runs)}.xml"
-            result = run_pytest(
-                "test_on_stubs.py",
-                "-p",
-                "conftest",
-                f"--rootdir={ROOT}",
-                "-c",
-                str(ROOT / "pyproject.toml"),
-                "--impl",
-                "exercises",
-                "--deps",
-                "exercises",
-                f"--junitxml={report}",
-                *extra,
-                cwd=folder,
-                # COLUMNS: the short summary's lines in full, not cut at 80 columns.
-                env={"PYTHONPATH": str(ROOT), "TINYTORCH_EXERCISES": str(stubs), "COLUMNS": "300"},
-            )
-            assert report.is_file(), result.stdout
-            runs[extra] = (result.stdout, Run(result.stdout, report))
-        return runs[extra]
+        result = children[f"stubs {extra}"].result()
+        report = children[f"stubs {extra} report"]
+        assert report.is_file(), result.stdout
+        return result.stdout, Run(result.stdout, report)
 
     return run
 
