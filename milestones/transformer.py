@@ -45,7 +45,7 @@ SEPARATOR = DIGITS  # token 10 ends the question: "3 1 4 | 4 1 3"
 LENGTH = 12  # digits per sequence: 10**12 possible sequences
 TRAIN_SEQUENCES = 1024
 HELD_OUT = 1000
-REVERSAL_EPOCHS = 10
+REVERSAL_EPOCHS = 6
 REVERSAL_CONFIG = dict(d_model=32, n_heads=2, n_layers=2)
 REVERSAL_LR = 3e-3
 REVERSAL_BATCH_SIZE = 32
@@ -59,7 +59,7 @@ WINDOWS_PER_EPOCH = 1024  # an epoch: this many windows of CONTEXT + 1 character
 VALIDATION_WINDOWS = 256  # the validation loss is measured on this many windows (or all there are)
 TEXT_EPOCHS = 10
 TEXT_CONFIG = dict(d_model=64, n_heads=4, n_layers=2, tie_weights=False)
-TEXT_LR = 1e-2
+TEXT_LR = 3e-3
 TEXT_BATCH_SIZE = 32
 VALIDATION_BATCH = 128  # windows per forward when measuring the validation loss (no graph: cheap)
 PROMPT = "The "
@@ -380,9 +380,9 @@ def run(seed: int = 0, epochs: int | None = None) -> Result:
             Target("validation loss < unigram's", f"{final:.3f} vs {unigram:.3f}", final < unigram),
         ],
         curves=[
-            Curve("training loss", "epoch", {"reversal": reversal.losses, "lessons": reading.losses}),
+            Curve("reversal: training loss", "epoch", {"training": reversal.losses}),
             Curve("reversal: held-out exact match", "epoch", {"held out": reversal.checks}),
-            Curve("lessons: validation loss", "epoch", {"validation": reading.checks}),
+            Curve("lessons: loss", "epoch", {"training": reading.losses, "validation": reading.checks}),
         ],
     )
 
