@@ -501,6 +501,26 @@ def test_step5_gpt_logits_match_a_numpy_forward(changes, rng):
     assert_close(model(Tensor(ids)), logits.numpy(), rtol=0, atol=0, what="ids as a Tensor")
 
 
+@pytest.mark.parametrize(
+    "changes", [{}, {"positions": "rope", "tie_weights": False}], ids=["learned-tied", "rope-untied"]
+)
+def test_step5_forward_is_embed_then_the_blocks_then_unembed(changes, rng):
+    model = GPT(f64_config(**changes), rng=rng)
+    ids = rng.integers(0, 11, (2, 3))
+    x = model.embed(ids, 2)  # positions 2, 3, 4
+    expected = model.tok_emb.weight.numpy()[ids]
+    if model.pos_emb is not None:
+        expected = expected + model.pos_emb.weight.numpy()[2:5]
+    assert isinstance(x, Tensor) and x.shape == (2, 3, 8)
+    assert_close(x, expected, rtol=0, atol=0, what="embed(ids, offset=2)")
+    h = rng.standard_normal((2, 3, 8))
+    head = model.tok_emb.weight.numpy() if model.head is None else model.head.weight.numpy()
+    assert_close(model.unembed(Tensor(h)), norm_oracle(model.norm, h) @ head.T, rtol=1e-12, atol=1e-12, what="unembed")
+    for block in model.blocks:
+        x = block(x, 2)
+    assert_close(model(ids, 2), model.unembed(x).numpy(), rtol=0, atol=0, what="forward(ids, offset=2)")
+
+
 @pytest.mark.parametrize("positions", ["learned", "rope"])
 def test_step5_logits_at_t_ignore_every_later_token(positions, rng):
     model = GPT(f64_config(positions=positions, context_length=8), rng=rng)

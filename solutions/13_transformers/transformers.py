@@ -88,6 +88,18 @@ def check_sampling(op: str, temperature, top_k) -> None:
         check_size(op, "top_k", top_k)
 
 
+def check_sequence(ids, vocab_size: int) -> np.ndarray:
+    """Given: ids as an integer ndarray (B, T) with B, T >= 1, each in [0, vocab_size).
+
+    11's ``check_ids`` (op ``"GPT"``), then ValueError
+    ``"GPT: ids must have shape (B, T) with B, T >= 1, got (5,)"``.
+    """
+    ids = check_ids("GPT", ids, vocab_size)
+    if ids.ndim != 2 or 0 in ids.shape:
+        raise ValueError(f"GPT: ids must have shape (B, T) with B, T >= 1, got {ids.shape}")
+    return ids
+
+
 # --- step 1: LayerNorm ------------------------------------------------------------------------
 
 
@@ -588,13 +600,71 @@ class GPT(Module):
         self.norm = make_norm(c.norm, c.d_model, c.dtype)
         self.head = None if c.tie_weights else Linear(c.d_model, c.vocab_size, bias=False, rng=rng, dtype=c.dtype)
 
+    def embed(self, ids, offset: int = 0) -> Tensor:
+        """The blocks' input: ``tok_emb(ids)``, plus ``pos_emb(T, offset)`` with learned positions.
+
+        The first third of ``forward``; kata 17 calls it for each cached step.
+
+        Args:
+            ids: an integer ndarray or Tensor (B, T), B, T >= 1, each id in [0, V).
+            offset: the position of ids' first token, an integer >= 0, with offset + T <= context_length.
+        Returns:
+            Tensor (B, T, C), config.dtype.
+        Raises:
+            The given ``check_sequence``'s errors (``"GPT: ids must have shape (B, T) with B, T >= 1,
+            got (5,)"``, 11's ``"GPT: ids must be in [0, 16) ..."``);
+            ValueError: ``"GPT: offset must be an integer >= 0, got -1"``;
+                ``"GPT: offset + T must be at most context_length=8, got 9"``.
+        Complexity:
+            O(B·T·C); memory: one or two (B, T, C) arrays.
+        Example:
+            >>> GPT(GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2)).embed(np.array([[1, 2]]), 3).shape
+            (1, 2, 8)
+        """
+        # solution: step 5
+        c = self.config
+        ids = check_sequence(ids, c.vocab_size)
+        T = ids.shape[1]  # (B, T)
+        offset = check_size("GPT", "offset", offset, minimum=0)
+        if offset + T > c.context_length:
+            raise ValueError(f"GPT: offset + T must be at most context_length={c.context_length}, got {offset + T}")
+        x = self.tok_emb(ids)  # (B, T, C)
+        if self.pos_emb is not None:
+            x = x + self.pos_emb(T, offset)  # (B, T, C) + (T, C)
+        return x
+
+    def unembed(self, x: Tensor) -> Tensor:
+        """The logits from the last block's output: the final norm, then the head.
+
+        The head is ``linear(x, self.tok_emb.weight)`` (04's, x @ Eᵀ in one node) when tied,
+        ``self.head(x)`` otherwise. The last third of ``forward``; kata 17 calls it too.
+
+        Args:
+            x: Tensor (B, T, C).
+        Returns:
+            Tensor (B, T, V).
+        Raises:
+            The final norm's errors (``"LayerNorm: input must have 8 features in its last
+            dimension, got (1, 2, 4)"``).
+        Complexity:
+            O(B·T·C·V); memory: the norm's two (B, T, C) arrays and the (B, T, V) logits.
+        Example:
+            >>> model = GPT(GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2))
+            >>> model.unembed(Tensor(np.zeros((1, 2, 8), dtype=np.float32))).shape
+            (1, 2, 16)
+        """
+        # solution: step 5
+        x = self.norm(x)  # (B, T, C)
+        if self.head is None:
+            return linear(x, self.tok_emb.weight)  # (B, T, C) @ (C, V) -> (B, T, V)
+        return self.head(x)  # (B, T, V)
+
     def forward(self, ids, offset: int = 0) -> Tensor:
         """The logits of the next token at every position: ids (B, T) -> (B, T, V).
 
-        ``x = tok_emb(ids) (+ pos_emb(T, offset))``, then every block with ``offset``, the
-        final norm, and the head (``linear(x, tok_emb.weight)`` when tied: x @ Eᵀ, one node).
-        Causal: the logits at t depend on ids[:, :t + 1] only. ``offset`` is the position of
-        ids' first token (0 for a whole sequence; kata 17 passes the cache's length).
+        ``embed(ids, offset)``, then every block with ``offset``, then ``unembed``. Causal: the
+        logits at t depend on ids[:, :t + 1] only. ``offset`` is the position of ids' first
+        token (0 for a whole sequence; kata 17 passes the cache's length).
 
         Args:
             ids: an integer ndarray or Tensor (B, T), B, T >= 1, each id in [0, V).
@@ -602,11 +672,7 @@ class GPT(Module):
         Returns:
             Tensor (B, T, V), config.dtype, in the graph when grad is enabled.
         Raises:
-            11's ``check_ids`` errors naming ``GPT`` (``"GPT: ids must be in [0, 16) ..."``,
-            ``"GPT: ids must have an integer dtype, got float64"``);
-            ValueError: ``"GPT: ids must have shape (B, T) with B, T >= 1, got (5,)"``;
-                ``"GPT: offset must be an integer >= 0, got -1"``;
-                ``"GPT: offset + T must be at most context_length=8, got 9"``.
+            ``embed``'s errors.
         Complexity:
             O(L·(B·T·C² + B·H·T²·D) + B·T·C·V) time; memory with grad: every block's saved
             activations (the lesson's formula) and the (B, T, V) logits.
@@ -616,23 +682,10 @@ class GPT(Module):
             (1, 3, 16)
         """
         # solution: step 5
-        c = self.config
-        ids = check_ids("GPT", ids, c.vocab_size)
-        if ids.ndim != 2 or 0 in ids.shape:
-            raise ValueError(f"GPT: ids must have shape (B, T) with B, T >= 1, got {ids.shape}")
-        T = ids.shape[1]  # (B, T)
-        offset = check_size("GPT", "offset", offset, minimum=0)
-        if offset + T > c.context_length:
-            raise ValueError(f"GPT: offset + T must be at most context_length={c.context_length}, got {offset + T}")
-        x = self.tok_emb(ids)  # (B, T, C)
-        if self.pos_emb is not None:
-            x = x + self.pos_emb(T, offset)  # (B, T, C) + (T, C)
+        x = self.embed(ids, offset)  # (B, T, C)
         for block in self.blocks:
             x = block(x, offset)  # (B, T, C)
-        x = self.norm(x)  # (B, T, C)
-        if self.head is None:
-            return linear(x, self.tok_emb.weight)  # (B, T, C) @ (C, V) -> (B, T, V)
-        return self.head(x)  # (B, T, V)
+        return self.unembed(x)  # (B, T, V)
 
     # --- step 6: generation ------------------------------------------------------------------
 
@@ -658,7 +711,7 @@ class GPT(Module):
             ndarray (B, T + max_new_tokens) int64: the prompt, then the new tokens. No Tensor,
             no graph.
         Raises:
-            ``forward``'s errors for ids; the given ``check_sampling``'s
+            The given ``check_sequence``'s errors for ids; ``check_sampling``'s
             (``"generate: temperature must be a finite real number >= 0, got -1.0"``,
             ``"generate: top_k must be an integer >= 1, got 0"``);
             ValueError: ``"generate: max_new_tokens must be an integer >= 0, got -1"``;
@@ -673,9 +726,7 @@ class GPT(Module):
             (1, 5)
         """
         # solution: step 6
-        ids = check_ids("GPT", ids, self.config.vocab_size)
-        if ids.ndim != 2 or 0 in ids.shape:
-            raise ValueError(f"GPT: ids must have shape (B, T) with B, T >= 1, got {ids.shape}")
+        ids = check_sequence(ids, self.config.vocab_size)
         B, T = ids.shape
         max_new_tokens = check_size("generate", "max_new_tokens", max_new_tokens, minimum=0)
         check_sampling("generate", temperature, top_k)
