@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
@@ -28,34 +29,39 @@ ROOT = Path(__file__).resolve().parent.parent
 # PYTHONDONTWRITEBYTECODE, which tox sets).
 PYTEST = ("-m", "pytest", "-p", "no:cacheprovider", "-p", "no:benchmark", "--assert=plain")
 Run = Callable[..., subprocess.CompletedProcess]
-Start = Callable[..., "Future[subprocess.CompletedProcess]"]
 
 
-@pytest.fixture(scope="session")
-def clean_env() -> dict[str, str]:
+def clean_environment() -> dict[str, str]:
     """This process's environment without the variables that steer tinytorch or pytest."""
     # PYTHONUNBUFFERED too: CI has none, and a child's stdout then reaches the pipe after its stderr.
     dropped = ("TINYTORCH_", "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_CURRENT_TEST", "PYTHONUNBUFFERED")
     return {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
 
 
+def run_child(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 45):
+    """``sys.executable *args`` in a clean child, finished; stderr merged into stdout."""
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env={**clean_environment(), **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture(scope="session")
-def run_python(clean_env) -> Run:
+def clean_env() -> dict[str, str]:
+    """This process's environment without the variables that steer tinytorch or pytest."""
+    return clean_environment()
+
+
+@pytest.fixture(scope="session")
+def run_python() -> Run:
     """``run_python(*args, env={...}, cwd=ROOT)``: the finished child, stderr merged into stdout."""
-
-    def run(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 45):
-        return subprocess.run(
-            [sys.executable, *args],
-            cwd=cwd,
-            env={**clean_env, **(env or {})},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-
-    return run
+    return run_child
 
 
 @pytest.fixture(scope="session")
@@ -68,33 +74,85 @@ def run_pytest(run_python) -> Run:
     return run
 
 
-@pytest.fixture(scope="session")
-def background() -> Iterator[ThreadPoolExecutor]:
-    """Runs children in the background, one per core at a time (this process mostly waits on them)."""
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        yield pool
+# --- children started early, in the background -------------------------------------------------
+#
+# A file whose tests read many children defines ``start_children(starter) -> children``, which
+# only starts them (``starter.python``, ``starter.pytest``: futures) and returns what its tests
+# read, and a module fixture ``children(early)`` that returns ``early(module)``. The children of
+# every such file selected in a run are started as soon as collection ends, in the order of the
+# tests, by a pool of workers: in a whole run they run on the spare core while this process runs
+# the kata tests, and each file's children run side by side. ``--co`` starts none.
+
+
+class Starter:
+    """What ``start_children`` is given: ``python``/``pytest`` start a child in the pool and return
+    a future of ``run_python``/``run_pytest``'s result; ``mktemp(name)`` is a fresh folder."""
+
+    def __init__(self, pool: ThreadPoolExecutor, root: Path) -> None:
+        self.pool, self.root = pool, root
+
+    def python(self, *args: str, **kwargs) -> Future[subprocess.CompletedProcess]:
+        return self.pool.submit(run_child, *args, **kwargs)
+
+    def pytest(self, *args: str, **kwargs) -> Future[subprocess.CompletedProcess]:
+        return self.python(*PYTEST, *args, **kwargs)
+
+    def mktemp(self, name: str) -> Path:
+        return Path(tempfile.mkdtemp(prefix=f"{name}-", dir=self.root))
+
+
+_early: dict[str, object] = {}  # module name -> what its start_children returned
+_starter: list[Starter] = []  # the session's one Starter, once made
+_temporary: list[tempfile.TemporaryDirectory] = []
+
+
+def _the_starter(workers: int) -> Starter:
+    if not _starter:
+        _temporary.append(tempfile.TemporaryDirectory(prefix="tinytorch-children-"))
+        _starter.append(Starter(ThreadPoolExecutor(max_workers=workers), Path(_temporary[0].name)))
+    return _starter[0]
+
+
+def _workers(in_process_kata_tests: bool) -> int:
+    """One child per core; one core fewer while this process has kata tests of its own to run."""
+    cores = os.cpu_count() or 2
+    return max(1, cores - 1) if in_process_kata_tests else cores
+
+
+def pytest_collection_finish(session) -> None:
+    if session.config.option.collectonly:
+        return
+    modules = []
+    for item in session.items:
+        module = getattr(item, "module", None)
+        if module is not None and hasattr(module, "start_children") and module not in modules:
+            modules.append(module)
+    if not modules:
+        return
+    here = Path(__file__).resolve().parent
+    kata_tests = any(not Path(item.path).resolve().is_relative_to(here) for item in session.items)
+    starter = _the_starter(_workers(kata_tests))
+    for module in modules:
+        _early[module.__name__] = module.start_children(starter)
+
+
+def pytest_sessionfinish(session) -> None:
+    if _starter:
+        _starter[0].pool.shutdown(wait=True, cancel_futures=True)
+        _temporary[0].cleanup()
 
 
 @pytest.fixture(scope="session")
-def start_python(run_python, background) -> Start:
-    """``start_python(*args, env=..., cwd=..., timeout=...)``: ``run_python``'s child, started in the
-    background; its ``.result()`` is what ``run_python`` returns. A file's independent children are
-    started together in one fixture, so that they run side by side while the tests read them."""
+def early() -> Callable[[ModuleType], object]:
+    """``early(module)``: what ``module.start_children`` returned when collection ended (started
+    now if it was not, e.g. when the module was imported after collection)."""
 
-    def start(*args: str, **kwargs):
-        return background.submit(run_python, *args, **kwargs)
+    def children(module: ModuleType):
+        if module.__name__ not in _early:
+            _early[module.__name__] = module.start_children(_the_starter(_workers(False)))
+        return _early[module.__name__]
 
-    return start
-
-
-@pytest.fixture(scope="session")
-def start_pytest(start_python) -> Start:
-    """``start_pytest(*args, ...)``: ``run_pytest``'s child, started in the background (see ``start_python``)."""
-
-    def start(*args: str, **kwargs):
-        return start_python(*PYTEST, *args, **kwargs)
-
-    return start
+    return children
 
 
 @pytest.fixture(scope="session")

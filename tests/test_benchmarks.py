@@ -23,21 +23,25 @@ FIGURE = r"\d+\.\d+ \[\d+\.\d+-\d+\.\d+\]"  # a median and its quartiles, as Spr
 RATIO = r"\d+\.\d+x \[\d+\.\d+-\d+\.\d+\]"  # the same for a ratio: "1.77x [1.65-2.01]"
 
 
-@pytest.fixture(scope="module")
-def children(start_python, tmp_path_factory) -> dict:
-    """The three scripts' runs, started together at the first test that reads one (they run side by
-    side: nothing here reads a speed)."""
-    folder = tmp_path_factory.mktemp("clone")
+def start_children(start) -> dict:
+    """The three scripts' runs, started when collection ends (see ``tests/conftest.py``), side by
+    side: nothing here reads a speed."""
+    folder = start.mktemp("clone")
     for kata in built():  # a pristine clone: every kata is the generated stub
         stub = kata_file(kata, "exercises", folder)
         stub.parent.mkdir(parents=True)
         stub.write_text(generate(kata))
     stubs = {"TINYTORCH_IMPL": "exercises", "TINYTORCH_EXERCISES": str(folder)}
     return {
-        "mlp_step": start_python("-m", "benchmarks.mlp_step", "--quick", env=REFERENCE),
-        "op_overhead": start_python("-m", "benchmarks.op_overhead", "--quick", env=REFERENCE),
-        "on stubs": start_python("-m", "benchmarks.mlp_step", "--quick", env=stubs),
+        "mlp_step": start.python("-m", "benchmarks.mlp_step", "--quick", env=REFERENCE),
+        "op_overhead": start.python("-m", "benchmarks.op_overhead", "--quick", env=REFERENCE),
+        "on stubs": start.python("-m", "benchmarks.mlp_step", "--quick", env=stubs),
     }
+
+
+@pytest.fixture(scope="module")
+def children(early, request) -> dict:
+    return early(request.module)
 
 
 def test_mlp_step_prints_the_ratio_on_both_shapes(children):

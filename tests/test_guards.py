@@ -147,19 +147,24 @@ class Run:
         return self.times[name]
 
 
-@pytest.fixture(scope="module")
-def children(start_pytest, stubs, tmp_path_factory) -> dict:
-    """Every child pytest of this file, by name, started together at the first test that reads one:
-    they run side by side (the children are most of this file's time). A child's JUnit report,
-    where it writes one, is under ``name + " report"``."""
+def start_children(start) -> dict:
+    """Every child pytest of this file, by name, started when collection ends (see
+    ``tests/conftest.py``): they run side by side (the children are most of this file's time). A
+    child's JUnit report, where it writes one, is under ``name + " report"``."""
     started = {}
+    # A folder laid out like ``exercises/``, with the pristine stub of every built kata.
+    stubs = start.mktemp("stubs")
+    for kata in built():
+        stub = kata_file(kata, "exercises", stubs)
+        stub.parent.mkdir(parents=True)
+        stub.write_text(generate(kata))
     # The learner's misbehaving tests, under the repository's configuration.
-    folder = tmp_path_factory.mktemp("learner")
+    folder = start.mktemp("learner")
     (folder / "test_learner.py").write_text(LEARNER_TESTS)
     report = folder / "report.xml"
     # --impl solutions: no kata is under test here, and the run must not depend on the learner's files.
     started["learner report"] = report
-    started["learner"] = start_pytest(
+    started["learner"] = start.pytest(
         "test_learner.py",
         "-p",
         "conftest",
@@ -174,12 +179,12 @@ def children(start_pytest, stubs, tmp_path_factory) -> dict:
     )
 
     # STUB_TESTS on pristine stubs, every kata the learner's, with short and with long tracebacks.
-    folder = tmp_path_factory.mktemp("stub_tests")
+    folder = start.mktemp("stub_tests")
     (folder / "test_on_stubs.py").write_text(STUB_TESTS)
     for number, extra in enumerate(STUB_RUNS):
         report = folder / f"report{number}.xml"
         started[f"stubs {extra} report"] = report
-        started[f"stubs {extra}"] = start_pytest(
+        started[f"stubs {extra}"] = start.pytest(
             "test_on_stubs.py",
             "-p",
             "conftest",
@@ -198,10 +203,10 @@ def children(start_pytest, stubs, tmp_path_factory) -> dict:
         )
 
     for plugin in GUARD_PLUGINS:
-        started[f"no {plugin}"] = start_pytest("exercises", "--co", "--impl", "solutions", "-p", f"no:{plugin}")
+        started[f"no {plugin}"] = start.pytest("exercises", "--co", "--impl", "solutions", "-p", f"no:{plugin}")
 
     # A copy of the repository without the last built kata's exercise folder.
-    copy = tmp_path_factory.mktemp("copy") / "repository"
+    copy = start.mktemp("copy") / "repository"
     ignore = shutil.ignore_patterns("__pycache__", ".hypothesis", "*.egg-info")
     for name in ("tinytorch", "exercises", "solutions"):
         shutil.copytree(ROOT / name, copy / name, ignore=ignore)
@@ -211,18 +216,23 @@ def children(start_pytest, stubs, tmp_path_factory) -> dict:
     shutil.rmtree(copy / "exercises" / missing.folder)
     started["missing kata"] = missing
     for args in (("--impl", "solutions"), (f"exercises/{first.folder}", "--impl", "solutions")):
-        started[f"copy {args}"] = start_pytest("--co", "-q", *args, cwd=copy, env={"PYTHONPATH": str(copy)})
+        started[f"copy {args}"] = start.pytest("--co", "-q", *args, cwd=copy, env={"PYTHONPATH": str(copy)})
 
-    started["exported impl"] = start_pytest(
+    started["exported impl"] = start.pytest(
         f"exercises/{first.folder}", "-q", "-x", "-k", "step1", env={"TINYTORCH_IMPL": "solutions"}
     )
-    started["impl solutions"] = start_pytest(
+    started["impl solutions"] = start.pytest(
         "exercises", "--co", "-q", "--impl", "solutions", "--ignore-glob=exercises/*/test_*.py"
     )
-    started["learners code"] = start_pytest(
+    started["learners code"] = start.pytest(
         f"exercises/{first.folder}", "--co", "-q", env={"TINYTORCH_EXERCISES": str(stubs)}
     )
     return started
+
+
+@pytest.fixture(scope="module")
+def children(early, request) -> dict:
+    return early(request.module)
 
 
 @pytest.fixture(scope="module")
@@ -462,17 +472,6 @@ STUB_TESTS = textwrap.dedent(
         assert Tensor([1.0, 1.0]) is not None
     """
 )
-
-
-@pytest.fixture(scope="module")
-def stubs(tmp_path_factory) -> Path:
-    """A folder laid out like ``exercises/``, with the pristine stub of every built kata."""
-    folder = tmp_path_factory.mktemp("stubs")
-    for kata in built():
-        stub = kata_file(kata, "exercises", folder)
-        stub.parent.mkdir(parents=True)
-        stub.write_text(generate(kata))
-    return folder
 
 
 STUB_RUNS = ((), ("--tb=long",))  # the extra arguments of each run of STUB_TESTS

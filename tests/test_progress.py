@@ -35,7 +35,7 @@ def kata_line(output: str, name: str) -> str:
 
 
 class Children(NamedTuple):
-    """Every child process of this file, started together at the first test (they run side by side)."""
+    """Every child process of this file, started together (they run side by side)."""
 
     help: Future  # python -m tinytorch --help
     unknown: Future  # an unknown kata
@@ -49,13 +49,14 @@ class Children(NamedTuple):
     missing: Path  # its kata 06 stub, deleted
 
 
-@pytest.fixture(scope="module")
-def children(start_python, start_pytest, tmp_path_factory) -> Children:
+def start_children(start) -> Children:
+    """This file's children, started when collection ends (see ``tests/conftest.py``)."""
+
     def progress(*args: str, env: dict[str, str] | None = None) -> Future:
         """``python -m tinytorch *args`` from the repository root."""
-        return start_python("-m", "tinytorch", *args, env=env, timeout=120)
+        return start.python("-m", "tinytorch", *args, env=env, timeout=120)
 
-    folder = write_stubs(tmp_path_factory.mktemp("exercises"))
+    folder = write_stubs(start.mktemp("exercises"))
     broken = kata_file(BY_NAME["losses"], "exercises", folder)
     line = broken.read_text().count("\n") + 1
     with broken.open("a") as stub:
@@ -63,7 +64,7 @@ def children(start_python, start_pytest, tmp_path_factory) -> Children:
     missing = kata_file(BY_NAME["optimizers"], "exercises", folder)
     missing.unlink()
 
-    looping = write_stubs(tmp_path_factory.mktemp("looping"))
+    looping = write_stubs(start.mktemp("looping"))
     stub = kata_file(BY_NAME["dataloader"], "exercises", looping)
     # Every function to write loops forever before its raise: the first test that calls one hangs.
     loop = r"\1while True:\n\1    pass\n\1raise NotImplementedError("
@@ -73,7 +74,7 @@ def children(start_python, start_pytest, tmp_path_factory) -> Children:
         problems=progress("losses", "06", "8", env={"TINYTORCH_EXERCISES": str(folder)}),
         reference=progress("dataloader", env={"TINYTORCH_IMPL": "solutions"}),
         loop=progress("dataloader", "--limit", str(LOOP_LIMIT), env={"TINYTORCH_EXERCISES": str(looping)}),
-        collected=start_pytest("exercises/08_dataloader", "--co", "-q", "--impl", "solutions"),
+        collected=start.pytest("exercises/08_dataloader", "--co", "-q", "--impl", "solutions"),
         help=progress("--help"),
         unknown=progress("optimiser"),
         folder=folder,
@@ -81,6 +82,11 @@ def children(start_python, start_pytest, tmp_path_factory) -> Children:
         line=line,
         missing=missing,
     )
+
+
+@pytest.fixture(scope="module")
+def children(early, request) -> Children:
+    return early(request.module)
 
 
 @pytest.fixture(scope="module")

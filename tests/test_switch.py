@@ -14,7 +14,6 @@ import importlib
 import json
 import re
 import textwrap
-from concurrent.futures import Future
 from pathlib import Path
 from typing import NamedTuple
 
@@ -57,35 +56,28 @@ class BrokenStub(NamedTuple):
     line: int  # where the error is
 
 
-@pytest.fixture(scope="module")
-def broken(tmp_path_factory, first) -> BrokenStub:
-    """Pristine stubs of every built kata, the first kata's broken by a missing colon."""
-    folder = write_stubs(tmp_path_factory.mktemp("exercises"))
+def start_children(start) -> dict:
+    """Every child process of this file, by name, started when collection ends (see
+    ``tests/conftest.py``): they run side by side (a child pytest is most of a test's time here).
+    Also the folders they read: "broken stub" and "missing" (see the fixtures of those names)."""
+    first = built()[0]
+    # Pristine stubs of every built kata, the first kata's broken by a missing colon.
+    folder = write_stubs(start.mktemp("exercises"))
     file = kata_file(first, "exercises", folder)
     line = file.read_text().count("\n") + 1
     with file.open("a") as stub:
         stub.write("def forgot_a_colon(x)\n    return x\n")
-    return BrokenStub(folder, file, line)
+    broken = BrokenStub(folder, file, line)
+    # Pristine stubs of every built kata but the first, whose file is missing.
+    missing = kata_file(first, "exercises", write_stubs(start.mktemp("missing")))
+    missing.unlink()
 
-
-@pytest.fixture(scope="module")
-def missing(tmp_path_factory, first) -> Path:
-    """Pristine stubs of every built kata but the first, whose file is missing."""
-    path = kata_file(first, "exercises", write_stubs(tmp_path_factory.mktemp("missing")))
-    path.unlink()
-    return path
-
-
-@pytest.fixture(scope="module")
-def children(start_python, start_pytest, broken, missing, first, tmp_path_factory) -> dict[str, Future]:
-    """Every child process of this file, by name, started together at the first test that reads one:
-    they run side by side (a child pytest is most of a test's time here)."""
     other = next(kata for kata in built() if kata is not first)
-    empty = tmp_path_factory.mktemp("no_exercises")  # no kata file at all
+    empty = start.mktemp("no_exercises")  # no kata file at all
     select = f"import tinytorch; tinytorch.select('solutions'); import tinytorch.{first.name} as m; print(m.__file__)"
     started = {
         # The learner runs their kata's tests with their own code for every kata (--deps exercises).
-        "broken": start_pytest(
+        "broken": start.pytest(
             f"exercises/{first.folder}",
             "--impl",
             "exercises",
@@ -95,38 +87,57 @@ def children(start_python, start_pytest, broken, missing, first, tmp_path_factor
         ),
         # Every kata is under test, so --deps must not matter; the kata tests themselves are
         # not collected (the header is written at start-up, and tox -e solutions runs them).
-        "all solutions": start_pytest(
+        "all solutions": start.pytest(
             "exercises", "--co", "--impl", "solutions", "--deps", "exercises", IGNORE_KATA_TESTS
         ),
-        "first under test": start_pytest(f"exercises/{first.folder}", "--co", "--impl", "exercises"),
-        "bad impl": start_pytest(f"exercises/{first.folder}", "--co", "--impl", "solution"),
-        "pytest with mine": start_pytest(f"exercises/{first.folder}", "--co", env={"TINYTORCH_MINE": other.name}),
-        "missing in pytest": start_pytest(
+        "first under test": start.pytest(f"exercises/{first.folder}", "--co", "--impl", "exercises"),
+        "bad impl": start.pytest(f"exercises/{first.folder}", "--co", "--impl", "solution"),
+        "pytest with mine": start.pytest(f"exercises/{first.folder}", "--co", env={"TINYTORCH_MINE": other.name}),
+        "missing in pytest": start.pytest(
             f"exercises/{first.folder}", "--impl", "exercises", env={"TINYTORCH_EXERCISES": str(missing.parent.parent)}
         ),
-        "bad impl in a script": start_python("-c", "import tinytorch.tensor", env={"TINYTORCH_IMPL": "reference"}),
-        "explicit select": start_python(
+        "bad impl in a script": start.python("-c", "import tinytorch.tensor", env={"TINYTORCH_IMPL": "reference"}),
+        "explicit select": start.python(
             "-c",
             "import io, sys, tinytorch; sys.stderr = io.StringIO(); tinytorch.select('solutions');"
             "import tinytorch.tensor; print(repr(sys.stderr.getvalue()))",
             env={"TINYTORCH_MINE": "optimizers"},
         ),
-        "unknown in mine": start_python(
+        "unknown in mine": start.python(
             "-c",
             "import tinytorch; print('imported', flush=True); import tinytorch.tensor",
             env={"TINYTORCH_MINE": "optimiser"},
         ),
-        "missing in a script": start_python(
+        "missing in a script": start.python(
             "-c", f"import tinytorch.{first.name}", env={"TINYTORCH_EXERCISES": str(empty)}
         ),
-        "missing, select": start_python("-c", select, env={"TINYTORCH_EXERCISES": str(empty)}),
+        "missing, select": start.python("-c", select, env={"TINYTORCH_EXERCISES": str(empty)}),
         "empty": empty,
+        "broken stub": broken,
+        "missing": missing,
     }
     for impl, env in PROBE_ENV.items():
-        started[f"probe {impl}"] = start_python("-c", PROBE, env=env)
+        started[f"probe {impl}"] = start.python("-c", PROBE, env=env)
     for env in MINE_ENVS:
-        started[f"mine {sorted(env.items())}"] = start_python("-c", MINE_PROBE, env=env)
+        started[f"mine {sorted(env.items())}"] = start.python("-c", MINE_PROBE, env=env)
     return started
+
+
+@pytest.fixture(scope="module")
+def children(early, request) -> dict:
+    return early(request.module)
+
+
+@pytest.fixture(scope="module")
+def broken(children) -> BrokenStub:
+    """Pristine stubs of every built kata, the first kata's broken by a missing colon."""
+    return children["broken stub"]
+
+
+@pytest.fixture(scope="module")
+def missing(children) -> Path:
+    """Pristine stubs of every built kata but the first, whose file is missing: that file."""
+    return children["missing"]
 
 
 @pytest.fixture(scope="module")
