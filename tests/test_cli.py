@@ -17,6 +17,7 @@ workflow's grade of four katas, two of them solved, and ``watch``.
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import os
@@ -57,10 +58,23 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def build_only(registry: str, names: tuple[str, ...]) -> str:
-    """The registry's text with exactly the katas ``names`` built."""
-    line = re.compile(r'^(\s*Kata\(\d+, "(\w+)", .*), (True|False)\),$', re.MULTILINE)
-    text, count = line.subn(lambda m: f"{m.group(1)}, {m.group(2) in names}),", registry)
-    assert count >= len(names), "the registry's lines are not laid out as this test expects"
+    """The registry's text with exactly the katas ``names`` built (each ``Kata(...)``'s ``built`` argument)."""
+    calls = [
+        node
+        for node in ast.walk(ast.parse(registry))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Kata"
+    ]
+    lines = registry.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    text = registry
+    flags = [(call.args[4], ast.literal_eval(call.args[1]) in names) for call in calls]  # (number, name, ..., built)
+    for flag, built_now in sorted(flags, key=lambda item: (item[0].lineno, item[0].col_offset), reverse=True):
+        start = offsets[flag.lineno - 1] + flag.col_offset
+        end = offsets[flag.end_lineno - 1] + flag.end_col_offset
+        text = text[:start] + str(built_now) + text[end:]
+    assert len(calls) >= len(names), "the registry's katas are not Kata(number, name, title, deps, built) calls"
     return text
 
 
@@ -76,6 +90,9 @@ def course(tmp_path_factory) -> Path:
             shutil.copy2(source, root / name)
     registry = root / "tinytorch" / "registry.py"
     registry.write_text(build_only(registry.read_text(), COURSE))
+    script = "from tinytorch.registry import built; print(' '.join(kata.name for kata in built()))"
+    built_there = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
+    assert built_there.stdout.split() == list(COURSE), built_there.stdout
     git(root, "init", "-q", "-b", "main")
     git(root, "add", "-A")
     git(root, "commit", "-q", "-m", "the course")
