@@ -19,10 +19,14 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
-import numpy.random
-import pytest
-from hypothesis import HealthCheck, Phase, settings
+from tinytorch.threads import one_blas_thread
+
+one_blas_thread()  # before NumPy loads: BLAS reads its thread count once, at import
+
+import numpy as np  # noqa: E402
+import numpy.random  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import HealthCheck, Phase, settings  # noqa: E402
 
 # No deadline: pytest-timeout guards against infinite loops instead, and a deadline would
 # flake on a busy machine. No `explain` phase: it re-runs a failing test many times to annotate

@@ -6,16 +6,10 @@ reference with ``TINYTORCH_IMPL=solutions``; see benchmarks/README.md.
 
 from __future__ import annotations
 
-import os
-import sys
+from tinytorch.threads import one_blas_thread
 
 # NOTE: one BLAS thread, so that the framework and the hand-written NumPy get the same single
-# core: on a 2-core machine shared with other work, BLAS's second thread waits for a busy core
-# and the figures swing by several times (milestones/__main__.py measured it). BLAS reads these
-# variables once, when NumPy loads: this package sets them before any benchmark imports NumPy.
-# A value you set yourself wins (OPENBLAS_NUM_THREADS=2 measures two threads); every script
-# prints the count BLAS actually uses.
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-if "numpy" not in sys.modules:  # once NumPy is loaded, setting them would change nothing
-    for _variable in BLAS_THREAD_VARIABLES:
-        os.environ.setdefault(_variable, "1")
+# core (tinytorch/threads.py measured why). This package asks for it before any benchmark imports
+# NumPy; a value you set yourself wins (OPENBLAS_NUM_THREADS=2 measures two threads), and every
+# script prints the count BLAS actually uses.
+one_blas_thread()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-import benchmarks
+from tinytorch.threads import BLAS_THREAD_VARIABLES
 
 
 @dataclass
@@ -81,7 +81,7 @@ def machine_report(title: str, modules: tuple[str, ...]) -> list[str]:
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     one, five, fifteen = os.getloadavg()
-    variables = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in benchmarks.BLAS_THREAD_VARIABLES)
+    variables = ", ".join(f"{name}={os.environ.get(name, 'unset')}" for name in BLAS_THREAD_VARIABLES)
     lines = [
         f"{title} ({now})",
         f"machine      {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",

@@ -21,16 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from milestones import BY_NAME, MILESTONES, Milestone
+from tinytorch.threads import one_blas_thread
 
 if TYPE_CHECKING:
     from tinytorch.registry import Kata
 
-# NOTE: NumPy's BLAS starts a thread per core for a matrix product. A milestone's matrices are
-# small (32 × 512), and when the cores are busy the threads wait for each other: with two other
-# busy processes on this 2-core machine the digits MLP trained in 6.2-9.5 s with two threads and
-# 0.9-1.3 s with one. BLAS reads these variables once, when NumPy loads, so they are set before
-# a milestone imports it; a value you set yourself wins.
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 SHOWN_FUNCTIONS = 4  # how many unwritten functions a kata's line names
 
 
@@ -163,8 +158,7 @@ def prepare(arguments: argparse.Namespace) -> None:
     """Make the selection (``--mine`` or ``TINYTORCH_MINE``) before anything imports a kata."""
     if arguments.mine is not None:
         os.environ["TINYTORCH_MINE"] = arguments.mine
-    for variable in BLAS_THREAD_VARIABLES:
-        os.environ.setdefault(variable, "1")
+    one_blas_thread()  # before a milestone imports NumPy (tinytorch/threads.py says why)
     import tinytorch  # the import selects from the environment, and raises SwitchError on a bad choice
 
     tinytorch.select_from_environment(announce=False)  # the banner below says it, per module
