@@ -454,8 +454,7 @@ class TransformerBlock(Module):
         if not isinstance(x, Tensor) or x.ndim != 3:
             shape = x.shape if isinstance(x, Tensor) else type_name(x)
             raise ValueError(f"TransformerBlock: input must have 3 dimensions (B, T, C), got {shape}")
-        # NOTE: .forward, not (): 04's Module.__call__ passes positional arguments only.
-        x = x + self.attn.forward(self.norm1(x), is_causal=True, offset=offset)  # (B, T, C)
+        x = x + self.attn(self.norm1(x), is_causal=True, offset=offset)  # (B, T, C)
         x = x + self.ffn(self.norm2(x))  # (B, T, C)
         return x
 
