@@ -36,7 +36,9 @@ import pytest
 
 from tinytorch.cli import integrity, junit
 from tinytorch.cli.classroom import classroom_result
+from tinytorch.cli.grade import grade_kata
 from tinytorch.cli.lesson import hint
+from tinytorch.cli.runner import Run
 from tinytorch.cli.steps import kata_steps, step_of
 from tinytorch.registry import BY_NAME, KATAS, ROOT, built, kata_file
 from tinytorch.stubs import MARKER, targets
@@ -596,3 +598,29 @@ def test_the_classroom_result_gives_a_step_its_points_only_when_every_test_passe
     ]
     changed = classroom_result([summary], integrity.Integrity("changed", "x", files=["conftest.py"]))
     assert changed["tests"][0]["name"].startswith("integrity: CHANGED") and changed["tests"][0]["score"] == 0
+
+
+def test_a_kata_killed_past_its_limit_counts_every_test_it_did_not_finish_as_timed_out(tmp_path):
+    run = Run(KATA, timed_out=True, seconds=421.0, step_collected={1: 3, 2: 2})
+    run.step_outcomes = {1: {"passed": 3, "failed": 0, "skipped": 0}, 2: {"passed": 1, "failed": 0, "skipped": 0}}
+    summary, suite = grade_kata(run, tmp_path / "no report.xml", 1.0)
+    assert (summary["status"], summary["problem"]) == ("killed", "stopped after 421 s")
+    steps = {
+        step["step"]: (step["tests"], step["passed"], step["timed_out"], step["points"]) for step in summary["steps"]
+    }
+    assert steps[1] == (3, 3, 0, 1.0) and steps[2] == (2, 1, 1, 0.0)
+    assert all(steps[step] == (0, 0, 0, 0.0) for step in kata_steps(KATA) if step > 2)
+    assert summary["max_points"] == len(kata_steps(KATA))
+    assert suite.find("testcase/error") is not None
+
+
+def test_a_kata_that_cannot_be_collected_scores_nothing_and_says_why(tmp_path):
+    report = tmp_path / "r.xml"
+    report.write_text(
+        '<testsuites><testsuite name="pytest"><testcase classname="" name="exercises.08_dataloader.test_dataloader">'
+        '<error message="collection failure">SyntaxError</error></testcase></testsuite></testsuites>'
+    )
+    run = Run(KATA, collection_error="SyntaxError: expected ':' (dataloader.py, line 3)", seconds=2.0)
+    summary, _ = grade_kata(run, report, 1.0)
+    assert (summary["status"], summary["problem"]) == ("collection error", run.collection_error)
+    assert (summary["points"], summary["max_points"], summary["failed"]) == (0.0, len(kata_steps(KATA)), 1)
