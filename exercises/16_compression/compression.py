@@ -177,14 +177,16 @@ def structured_prune(weight, sparsity: float) -> np.ndarray:
     """The mask that prunes the ``k = ⌊sparsity·C_out + ½⌋`` rows of smallest L2 norm.
 
     A row is an output feature of a Linear (C_out, C_in) or an output channel of a Conv2d
-    (C_out, C_in, K, K): everything along the axes after the first. Its norm is
-    ``√(Σ w²)`` over that row, computed in float64. Tie rule: equal norms are pruned lower row
-    index first (a stable sort of the norms). A pruned row is a whole output that can be
-    removed from the layer (and from the next layer's inputs): unlike scattered zeros, it makes
-    the dense matrices smaller.
+    (C_out, C_in, K, K): everything along the axes after the first. Its norm is the L2 norm
+    ``√(Σ w²)`` over that row (not the L1 norm ``Σ |w|``), computed in float64. Tie rule:
+    equal norms are pruned lower row index first (a stable sort of the norms). A pruned row is
+    a whole output that can be removed from the layer (and from the next layer's inputs):
+    unlike scattered zeros, it makes the dense matrices smaller. Empty sizes are fine: C_out = 0
+    gives an empty mask (0 of 0 rows pruned), and rows of no element (C_in = 0) have norm 0.
 
     Args:
-        weight: ndarray or Tensor (C_out, ...) with at least 2 dimensions, floating-point, finite.
+        weight: ndarray or Tensor (C_out, ...) with at least 2 dimensions, floating-point, finite;
+            any size may be 0.
         sparsity: the fraction of rows to prune, in [0, 1].
     Returns:
         A bool ndarray of weight's shape, each row all True (kept) or all False (pruned).
@@ -269,16 +271,19 @@ class MaskedLinear(Module):
 
         Writes the zeros into the weight (in place: ``weight.data *= mask``) and returns a 04
         Linear holding the same Parameters (no copy; ``Linear.__new__`` then the attributes,
-        so no random draw is spent on an init that would be overwritten).
+        so no random draw is spent on an init that would be overwritten). A pruned negative
+        weight becomes −0.0 (``-5.0 * False``): it equals 0, and ``SparseLinear.from_dense``
+        leaves it out like any zero.
 
         Returns:
             A ``Linear`` whose ``weight`` and ``bias`` are this module's (the same objects).
         Complexity:
             O(C_out·C_in), in place.
         Example:
-            >>> m = MaskedLinear(Linear(2, 1), np.array([[True, False]]))
-            >>> float(m.to_linear().weight.data[0, 1])
-            0.0
+            >>> m = MaskedLinear(Linear(2, 1, bias=False), np.array([[True, False]]))
+            >>> m.weight.data[...] = [[2.0, 5.0]]
+            >>> m.to_linear().weight.numpy()
+            array([[2., 0.]], dtype=float32)
         """
         raise NotImplementedError(
             "16 compression: implement MaskedLinear.to_linear — see exercises/16_compression/README.md, step 4"
@@ -313,9 +318,14 @@ class SparseMatMul(Function):
             row_ptr: (C_out + 1,) int32; out_features: C_out.
         Returns:
             (..., C_out), x's dtype.
+        Raises:
+            TypeError: ``"SparseMatMul: x and values must have the same dtype, got float32 and
+                float64"`` (NumPy would silently compute in the wider one).
         Complexity:
-            O(R·nnz) time; memory: the (R, nnz) products and the output (R, C_out), never the
-            (C_out, C_in) dense weight.
+            O(R·nnz) time; memory: the (R, nnz) products, R·nnz·itemsize bytes, and the output
+            (R, C_out), never the (C_out, C_in) dense weight. The gathered products exceed the
+            dense weight's C_out·C_in·itemsize once R > 1 / density: CSR saves storage here, not
+            peak memory (processing the rows in chunks would bound it).
         Example:
             >>> SparseMatMul.forward(Function(), np.array([[1.0, 2.0, 3.0]]), np.array([5.0, 7.0]),
             ...     col_indices=np.array([2, 0], np.int32), row_ptr=np.array([0, 0, 2], np.int32), out_features=2)
@@ -485,7 +495,7 @@ class SparseLinear(Module):
             The given ``check_input``'s errors, naming ``SparseLinear``.
         Complexity:
             O(R·nnz) time, dense's O(R·C_out·C_in) times the density; memory: the (R, nnz)
-            products and the output.
+            products and the output (more than the dense weight once R > 1 / density).
         Example:
             >>> s = SparseLinear.from_dense(np.array([[0.0, 2.0], [1.0, 0.0]]), np.array([0.5, 0.0]))
             >>> s(Tensor(np.array([[3.0, 4.0]]))).numpy()
@@ -547,11 +557,19 @@ def distillation_loss(
     temperatures. Both terms are always computed, then ``soft · alpha + hard · (1 − alpha)``:
     alpha = 0 gives exactly the cross-entropy, alpha = 1 exactly ``T²·KL``.
 
+    Overflow is refused, never returned as nan: the logits must be finite; T must lie in
+    ``[1/L, L]`` with ``L = √max / 2`` (max the logits' dtype's largest finite value,
+    ``np.finfo(dtype).max``), so that T² and 1/T are finite ([1.49e-154, 6.7e+153] in
+    float64, [1.08e-19, 9.22e+18] in float32); and both terms are computed under
+    ``np.errstate(over="ignore", invalid="ignore")`` then checked: a soft or hard term that is
+    not finite (logits too large for this temperature, e.g. ±1e300 at T = 1e-8) is an error.
+
     Args:
-        student_logits: Tensor (B, C), floating-point, B >= 1: gradients flow here.
-        teacher_logits: Tensor (B, C) of the student's dtype: a constant (no gradient reaches it).
+        student_logits: Tensor (B, C), floating-point, finite, B >= 1: gradients flow here.
+        teacher_logits: Tensor (B, C) of the student's dtype, finite: a constant (no gradient
+            reaches it).
         target: (B,) integer class indices in [0, C), ndarray or Tensor.
-        temperature: T, a real number > 0.
+        temperature: T, a real number in [1/L, L] (above).
         alpha: the soft term's weight, a real number in [0, 1].
     Returns:
         A 0-d Tensor, the logits' dtype, >= 0 (up to rounding in the KL's sum).
@@ -560,8 +578,14 @@ def distillation_loss(
             dtypes (05's given ``check_pair`` and ``check_class_indices``);
             ``"distillation_loss: temperature must be a real number, got str"`` (alpha alike).
         ValueError: ``"distillation_loss: student_logits and teacher_logits must have the same
-            shape, got (4, 3) and (4, 5)"``; ``"distillation_loss: target must be in [0, 3), got 7"``;
+            shape, got (4, 3) and (4, 5)"``; ``"distillation_loss: student_logits must have shape
+            (B, C) with C >= 1, got (3,)"``; ``"distillation_loss: target must be in [0, 3), got 7"``;
+            ``"distillation_loss: teacher_logits must be finite, got nan"``;
             ``"distillation_loss: temperature must be > 0 and finite, got 0"``;
+            ``"distillation_loss: temperature must be in [1.49e-154, 6.7e+153] for float64 logits
+            (T² and 1/T finite), got 1e-320"``;
+            ``"distillation_loss: the loss must be finite, got soft term nan and hard term 0.0
+            (the logits are too large for temperature 1e-08 in float64)"``;
             ``"distillation_loss: alpha must be in [0, 1], got 1.5"``;
             ``"distillation_loss: the batch must not be empty, got shape (0, 3)"``.
     Complexity:

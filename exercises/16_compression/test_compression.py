@@ -21,7 +21,7 @@ from tinytorch.compression import (
     magnitude_prune,
     structured_prune,
 )
-from tinytorch.layers import Linear, ReLU, Sequential, count_parameters
+from tinytorch.layers import Linear, ReLU, Sequential, count_parameters, generator
 from tinytorch.losses import cross_entropy
 from tinytorch.optimizers import Adam
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
@@ -104,8 +104,6 @@ def test_step1_among_many_equal_magnitudes_the_lower_flat_indices_are_pruned_fir
     mask = magnitude_prune(weight, 0.3)
     ones = [i for i in range(100) if abs(weight.flat[i]) == 1]
     assert sorted(np.flatnonzero(~mask).tolist()) == ones[:30]
-    masks = global_magnitude_prune([weight[:5], weight[5:]], 0.3)  # the same, split in two tensors
-    assert sorted(np.flatnonzero(~np.concatenate([m.ravel() for m in masks])).tolist()) == ones[:30]
 
 
 @pytest.mark.parametrize(("sparsity", "n", "pruned"), [(0.29, 100, 29), (0.25, 10, 3), (0.9, 7, 6), (0.05, 10, 1)])
@@ -182,6 +180,16 @@ def test_step2_global_pruning_keeps_the_largest_magnitudes_of_all_tensors_togeth
     assert sum(int((~m).sum()) for m in masks) == k
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_step2_among_many_equal_magnitudes_the_lower_positions_in_the_concatenation_are_pruned_first(dtype):
+    # step 1's 100 elements split in two tensors: k = 30 of the 50 of magnitude 1 go, the first
+    # 30 in concatenation order. NumPy's default (unstable) argsort picks others among the ties.
+    weight = np.tile([2.0, -1.0, 1.0, 3.0], 25).reshape(10, 10).astype(dtype)
+    masks = global_magnitude_prune([weight[:5], weight[5:]], 0.3)
+    ones = [i for i in range(100) if abs(weight.flat[i]) == 1]
+    assert sorted(np.flatnonzero(~np.concatenate([m.ravel() for m in masks])).tolist()) == ones[:30]
+
+
 def test_step2_global_pruning_refuses_an_empty_list_a_single_array_and_a_nan():
     with pytest.raises(ValueError, match="global_magnitude_prune: weights must be a non-empty list or tuple"):
         global_magnitude_prune([], 0.5)
@@ -203,6 +211,20 @@ def test_step3_structured_pruning_removes_whole_rows_of_smallest_norm():
     assert mask.tolist() == [[True, True], [False, False], [True, True], [False, False]]
     mask = structured_prune(weight, 0.25)  # k = 1: rows 1 and 3 tie, the lower index goes
     assert mask[:, 0].tolist() == [True, False, True, True]
+
+
+def test_step3_the_norm_is_l2_not_l1():
+    weight = np.array([[2.0, 0.0], [1.0, 1.0]])  # L2 norms 2 and √2; L1 norms 2 and 2 (a tie)
+    mask = structured_prune(weight, 0.5)  # k = 1: the smaller L2 norm, row 1 (L1 would prune row 0)
+    assert mask.tolist() == [[True, True], [False, False]]
+
+
+def test_step3_empty_sizes_give_an_empty_mask_or_rows_of_norm_0():
+    assert structured_prune(np.zeros((0, 3)), 0.5).shape == (0, 3)  # C_out = 0: 0 of 0 rows pruned
+    assert structured_prune(np.zeros((0, 2, 3, 3), dtype=np.float32), 1.0).shape == (0, 2, 3, 3)
+    mask = structured_prune(np.zeros((3, 0)), 0.5)  # rows of no element: norm 0, nothing to mask
+    assert mask.shape == (3, 0) and mask.dtype == np.bool_
+    assert structured_prune(np.zeros((3, 0, 2)), 1 / 3).shape == (3, 0, 2)
 
 
 def test_step3_among_many_equal_norms_the_lower_rows_are_pruned_first():
@@ -274,6 +296,23 @@ def test_step4_pruned_weights_get_a_zero_gradient_and_stay_zero_through_training
     assert (plain.weight.numpy()[~mask] == 0).all(), "to_linear writes exact zeros where the mask is False"
     assert (plain.weight.numpy()[mask] != 0).all()
     assert_close(plain(Tensor(x)), masked(Tensor(x)).numpy(), rtol=1e-12, atol=1e-12, what="to_linear()(x)")
+
+
+def test_step4_a_float32_layer_trains_in_float32(rng):
+    layer = Linear(5, 4, rng=rng)  # 04's default dtype, float32
+    mask = rng.random((4, 5)) < 0.5
+    masked = MaskedLinear(layer, mask)
+    x = rng.standard_normal((3, 5)).astype(np.float32)
+    g = rng.standard_normal((3, 4)).astype(np.float32)
+    out = masked(Tensor(x))
+    assert out.dtype == np.float32
+    weight = layer.weight.numpy().astype(np.float64)
+    expected = x.astype(np.float64) @ (weight * mask).T + layer.bias.numpy()
+    assert_close(out, expected, rtol=1e-5, atol=1e-5, what="float32 MaskedLinear(x)")
+    out.backward(g)
+    assert masked.weight.grad.dtype == np.float32 and masked.bias.grad.dtype == np.float32
+    expected_grad = (g.astype(np.float64).T @ x.astype(np.float64)) * mask
+    assert_close(masked.weight.grad, expected_grad, rtol=1e-5, atol=1e-5, what="float32 dL/dweight")
 
 
 def test_step4_masked_linear_gradients_match_finite_differences(rng):
@@ -375,6 +414,32 @@ def test_step6_float32_in_float32_out(rng):
     out = layer(Tensor(x))
     assert out.dtype == np.float32
     assert_close(out, x @ layer.to_dense().T, rtol=1e-5, atol=1e-6)
+
+
+def test_step6_a_float32_layer_trains_in_float32(rng):
+    weight = sparse_matrix(rng, 6, 5, 0.5)
+    layer = SparseLinear.from_dense(weight.astype(np.float32), rng.standard_normal(6).astype(np.float32))
+    x = Tensor(rng.standard_normal((4, 5)).astype(np.float32), requires_grad=True)
+    g = rng.standard_normal((4, 6)).astype(np.float32)
+    out = layer(x)
+    assert out.dtype == np.float32
+    out.backward(g)
+    grads = {"x": x.grad, "values": layer.values.grad, "bias": layer.bias.grad}
+    assert {name: grad.dtype for name, grad in grads.items()} == dict.fromkeys(grads, np.float32)
+    dense = layer.to_dense().astype(np.float64)
+    g64 = g.astype(np.float64)
+    assert_close(x.grad, g64 @ dense, rtol=1e-5, atol=1e-5, what="float32 dL/dx = g @ W")
+    rows = np.repeat(np.arange(6), np.diff(layer.row_ptr))
+    x64 = x.numpy().astype(np.float64)
+    expected = np.array([g64[:, r] @ x64[:, c] for r, c in zip(rows, layer.col_indices, strict=True)])
+    assert_close(layer.values.grad, expected, rtol=1e-5, atol=1e-5, what="float32 dL/dvalues")
+
+
+def test_step6_sparse_matmul_refuses_x_and_values_of_different_dtypes():
+    col, ptr = np.array([0, 1], np.int32), np.array([0, 1, 2], np.int32)
+    x = Tensor(np.ones((2, 2), dtype=np.float32))
+    with pytest.raises(TypeError, match="SparseMatMul: x and values must have the same dtype, got float32 and float64"):
+        SparseMatMul.apply(x, Tensor(np.ones(2)), col_indices=col, row_ptr=ptr, out_features=2)
 
 
 CSR_CASE = {  # a (4, 5) weight: row 1 empty, column 2 used by three rows
@@ -499,6 +564,28 @@ def test_step7_low_rank_is_two_linears_with_the_bias_on_the_second(rng):
     assert low_rank(Linear(4, 3, bias=False), 1)[1].bias is None
 
 
+def test_step7_the_first_factor_is_v_r_transposed_and_the_second_carries_sigma():
+    # W = U·diag(σ)·Vᵀ built from known orthonormal U, V and well-separated σ: the singular
+    # vectors are unique up to a sign per triplet, so first.weight's rows are ±Vᵀ's rows.
+    gen = np.random.default_rng(16)
+    u = np.linalg.qr(gen.standard_normal((6, 4)))[0]  # (6, 4), orthonormal columns
+    v = np.linalg.qr(gen.standard_normal((5, 4)))[0]  # (5, 4)
+    sigma = np.array([5.0, 3.0, 2.0, 1.0])
+    layer = Linear(5, 6, rng=gen, dtype=np.float64)
+    layer.weight.data[...] = (u * sigma) @ v.T
+    first, second = low_rank(layer, 2)
+    signs = np.sign(np.sum(first.weight.numpy() * v[:, :2].T, axis=1))  # (2,), ±1 per row
+    assert_close(first.weight, signs[:, None] * v[:, :2].T, rtol=0, atol=1e-10, what="first.weight = V_rᵀ (up to sign)")
+    assert_close(second.weight, u[:, :2] * sigma[:2] * signs, rtol=0, atol=1e-10, what="second.weight = U_r·diag(σ_r)")
+
+
+def test_step7_low_rank_does_not_draw_from_04s_shared_generator(rng):
+    layer = Linear(6, 5, rng=rng)
+    state = generator().bit_generator.state  # 04's shared generator, the one rng=None draws from
+    low_rank(layer, 2)
+    assert generator().bit_generator.state == state, "the two Linears are built with a throwaway generator"
+
+
 def test_step7_full_rank_reproduces_the_layer(rng):
     layer = Linear(4, 7, rng=rng, dtype=np.float64)
     factored = low_rank(layer, 4)
@@ -593,6 +680,57 @@ def test_step8_a_bad_temperature_or_alpha_is_refused(kwargs, error, match):
     s = Tensor(np.zeros((2, 3)))
     with pytest.raises(error, match=match):
         distillation_loss(s, Tensor(np.zeros((2, 3))), np.array([0, 1]), **kwargs)
+
+
+def test_step8_a_temperature_whose_square_or_reciprocal_overflows_is_refused():
+    s64, t64 = Tensor(np.array([[1.0, 2.0]])), Tensor(np.array([[3.0, 0.0]]))
+    for temperature in (1e-320, 1e-160, 1e200):
+        with pytest.raises(
+            ValueError, match=r"distillation_loss: temperature must be in \[1.49e-154, 6.7e\+153\] for float64 logits"
+        ):
+            distillation_loss(s64, t64, np.array([0]), temperature=temperature)
+    s32, t32 = Tensor(np.array([[1.0, 2.0]], np.float32)), Tensor(np.array([[3.0, 0.0]], np.float32))
+    with pytest.raises(ValueError, match=r"temperature must be in \[1.08e-19, 9.22e\+18\] for float32 logits"):
+        distillation_loss(s32, t32, np.array([0]), temperature=1e-30)
+    assert np.isfinite(distillation_loss(s64, t64, np.array([0]), temperature=1e-150).numpy())  # inside [1/L, L]
+
+
+@pytest.mark.parametrize(
+    ("student", "teacher", "temperature"),
+    [
+        ([[1e300, -1e300]], [[1e300, -1e300]], 1e-8),  # the scaled logits overflow
+        ([[1e300, -1e300]], [[-1e300, 1e300]], 1e100),  # T²·KL overflows
+    ],
+)
+def test_step8_logits_too_large_for_the_temperature_are_refused_not_returned_as_nan(student, teacher, temperature):
+    with pytest.raises(ValueError, match="distillation_loss: the loss must be finite, got soft term"):
+        distillation_loss(Tensor(np.array(student)), Tensor(np.array(teacher)), np.array([0]), temperature=temperature)
+
+
+def test_step8_huge_finite_logits_that_do_not_overflow_give_a_finite_loss():
+    s, t = Tensor(np.array([[1e300, -1e300]]), requires_grad=True), Tensor(np.array([[-1e300, 1e300]]))
+    loss = distillation_loss(s, t, np.array([0]), temperature=1.0, alpha=0.5)
+    loss.backward()
+    # the teacher's p is (0, 1), the student's log q is (0, −2e300): KL = 2e300, CE = 0
+    assert_close(loss, 0.5 * 2e300, rtol=1e-12, atol=0, what="0.5·T²·KL")
+    assert np.isfinite(s.grad).all()
+
+
+def test_step8_non_finite_logits_are_refused_naming_the_argument():
+    good = Tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="distillation_loss: student_logits must be finite, got nan"):
+        distillation_loss(Tensor(np.array([[0.0, np.nan, 1.0], [0.0, 0.0, 0.0]])), good, np.array([0, 1]))
+    with pytest.raises(ValueError, match="distillation_loss: teacher_logits must be finite, got -inf"):
+        distillation_loss(good, Tensor(np.array([[0.0, 0.0, 0.0], [-np.inf, 0.0, 0.0]])), np.array([0, 1]))
+
+
+def test_step8_logits_that_are_not_a_matrix_are_refused_naming_student_logits():
+    with pytest.raises(
+        ValueError, match=r"distillation_loss: student_logits must have shape \(B, C\) with C >= 1, got \(3,\)"
+    ):
+        distillation_loss(Tensor(np.zeros(3)), Tensor(np.zeros(3)), np.array([0]))
+    with pytest.raises(ValueError, match=r"student_logits must have shape \(B, C\) with C >= 1, got \(2, 0\)"):
+        distillation_loss(Tensor(np.zeros((2, 0))), Tensor(np.zeros((2, 0))), np.array([0, 0]))
 
 
 def test_step8_mismatched_logits_bad_targets_and_an_empty_batch_are_refused():

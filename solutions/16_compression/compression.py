@@ -190,14 +190,16 @@ def structured_prune(weight, sparsity: float) -> np.ndarray:
     """The mask that prunes the ``k = ⌊sparsity·C_out + ½⌋`` rows of smallest L2 norm.
 
     A row is an output feature of a Linear (C_out, C_in) or an output channel of a Conv2d
-    (C_out, C_in, K, K): everything along the axes after the first. Its norm is
-    ``√(Σ w²)`` over that row, computed in float64. Tie rule: equal norms are pruned lower row
-    index first (a stable sort of the norms). A pruned row is a whole output that can be
-    removed from the layer (and from the next layer's inputs): unlike scattered zeros, it makes
-    the dense matrices smaller.
+    (C_out, C_in, K, K): everything along the axes after the first. Its norm is the L2 norm
+    ``√(Σ w²)`` over that row (not the L1 norm ``Σ |w|``), computed in float64. Tie rule:
+    equal norms are pruned lower row index first (a stable sort of the norms). A pruned row is
+    a whole output that can be removed from the layer (and from the next layer's inputs):
+    unlike scattered zeros, it makes the dense matrices smaller. Empty sizes are fine: C_out = 0
+    gives an empty mask (0 of 0 rows pruned), and rows of no element (C_in = 0) have norm 0.
 
     Args:
-        weight: ndarray or Tensor (C_out, ...) with at least 2 dimensions, floating-point, finite.
+        weight: ndarray or Tensor (C_out, ...) with at least 2 dimensions, floating-point, finite;
+            any size may be 0.
         sparsity: the fraction of rows to prune, in [0, 1].
     Returns:
         A bool ndarray of weight's shape, each row all True (kept) or all False (pruned).
@@ -218,7 +220,8 @@ def structured_prune(weight, sparsity: float) -> np.ndarray:
     array = check_weight("structured_prune", weight)
     if array.ndim < 2:
         raise ValueError(f"structured_prune: weight must have at least 2 dimensions (C_out, ...), got {array.shape}")
-    rows = array.reshape(array.shape[0], -1).astype(np.float64)  # (C_out, everything else)
+    # NOTE: the row length spelled out, not -1: NumPy cannot infer -1 for an array of size 0.
+    rows = array.reshape(array.shape[0], math.prod(array.shape[1:])).astype(np.float64)  # (C_out, rest)
     norms = np.sqrt(np.sum(rows * rows, axis=1))  # (C_out,)
     k = prune_count(sparsity, array.shape[0])
     order = np.argsort(norms, kind="stable")  # NOTE: stable: equal norms, lower row first
@@ -302,16 +305,19 @@ class MaskedLinear(Module):
 
         Writes the zeros into the weight (in place: ``weight.data *= mask``) and returns a 04
         Linear holding the same Parameters (no copy; ``Linear.__new__`` then the attributes,
-        so no random draw is spent on an init that would be overwritten).
+        so no random draw is spent on an init that would be overwritten). A pruned negative
+        weight becomes −0.0 (``-5.0 * False``): it equals 0, and ``SparseLinear.from_dense``
+        leaves it out like any zero.
 
         Returns:
             A ``Linear`` whose ``weight`` and ``bias`` are this module's (the same objects).
         Complexity:
             O(C_out·C_in), in place.
         Example:
-            >>> m = MaskedLinear(Linear(2, 1), np.array([[True, False]]))
-            >>> float(m.to_linear().weight.data[0, 1])
-            0.0
+            >>> m = MaskedLinear(Linear(2, 1, bias=False), np.array([[True, False]]))
+            >>> m.weight.data[...] = [[2.0, 5.0]]
+            >>> m.to_linear().weight.numpy()
+            array([[2., 0.]], dtype=float32)
         """
         # solution: step 4
         self.weight.data *= self.mask  # in place: the pruned weights become exactly 0
@@ -350,15 +356,22 @@ class SparseMatMul(Function):
             row_ptr: (C_out + 1,) int32; out_features: C_out.
         Returns:
             (..., C_out), x's dtype.
+        Raises:
+            TypeError: ``"SparseMatMul: x and values must have the same dtype, got float32 and
+                float64"`` (NumPy would silently compute in the wider one).
         Complexity:
-            O(R·nnz) time; memory: the (R, nnz) products and the output (R, C_out), never the
-            (C_out, C_in) dense weight.
+            O(R·nnz) time; memory: the (R, nnz) products, R·nnz·itemsize bytes, and the output
+            (R, C_out), never the (C_out, C_in) dense weight. The gathered products exceed the
+            dense weight's C_out·C_in·itemsize once R > 1 / density: CSR saves storage here, not
+            peak memory (processing the rows in chunks would bound it).
         Example:
             >>> SparseMatMul.forward(Function(), np.array([[1.0, 2.0, 3.0]]), np.array([5.0, 7.0]),
             ...     col_indices=np.array([2, 0], np.int32), row_ptr=np.array([0, 0, 2], np.int32), out_features=2)
             array([[ 0., 22.]])
         """
         # solution: step 6
+        if x.dtype != values.dtype:
+            raise TypeError(f"SparseMatMul: x and values must have the same dtype, got {x.dtype} and {values.dtype}")
         rows = x.reshape(-1, x.shape[-1])  # (R, C_in)
         products = rows[:, col_indices]  # (R, nnz): a gather, a new array
         products *= values  # in place, values broadcast over the rows
@@ -552,7 +565,7 @@ class SparseLinear(Module):
             The given ``check_input``'s errors, naming ``SparseLinear``.
         Complexity:
             O(R·nnz) time, dense's O(R·C_out·C_in) times the density; memory: the (R, nnz)
-            products and the output.
+            products and the output (more than the dense weight once R > 1 / density).
         Example:
             >>> s = SparseLinear.from_dense(np.array([[0.0, 2.0], [1.0, 0.0]]), np.array([0.5, 0.0]))
             >>> s(Tensor(np.array([[3.0, 4.0]]))).numpy()
@@ -633,11 +646,19 @@ def distillation_loss(
     temperatures. Both terms are always computed, then ``soft · alpha + hard · (1 − alpha)``:
     alpha = 0 gives exactly the cross-entropy, alpha = 1 exactly ``T²·KL``.
 
+    Overflow is refused, never returned as nan: the logits must be finite; T must lie in
+    ``[1/L, L]`` with ``L = √max / 2`` (max the logits' dtype's largest finite value,
+    ``np.finfo(dtype).max``), so that T² and 1/T are finite ([1.49e-154, 6.7e+153] in
+    float64, [1.08e-19, 9.22e+18] in float32); and both terms are computed under
+    ``np.errstate(over="ignore", invalid="ignore")`` then checked: a soft or hard term that is
+    not finite (logits too large for this temperature, e.g. ±1e300 at T = 1e-8) is an error.
+
     Args:
-        student_logits: Tensor (B, C), floating-point, B >= 1: gradients flow here.
-        teacher_logits: Tensor (B, C) of the student's dtype: a constant (no gradient reaches it).
+        student_logits: Tensor (B, C), floating-point, finite, B >= 1: gradients flow here.
+        teacher_logits: Tensor (B, C) of the student's dtype, finite: a constant (no gradient
+            reaches it).
         target: (B,) integer class indices in [0, C), ndarray or Tensor.
-        temperature: T, a real number > 0.
+        temperature: T, a real number in [1/L, L] (above).
         alpha: the soft term's weight, a real number in [0, 1].
     Returns:
         A 0-d Tensor, the logits' dtype, >= 0 (up to rounding in the KL's sum).
@@ -646,8 +667,14 @@ def distillation_loss(
             dtypes (05's given ``check_pair`` and ``check_class_indices``);
             ``"distillation_loss: temperature must be a real number, got str"`` (alpha alike).
         ValueError: ``"distillation_loss: student_logits and teacher_logits must have the same
-            shape, got (4, 3) and (4, 5)"``; ``"distillation_loss: target must be in [0, 3), got 7"``;
+            shape, got (4, 3) and (4, 5)"``; ``"distillation_loss: student_logits must have shape
+            (B, C) with C >= 1, got (3,)"``; ``"distillation_loss: target must be in [0, 3), got 7"``;
+            ``"distillation_loss: teacher_logits must be finite, got nan"``;
             ``"distillation_loss: temperature must be > 0 and finite, got 0"``;
+            ``"distillation_loss: temperature must be in [1.49e-154, 6.7e+153] for float64 logits
+            (T² and 1/T finite), got 1e-320"``;
+            ``"distillation_loss: the loss must be finite, got soft term nan and hard term 0.0
+            (the logits are too large for temperature 1e-08 in float64)"``;
             ``"distillation_loss: alpha must be in [0, 1], got 1.5"``;
             ``"distillation_loss: the batch must not be empty, got shape (0, 3)"``.
     Complexity:
@@ -659,7 +686,15 @@ def distillation_loss(
     """
     # solution: step 8
     check_pair("distillation_loss", "student_logits", student_logits, "teacher_logits", teacher_logits)
+    if student_logits.ndim != 2 or student_logits.shape[1] == 0:  # before 05's check, which says "logits"
+        raise ValueError(
+            f"distillation_loss: student_logits must have shape (B, C) with C >= 1, got {student_logits.shape}"
+        )
     indices = check_class_indices("distillation_loss", student_logits, target)
+    for name, logits in (("student_logits", student_logits), ("teacher_logits", teacher_logits)):
+        bad = logits.data[~np.isfinite(logits.data)]
+        if bad.size:
+            raise ValueError(f"distillation_loss: {name} must be finite, got {bad[0]}")
     for name, value in (("temperature", temperature), ("alpha", alpha)):
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
             raise TypeError(f"distillation_loss: {name} must be a real number, got {type_name(value)}")
@@ -667,13 +702,28 @@ def distillation_loss(
         raise ValueError(f"distillation_loss: temperature must be > 0 and finite, got {temperature}")
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"distillation_loss: alpha must be in [0, 1], got {alpha}")
+    dtype = student_logits.dtype
+    limit = math.sqrt(float(np.finfo(dtype).max)) / 2  # L: T² <= max/4 and 1/T <= L, both finite
+    if not 1 / limit <= temperature <= limit:
+        raise ValueError(
+            f"distillation_loss: temperature must be in [{1 / limit:.3g}, {limit:.3g}] for {dtype} logits"
+            f" (T² and 1/T finite), got {temperature}"
+        )
     if student_logits.shape[0] == 0:
         raise ValueError(f"distillation_loss: the batch must not be empty, got shape {student_logits.shape}")
     T = float(temperature)
-    log_p = activations.log_softmax(teacher_logits.data / T, axis=1)  # (B, C) ndarray: a constant
-    p = np.exp(log_p)  # (B, C); NOTE: p·log p from log_p is finite even where p underflows to 0
-    log_q = (student_logits / T).log_softmax(axis=1)  # (B, C) Tensor, in the graph
-    kl = (Tensor(p) * (Tensor(log_p) - log_q)).sum(axis=1).mean()  # 0-d: batchmean
-    soft = kl * (T * T)
-    hard = cross_entropy(student_logits, indices)  # 0-d, mean over the batch
+    # NOTE: finite logits can still overflow once divided by T (or in T²·KL): computed quietly,
+    # then refused below rather than returned as nan or inf.
+    with np.errstate(over="ignore", invalid="ignore"):
+        log_p = activations.log_softmax(teacher_logits.data / T, axis=1)  # (B, C) ndarray: a constant
+        p = np.exp(log_p)  # (B, C); NOTE: p·log p from log_p is finite even where p underflows to 0
+        log_q = (student_logits / T).log_softmax(axis=1)  # (B, C) Tensor, in the graph
+        kl = (Tensor(p) * (Tensor(log_p) - log_q)).sum(axis=1).mean()  # 0-d: batchmean
+        soft = kl * (T * T)
+        hard = cross_entropy(student_logits, indices)  # 0-d, mean over the batch
+    if not (np.isfinite(soft.data) and np.isfinite(hard.data)):
+        raise ValueError(
+            f"distillation_loss: the loss must be finite, got soft term {float(soft.data)}"
+            f" and hard term {float(hard.data)} (the logits are too large for temperature {temperature} in {dtype})"
+        )
     return soft * float(alpha) + hard * (1.0 - float(alpha))
