@@ -211,7 +211,7 @@ def test_the_transformer_shortened_reports_both_models_and_exits_non_zero_exactl
     assert re.search(r"^    validation\s+\d+\.\d{3} untrained, then \d+\.\d{3}$", out, re.MULTILINE), out
     assert re.search(r"^    sample\s+160 characters after 'The '", out, re.MULTILINE), out
     assert re.search(r"^\s+\|The ", out, re.MULTILINE), out  # the sample starts with its prompt
-    assert len(re.findall(r"^    training time\s+\d+\.\d\d s$", out, re.MULTILINE)) == 2
+    assert len(re.findall(r"^    training time\s+\d+\.\d\d s \(\d+\.\d\d s of CPU time\)$", out, re.MULTILINE)) == 2
     rules = [
         r"reversal exact match >= 99%\s+\d+\.\d\d%",
         r"reversal training time <= 60 s\s+\d+\.\d\d s",
