@@ -184,8 +184,8 @@ def test_the_transformer_shortened_reports_both_models_and_exits_non_zero_exactl
     # The full run is measured from the command line: milestones/README.md. One epoch of each
     # model checks the report: parameters from the formula, float32 bytes, the held-out exact
     # match, the validation losses, the sample, and an exit status that agrees with the verdicts.
-    # About 9 s of CPU time, whatever the epochs (1,000 greedy decodings, the sample): 27 s at
-    # load 12 on the 2-core machine, so a longer timeout than run_python's 45 s.
+    # About 7 s of CPU time, most of it whatever the epochs (1,000 greedy decodings, the sample):
+    # 24-27 s at load 9-12 on the 2-core machine, so a longer timeout than run_python's 45 s.
     finished = run_python("-m", "milestones", name, "--epochs", "1", env=REFERENCE, timeout=120)
     out = finished.stdout
     assert banner(out) == reference_banner(name), out
