@@ -35,6 +35,14 @@ SYMMETRIC_MAX = 127  # symmetric: the range maps onto [-127, 127], so that -q is
 # K · 255 · 127 in magnitude, which must stay <= 2**31 - 1: K <= 66,311.
 MAX_K = (2**31 - 1) // (255 * SYMMETRIC_MAX)
 METHODS = ("minmax", "percentile")
+# The smallest scale: np.finfo(np.float64).tiny, the smallest normal float64 (2.2e-308). A
+# subnormal scale has fewer significant bits, so x / scale could land codes away from where the
+# round-trip bound needs it (x = 1.48e-321 over 255 is the subnormal 5e-324, and x / 5e-324 = 300).
+MIN_SCALE = np.finfo(np.float64).tiny
+# The widest range: |low| and |high| at most half the largest float64 (8.988e+307). Then high - low
+# is finite, and so is every code's value (q - zero_point) · scale; a range up to the largest
+# float64 would give an infinite affine scale, or an infinite value for code 127.
+MAX_RANGE = np.finfo(np.float64).max / 2
 
 # --- given: checks --------------------------------------------------------------------------
 
@@ -48,6 +56,18 @@ def check_floating(op: str, what: str, x) -> np.ndarray:
         raise TypeError(f"{op}: {what} must be a floating-point ndarray, got {type_name(x)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: {what} must be a floating-point ndarray, got {x.dtype}")
+    return x
+
+
+def check_finite(op: str, what: str, x: np.ndarray) -> np.ndarray:
+    """Given: ``x`` (a floating ndarray) if every element is finite, or ValueError.
+
+    ``"quantize: x must be finite, got nan"`` (the first NaN or ±inf in x).
+    """
+    finite = np.isfinite(x)  # bool (N): one byte an element
+    if not np.all(finite):
+        bad = x[~finite].flat[0]
+        raise ValueError(f"{op}: {what} must be finite, got {bad}")
     return x
 
 
@@ -121,7 +141,9 @@ def calibrate(
     (``axis`` None) over all of x; per channel over every axis but ``axis``.
 
     Args:
-        x: shape N, floating-point, finite, not empty.
+        x: shape N, floating-point, finite, not empty; for ``"percentile"``, max - min (over
+            all of x, or each channel's) must be finite too: np.percentile interpolates
+            between neighbours and their difference must not overflow.
         method: ``"minmax"`` or ``"percentile"``.
         percentile: p, a number in [50, 100] (used by ``"percentile"`` only).
         axis: the channel axis (C = x.shape[axis]), or None for one range.
@@ -131,7 +153,9 @@ def calibrate(
         TypeError: ``"calibrate: x must be a floating-point ndarray, got int64"``;
             ``"calibrate: percentile must be a number, got str"``.
         ValueError: ``"calibrate: x must not be empty, got shape (0, 3)"``;
-            ``"calibrate: x must be finite, got nan"``; ``"calibrate: method must be one of
+            ``"calibrate: x must be finite, got nan"`` (checked before anything is computed);
+            ``"calibrate: max(x) - min(x) must be finite for method 'percentile', got
+            -1.7e+308 and 1.7e+308"``; ``"calibrate: method must be one of
             ('minmax', 'percentile'), got 'max'"``; ``"calibrate: percentile must be in
             [50, 100], got 101"``; the axis errors of ``check_axis``.
     Complexity:
@@ -158,17 +182,29 @@ def choose_qparams(low, high, *, symmetric: bool = False) -> tuple[np.ndarray, n
     - affine: ``scale = (high - low) / 255``, ``zero_point = -128 - round(low / scale)``: low
       lands on -128, high on 127 (give or take a rounding), and 0.0 on zero_point exactly.
 
+    A range of zeros gets scale 1.0; and every scale is at least ``MIN_SCALE =
+    np.finfo(np.float64).tiny`` (2.2e-308, the smallest normal float64): a range so narrow that
+    its scale would be subnormal (x = [1e-321]) gets that scale and uses fewer codes.
+
     Because the scale is computed from the widened range, the zero point is in [-128, 127]
-    without clamping, and every x in [low, high] (the ends too) quantizes to an unclamped code:
-    its round trip is off by at most scale / 2. A range of zeros gets scale 1.0.
+    without clamping, and every x in [low, high] (the ends too) sits within half a code of
+    [-128, 127]: x / scale + zero_point is in [-128.5, 127.5] (to float rounding). So its round
+    trip is off by at most scale / 2; the clamp can only take back a rounding past the last code
+    (the affine range [-1, 1] puts 1.0 at 127.5, which rounds to the even 128, clamped to 127).
 
     Args:
-        low, high: numbers or float arrays of one shape (() or (C,)), finite, low <= high.
+        low, high: real numbers (Python or NumPy) or integer or float ndarrays, of one shape
+            (() or (C,)), finite, low <= high, each at most ``MAX_RANGE`` (half the largest
+            float64, 8.988e+307) in magnitude.
         symmetric: which of the two schemes.
     Returns:
-        ``(scale, zero_point)``: float64 and int64 arrays of low's shape; scale > 0.
+        ``(scale, zero_point)``: float64 and int64 arrays of low's shape; scale finite and
+        >= MIN_SCALE.
     Raises:
+        TypeError: ``"choose_qparams: low and high must be real numbers or ndarrays, got str and str"``.
         ValueError: ``"choose_qparams: low and high must be finite, got nan and 1.0"``;
+            ``"choose_qparams: low and high must be at most half the largest float64 in
+            magnitude (8.988e+307), got -1.7e+308 and 1.7e+308"`` (a range too wide);
             ``"choose_qparams: low must be <= high, got 2.0 and 1.0"``;
             ``"choose_qparams: low and high must have one shape, got (3,) and (4,)"``.
     Complexity:
@@ -194,20 +230,27 @@ def quantize(x: np.ndarray, scale, zero_point, *, axis: int | None = None) -> np
     only bites outside the calibrated range (a percentile's outliers saturate at -128 or 127;
     in symmetric mode a value below -max|x| may reach -128).
 
+    x / scale is computed in float64 whatever x's dtype (a float32 quotient is off by up to
+    255 · 6e-8 and moves values near a half: 0.0590551 in float32 over 1/127 is 7.49999974 in
+    float64, code 7, but rounds to 7.5 in float32, code 8).
+
     Args:
-        x: shape N, floating-point.
+        x: shape N, floating-point, finite (a NaN has no code: it is refused, not coded 0).
         scale: a positive finite number (per tensor) or (C,) array (per channel).
-        zero_point: an integer in [-128, 127], or an (C,) integer array.
+        zero_point: an integer in [-128, 127]: a Python int, a NumPy integer or a 0-d integer
+            array (as ``choose_qparams`` returns it) per tensor; an (C,) integer array per channel.
         axis: the channel axis, or None.
     Returns:
         Shape N, dtype int8.
     Raises:
         TypeError: ``"quantize: x must be a floating-point ndarray, got int64"``; the zero point's
             type error of ``check_qparams``.
-        ValueError: ``"quantize: scale must be positive and finite, got 0.0"`` and the shape and
-            range errors of ``check_qparams``; the axis errors of ``check_axis``.
+        ValueError: ``"quantize: x must be finite, got nan"`` (inf too); ``"quantize: scale must
+            be positive and finite, got 0.0"`` and the shape and range errors of
+            ``check_qparams``; the axis errors of ``check_axis``.
     Complexity:
-        O(N) time; one float64 temporary of x's size, then the int8 result.
+        O(N) time; a bool temporary (the finiteness check) and one float64 temporary of x's
+        size, then the int8 result.
     Example:
         >>> quantize(np.array([-1.0, 0.0, 0.26, 1.0]), 1 / 127, 0).tolist()
         [-127, 0, 33, 127]
@@ -221,12 +264,14 @@ def dequantize(q: np.ndarray, scale, zero_point, *, axis: int | None = None, dty
     Args:
         q: shape N, dtype int8.
         scale, zero_point, axis: as ``quantize`` took them.
-        dtype: a floating dtype for the result (float32 by default).
+        dtype: a floating dtype for the result (float32 by default): ``np.float32``,
+            ``np.float64``, ``"float16"``, ... (None is refused, not taken as float64).
     Returns:
         Shape N, ``dtype``.
     Raises:
         TypeError: ``"dequantize: q must be an int8 ndarray, got int32"``;
-            ``"dequantize: dtype must be floating-point, got int64"``.
+            ``"dequantize: dtype must be floating-point, got int64"`` (None, ``"foo"``:
+            ``got None``, ``got 'foo'``).
         ValueError: the scale, zero point and axis errors of ``quantize``, naming dequantize.
     Complexity:
         O(N) time; one float64 temporary of q's size.
@@ -250,13 +295,16 @@ def quantized_matmul(q_x: np.ndarray, x_zero_point, q_weight: np.ndarray) -> np.
 
     Args:
         q_x: (R, K) int8, the input's codes.
-        x_zero_point: the input's zero point, an integer in [-128, 127].
+        x_zero_point: the input's zero point, an integer in [-128, 127]: a Python int, a NumPy
+            integer or a 0-d integer array (as ``choose_qparams`` returns it). The result is int32
+            whichever: an int64 zero point must not widen the accumulator.
         q_weight: (C_out, K) int8, the weight's codes, in [-127, 127].
     Returns:
         (R, C_out) int32: the exact integer sums.
     Raises:
         TypeError: ``"quantized_matmul: q_x must be an int8 ndarray, got float32"`` (q_weight too);
-            ``"quantized_matmul: x_zero_point must be an integer, got float"``.
+            ``"quantized_matmul: x_zero_point must be an integer, got float"``;
+            ``"quantized_matmul: x_zero_point must be a single integer (0-d), got shape (1,)"``.
         ValueError: ``"quantized_matmul: q_x and q_weight must be 2-D with one K, got (2, 3) and (4, 5)"``;
             ``"quantized_matmul: K must be <= 66311 (int32 accumulation), got 70000"``;
             ``"quantized_matmul: q_weight must be in [-127, 127], got -128"``;
@@ -329,7 +377,9 @@ class QuantizedLinear(Module):
         """Quantize x (per tensor, affine, min/max of this very input), multiply in int32, rescale once.
 
         ``q_x, s_x, z_x`` from ``calibrate(x)``, ``choose_qparams(symmetric=False)`` and
-        ``quantize``; ``acc = quantized_matmul(q_x, z_x, weight_q)`` (R, C_out) int32; then
+        ``quantize``; ``acc = quantized_matmul(q_x, z_x, weight_q)`` (R, C_out) int32 (this
+        module's ``quantized_matmul``, called once for the integer product: the tests watch it);
+        then
         ``y = acc · (s_x · weight_scale) + bias`` in float64, returned in the layer's dtype.
         So y is exactly (to float rounding) ``dequantize(q_x) @ dequantize(weight_q)ᵀ + bias``.
 
@@ -343,7 +393,8 @@ class QuantizedLinear(Module):
                 ``"QuantizedLinear: input must have dtype float32, got float64"``.
             ValueError: ``"QuantizedLinear: input must have at least 2 dimensions (a batch), got (3,)"``;
                 ``"QuantizedLinear: input must have 3 features in its last dimension, got (2, 4)"``;
-                calibrate's ``"x must be finite"`` for a NaN or inf input.
+                calibrate's ``"x must be finite"`` for a NaN or inf input; choose_qparams's
+                ``"low and high must be at most half the largest float64"`` for a larger one.
         Complexity:
             2 · R · C_in · C_out integer operations (R the rows); memory: int8 and int32 copies of
             x, the (R, C_out) int32 accumulator and the output.
@@ -364,7 +415,9 @@ def quantize_model(model: Module) -> Module:
     """Replace every ``Linear`` in ``model`` (at any depth, in a Sequential too) by its QuantizedLinear.
 
     In place: the model's attributes (and a Sequential's ``layers``) now hold QuantizedLinear
-    modules, and the float Linears are dropped (no float copy of a weight is kept). Other
+    modules, and no float copy of a weight is made. The model drops each float Linear as it is
+    replaced; the list of modules walked still holds them until ``quantize_model`` returns, when
+    they are freed (unless the caller holds them). Other
     modules (ReLU, a Conv2d) are left as they are. A model that is itself a Linear cannot be
     swapped in place: quantize it with ``QuantizedLinear.from_float``.
 

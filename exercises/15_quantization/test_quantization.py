@@ -5,9 +5,10 @@ from __future__ import annotations
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+import tinytorch.quantization as quantization_module
 from tinytorch.autograd import Tensor
 from tinytorch.layers import Linear, Module, ReLU, Sequential
 from tinytorch.quantization import (
@@ -57,6 +58,8 @@ def half_step(scale):
 
 seeds = st.integers(0, 2**32 - 1)
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
+TINY = np.finfo(np.float64).tiny  # the contract's smallest scale: the smallest normal float64
+WIDEST = np.finfo(np.float64).max / 2  # the contract's widest range: |low|, |high| <= half the largest float64
 
 
 @st.composite
@@ -66,6 +69,12 @@ def tensors(draw, min_dims=1, max_dims=3):
     shape = draw(shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=5))
     x = draw(hnp.arrays(np.float64, shape, elements=finite))
     return x + draw(st.sampled_from([0.0, 2000.0, -2000.0, 0.5]))
+
+
+def any_finite_tensors():
+    """A small float64 array of any finite values: subnormal (1e-321), huge (1.7e308), all between."""
+    shape = shapes(min_dims=1, max_dims=2, min_side=1, max_side=4)
+    return hnp.arrays(np.float64, shape, elements=st.floats(allow_nan=False, allow_infinity=False))
 
 
 # --- step 1: calibration -----------------------------------------------------------------------
@@ -102,6 +111,15 @@ def test_step1_percentile_calibration_interpolates_linearly_between_sorted_value
     assert_close(high, [percentile_by_hand(x[:, c], p) for c in range(7)], rtol=1e-12, atol=1e-12, what="high")
 
 
+@pytest.mark.parametrize("method", ["minmax", "percentile"])
+@pytest.mark.parametrize("axis", [None, 1])
+def test_step1_a_float32_tensor_is_calibrated_into_float64(method, axis, rng):
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    low, high = calibrate(x, method=method, percentile=90, axis=axis)
+    assert low.dtype == np.float64 and high.dtype == np.float64, f"{low.dtype} and {high.dtype}"
+    assert np.all(low <= high)
+
+
 def test_step1_percentile_calibration_leaves_an_outlier_out_of_the_range(rng):
     x = rng.uniform(-1, 1, size=1000)
     x[17] = 500.0
@@ -122,6 +140,16 @@ def test_step1_percentile_calibration_leaves_an_outlier_out_of_the_range(rng):
         (np.zeros((0, 3)), {}, ValueError, r"calibrate: x must not be empty, got shape \(0, 3\)"),
         (np.array([1.0, np.nan]), {}, ValueError, "calibrate: x must be finite, got nan"),
         (np.array([1.0, np.inf]), {}, ValueError, "calibrate: x must be finite, got inf"),
+        # percentile: x is checked before np.percentile warns on the NaN or inf
+        (np.array([1.0, np.nan]), {"method": "percentile"}, ValueError, "calibrate: x must be finite, got nan"),
+        (np.array([-np.inf, 1.0, 2.0]), {"method": "percentile", "percentile": 75}, ValueError, "finite, got -inf"),
+        # huge finite values: np.percentile's interpolation would overflow between them
+        (
+            np.array([-1.7e308, 1.7e308, 0.0, 1.0]),
+            {"method": "percentile", "percentile": 75},
+            ValueError,
+            r"calibrate: max\(x\) - min\(x\) must be finite for method 'percentile'",
+        ),
         (np.ones(3), {"method": "max"}, ValueError, "calibrate: method must be one of"),
         (np.ones(3), {"method": "percentile", "percentile": 101}, ValueError, r"percentile must be in \[50, 100\]"),
         (np.ones(3), {"method": "percentile", "percentile": 10}, ValueError, r"percentile must be in \[50, 100\]"),
@@ -137,10 +165,21 @@ def test_step1_calibrate_refuses_bad_inputs(x, options, error, message):
 # --- step 2: scale and zero point, and the round trip ------------------------------------------
 
 
-@given(tensors(), st.booleans())
+@given(st.one_of(tensors(), any_finite_tensors()), st.booleans())
+@example(np.array([1.48e-321]), False)  # a subnormal range: scale floored at TINY, not a subnormal 5e-324
+@example(np.array([1.48e-321]), True)
+@example(np.array([-1.0, 1.0]), False)  # 1.0 at 127.5 codes: rounds to 128, clamped to 127, off by scale/2
+@example(np.array([-1.7e308, 1.7e308]), False)  # high - low would overflow: refused
+@example(np.array([-WIDEST, WIDEST]), False)  # the widest range allowed
+@example(np.array([np.finfo(np.float64).max]), True)  # 127 codes would overflow: refused
 def test_step2_every_element_round_trips_within_half_a_scale_the_range_ends_included(x, symmetric):
     ends = np.array([x.min(), x.max()])  # the calibrated range's ends, checked on their own too
+    if np.abs(x).max() > WIDEST:  # the contract refuses a range wider than float64 can code
+        with pytest.raises(ValueError, match="choose_qparams: low and high must be at most half the largest float64"):
+            round_trip(x, symmetric)
+        return
     back, scale = round_trip(x, symmetric)
+    assert np.isfinite(scale) and scale >= TINY
     assert np.all(np.abs(back - x) <= half_step(scale)), f"worst error {np.max(np.abs(back - x))}, scale {scale}"
     low, high = calibrate(x)
     zero_point = choose_qparams(low, high, symmetric=symmetric)[1]
@@ -213,6 +252,34 @@ def test_step2_choose_qparams_refuses_a_bad_range(low, high, message):
         choose_qparams(low, high)
 
 
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_step2_a_range_wider_than_float64_can_code_is_refused_not_given_an_infinite_scale(symmetric):
+    message = r"choose_qparams: low and high must be at most half the largest float64 in magnitude"
+    with pytest.raises(ValueError, match=message):
+        choose_qparams(-1.7e308, 1.7e308, symmetric=symmetric)  # affine: high - low would be inf
+    with pytest.raises(ValueError, match=message):  # one channel of two
+        choose_qparams(np.array([-1.0, -1.0]), np.array([1.0, 1.7e308]), symmetric=symmetric)
+    scale, zero_point = choose_qparams(-WIDEST, WIDEST, symmetric=symmetric)  # the widest range allowed
+    assert np.isfinite(scale)
+    codes_back = dequantize(np.array([-128, 127], dtype=np.int8), scale, zero_point, dtype=np.float64)
+    assert np.all(np.isfinite(codes_back))
+
+
+@pytest.mark.parametrize(("low", "high", "got"), [("a", "b", "str and str"), (None, 1.0, "NoneType and float")])
+def test_step2_choose_qparams_refuses_what_is_not_a_number(low, high, got):
+    with pytest.raises(TypeError, match=f"choose_qparams: low and high must be real numbers or ndarrays, got {got}"):
+        choose_qparams(low, high)
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+def test_step2_a_subnormal_range_gets_the_smallest_normal_scale_and_round_trips(symmetric):
+    x = np.array([0.0, 1e-321, 1.48e-321])  # (high - low) / 255 would be a subnormal scale
+    scale, zero_point = choose_qparams(*calibrate(x), symmetric=symmetric)
+    assert scale == TINY
+    back = dequantize(quantize(x, scale, zero_point), scale, zero_point, dtype=np.float64)
+    assert np.all(np.abs(back - x) <= half_step(scale))
+
+
 # --- step 3: quantize and dequantize -----------------------------------------------------------
 
 
@@ -236,6 +303,14 @@ def test_step3_quantize_and_dequantize_follow_the_formulas_per_tensor_and_per_ch
     assert back.dtype == np.float32
     assert_close(back, ((q.astype(np.float64) - z) * s).astype(np.float32), rtol=0, atol=0, what="dequantize")
     assert dequantize(q, scale, zero_point, axis=axis, dtype=np.float64).dtype == np.float64
+
+
+def test_step3_a_float32_tensor_is_divided_by_the_scale_in_float64():
+    # in float64, 0.0590551... / (1/127) is 7.49999974: code 7; divided in float32 it is 7.5: code 8
+    x = np.array([0.05905511602759361], dtype=np.float32)
+    assert np.round(x.astype(np.float64) / (1 / 127)) == 7  # the oracle: the division in float64
+    assert quantize(x, 1 / 127, 0).tolist() == [7]
+    assert quantize(x.reshape(1, 1), np.array([1 / 127]), np.zeros(1, dtype=np.int64), axis=0).tolist() == [[7]]
 
 
 def test_step3_quantize_rounds_halves_to_even_as_numpy_does():
@@ -292,6 +367,8 @@ def test_step3_a_scale_that_is_zero_negative_nan_or_infinite_is_refused(function
     ("call", "error", "message"),
     [
         (lambda: quantize(np.arange(3), 0.1, 0), TypeError, "quantize: x must be a floating-point ndarray, got int64"),
+        (lambda: quantize(np.array([np.nan, 1.0]), 0.1, 0), ValueError, "quantize: x must be finite, got nan"),
+        (lambda: quantize(np.array([[1.0, -np.inf]]), 0.1, 0), ValueError, "quantize: x must be finite, got -inf"),
         (lambda: quantize(np.ones(3), 0.1, 0.5), TypeError, "quantize: zero_point must be an integer, got float64"),
         (lambda: quantize(np.ones(3), 0.1, 200), ValueError, r"quantize: zero_point must be in \[-128, 127\], got 200"),
         (lambda: quantize(np.ones((3, 4)), np.ones(4), np.zeros(4, dtype=int), axis=0), ValueError, r"shape \(3,\)"),
@@ -301,6 +378,16 @@ def test_step3_a_scale_that_is_zero_negative_nan_or_infinite_is_refused(function
         (lambda: dequantize(np.ones(3, dtype=np.int32), 0.1, 0), TypeError, "dequantize: q must be an int8 ndarray"),
         (lambda: dequantize(np.ones(3), 0.1, 0), TypeError, "dequantize: q must be an int8 ndarray, got float64"),
         (lambda: dequantize(np.ones(3, dtype=np.int8), 0.1, 0, dtype=np.int64), TypeError, "dtype must be floating"),
+        (
+            lambda: dequantize(np.ones(3, np.int8), 0.1, 0, dtype=None),
+            TypeError,
+            "dtype must be floating-point, got None",
+        ),
+        (
+            lambda: dequantize(np.ones(3, np.int8), 0.1, 0, dtype="foo"),
+            TypeError,
+            "dtype must be floating-point, got 'foo'",
+        ),
         (lambda: dequantize(np.ones(3, dtype=np.int8), 0.1, -129), ValueError, "zero_point must be in"),
     ],
 )
@@ -312,13 +399,24 @@ def test_step3_quantize_and_dequantize_refuse_bad_dtypes_shapes_and_zero_points(
 # --- step 4: the integer matrix product --------------------------------------------------------
 
 
-@given(st.integers(1, 4), st.integers(1, 6), st.integers(1, 5), st.integers(-128, 127), seeds)
-def test_step4_quantized_matmul_is_the_exact_integer_product_in_int32(R, K, C_out, zero_point, seed):
+# the zero point as the contract allows it: a Python int, a NumPy integer, a 0-d array (choose_qparams's)
+ZERO_POINT_FORMS = [int, np.int64, np.int32, lambda z: np.asarray(z, dtype=np.int64)]
+
+
+@given(
+    st.integers(1, 4),
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.integers(-128, 127),
+    seeds,
+    st.sampled_from(ZERO_POINT_FORMS),
+)
+def test_step4_quantized_matmul_is_the_exact_integer_product_in_int32(R, K, C_out, zero_point, seed, form):
     gen = np.random.default_rng(seed)
     q_x = gen.integers(-128, 128, size=(R, K)).astype(np.int8)
     q_w = gen.integers(-127, 128, size=(C_out, K)).astype(np.int8)
-    out = quantized_matmul(q_x, zero_point, q_w)
-    assert out.dtype == np.int32 and out.shape == (R, C_out)
+    out = quantized_matmul(q_x, form(zero_point), q_w)
+    assert out.dtype == np.int32 and out.shape == (R, C_out), f"{out.dtype} for a zero point {type(form(zero_point))}"
     expected = (q_x.astype(np.int64) - zero_point) @ q_w.astype(np.int64).T  # int64: no overflow possible
     assert np.array_equal(out, expected)
 
@@ -354,6 +452,13 @@ def test_step4_a_k_past_the_bound_is_refused_instead_of_overflowing():
         (np.ones(3, np.int8), 0, np.ones((4, 3), np.int8), ValueError, "must be 2-D with one K"),
         (np.ones((2, 3), np.int8), 0, np.full((4, 3), -128, np.int8), ValueError, r"q_weight must be in \[-127, 127\]"),
         (np.ones((2, 3), np.int8), 0.5, np.ones((4, 3), np.int8), TypeError, "x_zero_point must be an integer"),
+        (
+            np.ones((2, 3), np.int8),
+            np.array([5]),
+            np.ones((4, 3), np.int8),
+            TypeError,
+            r"x_zero_point must be a single integer \(0-d\), got shape \(1,\)",
+        ),
         (np.ones((2, 3), np.int8), 200, np.ones((4, 3), np.int8), ValueError, r"x_zero_point must be in \[-128, 127\]"),
     ],
 )
@@ -378,6 +483,13 @@ def test_step5_from_float_stores_an_int8_weight_a_quarter_of_the_float32_bytes(r
     assert layer.bias is linear.bias.data  # the bias stays float, not copied
     assert list(layer.parameters()) == []  # inference only: nothing to train
     assert np.array_equal(linear.weight.data, weight)  # the Linear is left as it was
+
+
+def test_step5_from_float_divides_a_float32_weight_by_its_scale_in_float64():
+    linear = Linear(2, 1, bias=False)  # float32
+    linear.weight.data[...] = [[1.0, 0.05905511602759361]]  # scale 1/127; 7.49999974 codes in float64
+    assert np.round(np.float64(linear.weight.data[0, 1]) * 127) == 7  # the oracle, in float64
+    assert QuantizedLinear.from_float(linear).weight_q.tolist() == [[127, 7]]
 
 
 def quantize_input_by_hand(x):
@@ -413,6 +525,32 @@ def test_step5_the_quantized_output_is_within_the_bound_the_scales_give(R, K, C_
     bound = s_x / 2 * np.abs(w).sum(axis=1) + s_w / 2 * (np.abs(x) + s_x / 2).sum(axis=1, keepdims=True)
     bound += 1e-9 * (np.abs(x) @ np.abs(w).T + 1)  # float64 rounding
     assert np.all(np.abs(out - exact) <= bound), f"worst excess {np.max(np.abs(out - exact) - bound)}"
+
+
+def test_step5_the_forward_multiplies_integers_with_quantized_matmul_in_int32(rng, monkeypatch):
+    linear = Linear(5, 3, rng=rng, dtype=np.float64)
+    layer = QuantizedLinear.from_float(linear)
+    x = rng.standard_normal((4, 5))
+    plain = layer(Tensor(x)).numpy()
+    real = quantization_module.quantized_matmul
+    calls = []
+
+    def spy(q_x, x_zero_point, q_weight):  # the real product, plus one in every sum
+        acc = real(q_x, x_zero_point, q_weight)
+        calls.append((q_x, q_weight, acc.dtype))
+        return acc + np.int32(1)
+
+    monkeypatch.setattr(quantization_module, "quantized_matmul", spy)
+    nudged = layer(Tensor(x)).numpy()
+    assert len(calls) == 1, f"forward called quantized_matmul {len(calls)} times"
+    q_x, q_weight, acc_dtype = calls[0]
+    assert q_x.dtype == np.int8 and q_x.shape == (4, 5) and q_weight is layer.weight_q
+    assert acc_dtype == np.int32, f"the accumulator is {acc_dtype}"  # the zero point forward passes must not widen it
+    assert np.array_equal(q_x, quantize_input_by_hand(x)[0])
+    # the output is rescaled from the accumulator: one more in a sum is s_x · s_w[j] more in the output
+    x_scale = quantize_input_by_hand(x)[1]
+    expected = np.broadcast_to(x_scale * np.asarray(layer.weight_scale), (4, 3))
+    assert_close(nudged - plain, expected, rtol=1e-6, atol=0, what="the output's change per unit of the accumulator")
 
 
 def test_step5_a_batch_of_sequences_is_quantized_as_one_tensor(rng):

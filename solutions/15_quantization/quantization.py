@@ -31,6 +31,14 @@ SYMMETRIC_MAX = 127  # symmetric: the range maps onto [-127, 127], so that -q is
 # K · 255 · 127 in magnitude, which must stay <= 2**31 - 1: K <= 66,311.
 MAX_K = (2**31 - 1) // (255 * SYMMETRIC_MAX)
 METHODS = ("minmax", "percentile")
+# The smallest scale: np.finfo(np.float64).tiny, the smallest normal float64 (2.2e-308). A
+# subnormal scale has fewer significant bits, so x / scale could land codes away from where the
+# round-trip bound needs it (x = 1.48e-321 over 255 is the subnormal 5e-324, and x / 5e-324 = 300).
+MIN_SCALE = np.finfo(np.float64).tiny
+# The widest range: |low| and |high| at most half the largest float64 (8.988e+307). Then high - low
+# is finite, and so is every code's value (q - zero_point) · scale; a range up to the largest
+# float64 would give an infinite affine scale, or an infinite value for code 127.
+MAX_RANGE = np.finfo(np.float64).max / 2
 
 # --- given: checks --------------------------------------------------------------------------
 
@@ -44,6 +52,18 @@ def check_floating(op: str, what: str, x) -> np.ndarray:
         raise TypeError(f"{op}: {what} must be a floating-point ndarray, got {type_name(x)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: {what} must be a floating-point ndarray, got {x.dtype}")
+    return x
+
+
+def check_finite(op: str, what: str, x: np.ndarray) -> np.ndarray:
+    """Given: ``x`` (a floating ndarray) if every element is finite, or ValueError.
+
+    ``"quantize: x must be finite, got nan"`` (the first NaN or ±inf in x).
+    """
+    finite = np.isfinite(x)  # bool (N): one byte an element
+    if not np.all(finite):
+        bad = x[~finite].flat[0]
+        raise ValueError(f"{op}: {what} must be finite, got {bad}")
     return x
 
 
@@ -117,7 +137,9 @@ def calibrate(
     (``axis`` None) over all of x; per channel over every axis but ``axis``.
 
     Args:
-        x: shape N, floating-point, finite, not empty.
+        x: shape N, floating-point, finite, not empty; for ``"percentile"``, max - min (over
+            all of x, or each channel's) must be finite too: np.percentile interpolates
+            between neighbours and their difference must not overflow.
         method: ``"minmax"`` or ``"percentile"``.
         percentile: p, a number in [50, 100] (used by ``"percentile"`` only).
         axis: the channel axis (C = x.shape[axis]), or None for one range.
@@ -127,7 +149,9 @@ def calibrate(
         TypeError: ``"calibrate: x must be a floating-point ndarray, got int64"``;
             ``"calibrate: percentile must be a number, got str"``.
         ValueError: ``"calibrate: x must not be empty, got shape (0, 3)"``;
-            ``"calibrate: x must be finite, got nan"``; ``"calibrate: method must be one of
+            ``"calibrate: x must be finite, got nan"`` (checked before anything is computed);
+            ``"calibrate: max(x) - min(x) must be finite for method 'percentile', got
+            -1.7e+308 and 1.7e+308"``; ``"calibrate: method must be one of
             ('minmax', 'percentile'), got 'max'"``; ``"calibrate: percentile must be in
             [50, 100], got 101"``; the axis errors of ``check_axis``.
     Complexity:
@@ -142,6 +166,7 @@ def calibrate(
     axis = check_axis("calibrate", axis, x.ndim)
     if x.size == 0:
         raise ValueError(f"calibrate: x must not be empty, got shape {x.shape}")
+    check_finite("calibrate", "x", x)
     if method not in METHODS:
         raise ValueError(f"calibrate: method must be one of {METHODS}, got {method!r}")
     if isinstance(percentile, (bool, np.bool_)) or not isinstance(percentile, numbers.Real):
@@ -149,15 +174,20 @@ def calibrate(
     if not 50 <= percentile <= 100:
         raise ValueError(f"calibrate: percentile must be in [50, 100], got {percentile}")
     reduced = None if axis is None else tuple(a for a in range(x.ndim) if a != axis)
-    if method == "minmax":
-        low, high = np.min(x, axis=reduced), np.max(x, axis=reduced)
-    else:
+    low, high = np.min(x, axis=reduced), np.max(x, axis=reduced)
+    if method == "percentile":
+        # NOTE: np.percentile computes a + t·(b - a) between neighbours a <= b, in x's dtype:
+        # b - a cannot overflow when max - min does not.
+        with np.errstate(over="ignore"):
+            spread = high - low  # in x's dtype, as np.percentile computes
+        if not np.all(np.isfinite(spread)):
+            where = ~np.isfinite(spread)
+            raise ValueError(
+                f"calibrate: max(x) - min(x) must be finite for method 'percentile', "
+                f"got {np.asarray(low)[where].flat[0]} and {np.asarray(high)[where].flat[0]}"
+            )
         low = np.percentile(x, 100 - percentile, axis=reduced)
         high = np.percentile(x, percentile, axis=reduced)
-    # NOTE: checked on the result, not on x: a NaN anywhere in x makes its min, max and percentiles NaN.
-    if not (np.all(np.isfinite(low)) and np.all(np.isfinite(high))):
-        bad = x[~np.isfinite(x)].flat[0]
-        raise ValueError(f"calibrate: x must be finite, got {bad}")
     return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
@@ -175,17 +205,29 @@ def choose_qparams(low, high, *, symmetric: bool = False) -> tuple[np.ndarray, n
     - affine: ``scale = (high - low) / 255``, ``zero_point = -128 - round(low / scale)``: low
       lands on -128, high on 127 (give or take a rounding), and 0.0 on zero_point exactly.
 
+    A range of zeros gets scale 1.0; and every scale is at least ``MIN_SCALE =
+    np.finfo(np.float64).tiny`` (2.2e-308, the smallest normal float64): a range so narrow that
+    its scale would be subnormal (x = [1e-321]) gets that scale and uses fewer codes.
+
     Because the scale is computed from the widened range, the zero point is in [-128, 127]
-    without clamping, and every x in [low, high] (the ends too) quantizes to an unclamped code:
-    its round trip is off by at most scale / 2. A range of zeros gets scale 1.0.
+    without clamping, and every x in [low, high] (the ends too) sits within half a code of
+    [-128, 127]: x / scale + zero_point is in [-128.5, 127.5] (to float rounding). So its round
+    trip is off by at most scale / 2; the clamp can only take back a rounding past the last code
+    (the affine range [-1, 1] puts 1.0 at 127.5, which rounds to the even 128, clamped to 127).
 
     Args:
-        low, high: numbers or float arrays of one shape (() or (C,)), finite, low <= high.
+        low, high: real numbers (Python or NumPy) or integer or float ndarrays, of one shape
+            (() or (C,)), finite, low <= high, each at most ``MAX_RANGE`` (half the largest
+            float64, 8.988e+307) in magnitude.
         symmetric: which of the two schemes.
     Returns:
-        ``(scale, zero_point)``: float64 and int64 arrays of low's shape; scale > 0.
+        ``(scale, zero_point)``: float64 and int64 arrays of low's shape; scale finite and
+        >= MIN_SCALE.
     Raises:
+        TypeError: ``"choose_qparams: low and high must be real numbers or ndarrays, got str and str"``.
         ValueError: ``"choose_qparams: low and high must be finite, got nan and 1.0"``;
+            ``"choose_qparams: low and high must be at most half the largest float64 in
+            magnitude (8.988e+307), got -1.7e+308 and 1.7e+308"`` (a range too wide);
             ``"choose_qparams: low must be <= high, got 2.0 and 1.0"``;
             ``"choose_qparams: low and high must have one shape, got (3,) and (4,)"``.
     Complexity:
@@ -196,6 +238,11 @@ def choose_qparams(low, high, *, symmetric: bool = False) -> tuple[np.ndarray, n
         (10.0, -128)
     """
     # solution: step 2
+    for value in (low, high):
+        real_number = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+        if not (real_number or (isinstance(value, np.ndarray) and value.dtype.kind in "iuf")):
+            got = f"{type_name(low)} and {type_name(high)}"
+            raise TypeError(f"choose_qparams: low and high must be real numbers or ndarrays, got {got}")
     low, high = np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
     if low.shape != high.shape:
         raise ValueError(f"choose_qparams: low and high must have one shape, got {low.shape} and {high.shape}")
@@ -203,6 +250,11 @@ def choose_qparams(low, high, *, symmetric: bool = False) -> tuple[np.ndarray, n
         raise ValueError(f"choose_qparams: low and high must be finite, got {low} and {high}")
     if np.any(low > high):
         raise ValueError(f"choose_qparams: low must be <= high, got {low} and {high}")
+    if np.any(np.abs(low) > MAX_RANGE) or np.any(np.abs(high) > MAX_RANGE):
+        raise ValueError(
+            f"choose_qparams: low and high must be at most half the largest float64 in magnitude "
+            f"({MAX_RANGE:.3e}), got {low} and {high}"
+        )
     low = np.minimum(low, 0.0)  # NOTE: widened first, so 0 is inside and the zero point needs no clamp
     high = np.maximum(high, 0.0)
     if symmetric:
@@ -210,6 +262,7 @@ def choose_qparams(low, high, *, symmetric: bool = False) -> tuple[np.ndarray, n
     else:
         scale = (high - low) / (INT8_MAX - INT8_MIN)
     scale = np.where(scale > 0, scale, 1.0)  # a range of zeros: any positive scale codes 0 exactly
+    scale = np.maximum(scale, MIN_SCALE)  # NOTE: never subnormal (see MIN_SCALE)
     if symmetric:
         zero_point = np.zeros(scale.shape, dtype=np.int64)
     else:
@@ -228,26 +281,34 @@ def quantize(x: np.ndarray, scale, zero_point, *, axis: int | None = None) -> np
     only bites outside the calibrated range (a percentile's outliers saturate at -128 or 127;
     in symmetric mode a value below -max|x| may reach -128).
 
+    x / scale is computed in float64 whatever x's dtype (a float32 quotient is off by up to
+    255 · 6e-8 and moves values near a half: 0.0590551 in float32 over 1/127 is 7.49999974 in
+    float64, code 7, but rounds to 7.5 in float32, code 8).
+
     Args:
-        x: shape N, floating-point.
+        x: shape N, floating-point, finite (a NaN has no code: it is refused, not coded 0).
         scale: a positive finite number (per tensor) or (C,) array (per channel).
-        zero_point: an integer in [-128, 127], or an (C,) integer array.
+        zero_point: an integer in [-128, 127]: a Python int, a NumPy integer or a 0-d integer
+            array (as ``choose_qparams`` returns it) per tensor; an (C,) integer array per channel.
         axis: the channel axis, or None.
     Returns:
         Shape N, dtype int8.
     Raises:
         TypeError: ``"quantize: x must be a floating-point ndarray, got int64"``; the zero point's
             type error of ``check_qparams``.
-        ValueError: ``"quantize: scale must be positive and finite, got 0.0"`` and the shape and
-            range errors of ``check_qparams``; the axis errors of ``check_axis``.
+        ValueError: ``"quantize: x must be finite, got nan"`` (inf too); ``"quantize: scale must
+            be positive and finite, got 0.0"`` and the shape and range errors of
+            ``check_qparams``; the axis errors of ``check_axis``.
     Complexity:
-        O(N) time; one float64 temporary of x's size, then the int8 result.
+        O(N) time; a bool temporary (the finiteness check) and one float64 temporary of x's
+        size, then the int8 result.
     Example:
         >>> quantize(np.array([-1.0, 0.0, 0.26, 1.0]), 1 / 127, 0).tolist()
         [-127, 0, 33, 127]
     """
     # solution: step 3
     check_floating("quantize", "x", x)
+    check_finite("quantize", "x", x)
     axis = check_axis("quantize", axis, x.ndim)
     scale, zero_point = check_qparams("quantize", scale, zero_point, x.shape, axis)
     # NOTE: np.asarray: a 0-d x divides into a NumPy scalar, which the in-place steps below cannot write.
@@ -264,12 +325,14 @@ def dequantize(q: np.ndarray, scale, zero_point, *, axis: int | None = None, dty
     Args:
         q: shape N, dtype int8.
         scale, zero_point, axis: as ``quantize`` took them.
-        dtype: a floating dtype for the result (float32 by default).
+        dtype: a floating dtype for the result (float32 by default): ``np.float32``,
+            ``np.float64``, ``"float16"``, ... (None is refused, not taken as float64).
     Returns:
         Shape N, ``dtype``.
     Raises:
         TypeError: ``"dequantize: q must be an int8 ndarray, got int32"``;
-            ``"dequantize: dtype must be floating-point, got int64"``.
+            ``"dequantize: dtype must be floating-point, got int64"`` (None, ``"foo"``:
+            ``got None``, ``got 'foo'``).
         ValueError: the scale, zero point and axis errors of ``quantize``, naming dequantize.
     Complexity:
         O(N) time; one float64 temporary of q's size.
@@ -281,8 +344,13 @@ def dequantize(q: np.ndarray, scale, zero_point, *, axis: int | None = None, dty
     if not isinstance(q, np.ndarray) or q.dtype != np.int8:
         got = q.dtype if isinstance(q, np.ndarray) else type_name(q)
         raise TypeError(f"dequantize: q must be an int8 ndarray, got {got}")
-    if np.dtype(dtype).kind != "f":
-        raise TypeError(f"dequantize: dtype must be floating-point, got {np.dtype(dtype)}")
+    try:
+        kind = None if dtype is None else np.dtype(dtype).kind
+    except TypeError:  # not a dtype NumPy knows: "foo", a function
+        kind = None
+    if kind != "f":
+        got = np.dtype(dtype) if kind is not None else repr(dtype)
+        raise TypeError(f"dequantize: dtype must be floating-point, got {got}")
     axis = check_axis("dequantize", axis, q.ndim)
     scale, zero_point = check_qparams("dequantize", scale, zero_point, q.shape, axis)
     values = q - along(zero_point, axis, q.ndim)  # int64 (N): never overflows, unlike int8 arithmetic
@@ -302,13 +370,16 @@ def quantized_matmul(q_x: np.ndarray, x_zero_point, q_weight: np.ndarray) -> np.
 
     Args:
         q_x: (R, K) int8, the input's codes.
-        x_zero_point: the input's zero point, an integer in [-128, 127].
+        x_zero_point: the input's zero point, an integer in [-128, 127]: a Python int, a NumPy
+            integer or a 0-d integer array (as ``choose_qparams`` returns it). The result is int32
+            whichever: an int64 zero point must not widen the accumulator.
         q_weight: (C_out, K) int8, the weight's codes, in [-127, 127].
     Returns:
         (R, C_out) int32: the exact integer sums.
     Raises:
         TypeError: ``"quantized_matmul: q_x must be an int8 ndarray, got float32"`` (q_weight too);
-            ``"quantized_matmul: x_zero_point must be an integer, got float"``.
+            ``"quantized_matmul: x_zero_point must be an integer, got float"``;
+            ``"quantized_matmul: x_zero_point must be a single integer (0-d), got shape (1,)"``.
         ValueError: ``"quantized_matmul: q_x and q_weight must be 2-D with one K, got (2, 3) and (4, 5)"``;
             ``"quantized_matmul: K must be <= 66311 (int32 accumulation), got 70000"``;
             ``"quantized_matmul: q_weight must be in [-127, 127], got -128"``;
@@ -336,10 +407,13 @@ def quantized_matmul(q_x: np.ndarray, x_zero_point, q_weight: np.ndarray) -> np.
     if isinstance(x_zero_point, (bool, np.bool_)) or not isinstance(x_zero_point, (numbers.Integral, np.ndarray)):
         raise TypeError(f"quantized_matmul: x_zero_point must be an integer, got {type_name(x_zero_point)}")
     zero_point = np.asarray(x_zero_point)
-    if zero_point.shape != () or zero_point.dtype.kind not in "iu":
+    if zero_point.shape != ():
+        raise TypeError(f"quantized_matmul: x_zero_point must be a single integer (0-d), got shape {zero_point.shape}")
+    if zero_point.dtype.kind not in "iu":
         raise TypeError(f"quantized_matmul: x_zero_point must be an integer, got {zero_point.dtype}")
     if not INT8_MIN <= int(zero_point) <= INT8_MAX:
         raise ValueError(f"quantized_matmul: x_zero_point must be in [-128, 127], got {int(zero_point)}")
+    # NOTE: np.int32(zero_point): an int64 zero point (NumPy scalar or 0-d array) would make the result int64.
     centred = q_x.astype(np.int32) - np.int32(zero_point)  # (R, K) int32, in [-255, 255]
     return centred @ q_weight.astype(np.int32).T  # (R, C_out) int32: NumPy sums int32 products in int32
 
@@ -411,7 +485,9 @@ class QuantizedLinear(Module):
         """Quantize x (per tensor, affine, min/max of this very input), multiply in int32, rescale once.
 
         ``q_x, s_x, z_x`` from ``calibrate(x)``, ``choose_qparams(symmetric=False)`` and
-        ``quantize``; ``acc = quantized_matmul(q_x, z_x, weight_q)`` (R, C_out) int32; then
+        ``quantize``; ``acc = quantized_matmul(q_x, z_x, weight_q)`` (R, C_out) int32 (this
+        module's ``quantized_matmul``, called once for the integer product: the tests watch it);
+        then
         ``y = acc · (s_x · weight_scale) + bias`` in float64, returned in the layer's dtype.
         So y is exactly (to float rounding) ``dequantize(q_x) @ dequantize(weight_q)ᵀ + bias``.
 
@@ -425,7 +501,8 @@ class QuantizedLinear(Module):
                 ``"QuantizedLinear: input must have dtype float32, got float64"``.
             ValueError: ``"QuantizedLinear: input must have at least 2 dimensions (a batch), got (3,)"``;
                 ``"QuantizedLinear: input must have 3 features in its last dimension, got (2, 4)"``;
-                calibrate's ``"x must be finite"`` for a NaN or inf input.
+                calibrate's ``"x must be finite"`` for a NaN or inf input; choose_qparams's
+                ``"low and high must be at most half the largest float64"`` for a larger one.
         Complexity:
             2 · R · C_in · C_out integer operations (R the rows); memory: int8 and int32 copies of
             x, the (R, C_out) int32 accumulator and the output.
@@ -465,7 +542,9 @@ def quantize_model(model: Module) -> Module:
     """Replace every ``Linear`` in ``model`` (at any depth, in a Sequential too) by its QuantizedLinear.
 
     In place: the model's attributes (and a Sequential's ``layers``) now hold QuantizedLinear
-    modules, and the float Linears are dropped (no float copy of a weight is kept). Other
+    modules, and no float copy of a weight is made. The model drops each float Linear as it is
+    replaced; the list of modules walked still holds them until ``quantize_model`` returns, when
+    they are freed (unless the caller holds them). Other
     modules (ReLU, a Conv2d) are left as they are. A model that is itself a Linear cannot be
     swapped in place: quantize it with ``QuantizedLinear.from_float``.
 
