@@ -52,16 +52,19 @@ def check_model(op: str, model) -> None:
         raise TypeError(f"{op}: model must be a GPT, got {type_name(model)}")
 
 
-def check_cache(op: str, cache, n_layers: int, n_kv_heads: int, head_dim: int, dtype: np.dtype, batch: int) -> None:
+def check_cache(
+    op: str, cache, n_layers: int | None, n_kv_heads: int, head_dim: int, dtype: np.dtype, batch: int
+) -> None:
     """Given: raise unless ``cache`` is a KVCache of these sizes and dtype, for a batch of ``batch``.
 
     TypeError ``"cached_forward: cache must be a KVCache, got dict"``; ValueError
     ``"cached_forward: cache must have (n_layers, n_kv_heads, head_dim, dtype) = (2, 2, 4, float64)
     as the model, got (1, 2, 4, float64)"``; ``"cached_forward: the batch must be the cache's
-    batch_size=2, got 3"``. (``cached_attention`` passes n_layers = the cache's own.)
+    batch_size=2, got 3"``. ``n_layers`` None: any number of layers (``cached_attention``).
     """
     if not isinstance(cache, KVCache):
         raise TypeError(f"{op}: cache must be a KVCache, got {type_name(cache)}")
+    n_layers = cache.n_layers if n_layers is None else n_layers
     want = (n_layers, n_kv_heads, head_dim, np.dtype(dtype))
     got = (cache.n_layers, cache.n_kv_heads, cache.head_dim, cache.dtype)
     if want != got:

@@ -48,16 +48,19 @@ def check_model(op: str, model) -> None:
         raise TypeError(f"{op}: model must be a GPT, got {type_name(model)}")
 
 
-def check_cache(op: str, cache, n_layers: int, n_kv_heads: int, head_dim: int, dtype: np.dtype, batch: int) -> None:
+def check_cache(
+    op: str, cache, n_layers: int | None, n_kv_heads: int, head_dim: int, dtype: np.dtype, batch: int
+) -> None:
     """Given: raise unless ``cache`` is a KVCache of these sizes and dtype, for a batch of ``batch``.
 
     TypeError ``"cached_forward: cache must be a KVCache, got dict"``; ValueError
     ``"cached_forward: cache must have (n_layers, n_kv_heads, head_dim, dtype) = (2, 2, 4, float64)
     as the model, got (1, 2, 4, float64)"``; ``"cached_forward: the batch must be the cache's
-    batch_size=2, got 3"``. (``cached_attention`` passes n_layers = the cache's own.)
+    batch_size=2, got 3"``. ``n_layers`` None: any number of layers (``cached_attention``).
     """
     if not isinstance(cache, KVCache):
         raise TypeError(f"{op}: cache must be a KVCache, got {type_name(cache)}")
+    n_layers = cache.n_layers if n_layers is None else n_layers
     want = (n_layers, n_kv_heads, head_dim, np.dtype(dtype))
     got = (cache.n_layers, cache.n_kv_heads, cache.head_dim, cache.dtype)
     if want != got:
@@ -307,7 +310,7 @@ def cached_attention(attn: MultiHeadAttention, x: Tensor, cache: KVCache, layer:
     B, T, _ = x.shape
     H, H_kv, D = attn.n_heads, attn.n_kv_heads, attn.head_dim
     G = H // H_kv
-    check_cache(op, cache, cache.n_layers, H_kv, D, attn.q_proj.weight.dtype, B)
+    check_cache(op, cache, None, H_kv, D, attn.q_proj.weight.dtype, B)
     offset = cache.length(layer)  # the position of x's first token
     q = split_heads(attn.q_proj(x), H)  # (B, H, T, D)
     k = split_heads(attn.k_proj(x), H_kv)  # (B, H_kv, T, D)
