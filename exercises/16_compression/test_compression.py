@@ -643,6 +643,20 @@ def test_step8_distillation_loss_is_never_negative(student, temperature, alpha, 
     assert loss >= -1e-12
 
 
+def test_step8_float32_logits_give_a_float32_loss_and_gradient(rng):
+    s, t = rng.standard_normal((5, 4)).astype(np.float32), rng.standard_normal((5, 4)).astype(np.float32)
+    target = rng.integers(0, 4, 5)
+    student = Tensor(s, requires_grad=True)
+    loss = distillation_loss(student, Tensor(t), target, temperature=2.0, alpha=0.5)
+    assert loss.dtype == np.float32
+    log_p, log_q = log_softmax_rows(t.astype(np.float64) / 2.0), log_softmax_rows(s.astype(np.float64) / 2.0)
+    kl = np.mean(np.sum(np.exp(log_p) * (log_p - log_q), axis=1))
+    ce = -np.mean(log_softmax_rows(s.astype(np.float64))[np.arange(5), target])
+    assert_close(loss, 0.5 * 4.0 * kl + 0.5 * ce, rtol=1e-5, atol=1e-6, what="float32 distillation_loss")
+    loss.backward()
+    assert student.grad.dtype == np.float32
+
+
 def test_step8_the_soft_gradient_is_t_times_q_minus_p_over_b(rng):
     s, t = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
     student = Tensor(s, requires_grad=True)
