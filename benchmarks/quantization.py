@@ -4,7 +4,7 @@ The model and its training are milestones/mlp.py's (Linear(64, 512) -> ReLU -> L
 5 epochs of Adam with cosine decay, on the shipped 8×8 digits and their one-pixel shifts); then
 ``quantize_model`` (kata 15) swaps both Linears for ``QuantizedLinear``s (int8 weights per output
 channel, int8 inputs per tensor, int32 accumulation), and the same 360 test digits are scored
-again. The target (issue 12): the accuracy drops by at most 1 point.
+again. The target kata 15 was built to meet: the accuracy drops by at most 1 point.
 
 Run from the repository root: ``TINYTORCH_IMPL=solutions python -m benchmarks.quantization
 [--quick] [--seeds 0 1 2]``.
