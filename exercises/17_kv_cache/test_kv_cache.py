@@ -510,12 +510,13 @@ C_MEM, V_MEM = H_MEM * D_MEM, 16
 CACHE_BYTES_MEM = 2 * L_MEM * B_MEM * H_KV_MEM * T_MAX_MEM * D_MEM * 8  # 8 MiB in float64
 N_MEM = FILLED_MEM + STEPS_MEM  # the most keys a step reads
 # One cached step, at most n = N_MEM keys, float64: the scores of one layer B·H·n (turned into
-# the weights in place, plus one temporary of their size), the boolean mask and its negation
-# (2·n bytes), and one contiguous copy each of the key and value views B·H_kv·n·D that NumPy's
-# matmul may make for BLAS; the activations of one token (B rows of C, 4·C and V values) are a
-# few KiB, inside the slack. Far below the cache's own 8 MiB: a new cache, or keys grown by
-# concatenation (a new B·H_kv·n·D array per layer per step, kept), break it.
-STEP_BUDGET = 2 * B_MEM * H_MEM * N_MEM * 8 + 2 * N_MEM + 2 * B_MEM * H_KV_MEM * N_MEM * D_MEM * 8
+# the weights in place, plus one temporary of their size) and the boolean mask and its negation
+# (2·n bytes); the activations of one token (B rows of C, 4·C and V values) are a few KiB, inside
+# the slack. The cached keys and values are read where they lie (12's attention multiplies the
+# strided views without copying them). Far below the cache's own 8 MiB: a new cache, a copy of
+# the filled keys and values (B·H_kv·n·D·8 = 502 KiB each per layer), or keys grown by
+# concatenation break it.
+STEP_BUDGET = 2 * B_MEM * H_MEM * N_MEM * 8 + 2 * N_MEM
 
 
 @pytest.fixture
@@ -546,7 +547,7 @@ def long_context():
 def test_step4_steps_after_a_long_context_allocate_one_step_s_activations_not_a_cache(long_context):
     model, cache, tokens = long_context
     assert STEP_BUDGET + DEFAULT_SLACK < cache.nbytes / 4 and cache.nbytes == CACHE_BYTES_MEM
-    assert 64 * KiB < STEP_BUDGET  # the formula, not the slack, carries the budget
+    assert STEP_BUDGET > 3 * 64 * KiB  # the formula, not the slack, carries the budget
     for _ in range(STEPS_MEM - 1):
         logits = cached_forward(model, tokens, cache)
         tokens = logits.numpy()[:, -1].argmax(axis=-1)[:, None]
