@@ -262,11 +262,13 @@ def choose_qparams(low, high, *, symmetric: bool = False) -> tuple[np.ndarray, n
     else:
         scale = (high - low) / (INT8_MAX - INT8_MIN)
     scale = np.where(scale > 0, scale, 1.0)  # a range of zeros: any positive scale codes 0 exactly
-    scale = np.maximum(scale, MIN_SCALE)  # NOTE: never subnormal (see MIN_SCALE)
+    scale = np.asarray(np.maximum(scale, MIN_SCALE))  # NOTE: never subnormal (see MIN_SCALE); 0-d stays an array
     if symmetric:
         zero_point = np.zeros(scale.shape, dtype=np.int64)
     else:
-        zero_point = (INT8_MIN - np.round(low / scale)).astype(np.int64)  # in [-128, 127]: low/scale in [-255, 0]
+        zero_point = np.asarray(INT8_MIN - np.round(low / scale)).astype(
+            np.int64
+        )  # in [-128, 127]: low/scale in [-255, 0]
     return scale, zero_point
 
 
