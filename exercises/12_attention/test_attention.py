@@ -66,8 +66,11 @@ def rotate_pairs(x, positions, base=10000.0):
     return out
 
 
-def mha_oracle(attn, x, mask=None, is_causal=False, offset=0):
-    """Multi-head attention in NumPy from the module's weights: heads as column slices, kv heads repeated."""
+def mha_oracle(attn, x, mask=None, is_causal=False, offset=0, rope_base=10000.0):
+    """Multi-head attention in NumPy from the module's weights: heads as column slices, kv heads repeated.
+
+    The mask, any shape broadcasting to (B, H, T, T), is read per query head h (never regrouped).
+    """
     x = np.asarray(x, dtype=np.float64)
     B, T, C = x.shape
     H, H_kv = attn.n_heads, attn.n_kv_heads
@@ -84,7 +87,7 @@ def mha_oracle(attn, x, mask=None, is_causal=False, offset=0):
     q, k, v = heads(project(attn.q_proj), H), heads(project(attn.k_proj), H_kv), heads(project(attn.v_proj), H_kv)
     if attn.rope:
         positions = np.arange(offset, offset + T)
-        q, k = rotate_pairs(q, positions, attn.rope_base), rotate_pairs(k, positions, attn.rope_base)
+        q, k = rotate_pairs(q, positions, rope_base), rotate_pairs(k, positions, rope_base)
     k, v = np.repeat(k, H // H_kv, axis=1), np.repeat(v, H // H_kv, axis=1)  # query head h reads kv head h // G
     allowed = np.ones((T, T), dtype=bool) if mask is None else mask
     if is_causal:
@@ -253,6 +256,12 @@ def test_step3_a_bool_tensor_mask_is_read_like_its_array(rng):
     assert_close(sdpa(q, k, v, mask=Tensor(mask)), sdpa(q, k, v, mask=mask), rtol=0, atol=0, what="Tensor mask")
 
 
+def test_step3_a_0_d_boolean_array_is_a_mask_like_any_other(rng):
+    q, k, v = rng.standard_normal((1, 2, 3, 4)), rng.standard_normal((1, 2, 5, 4)), rng.standard_normal((1, 2, 5, 4))
+    assert_close(sdpa(q, k, v, mask=np.array(True)), attention_oracle(q, k, v), rtol=1e-12, atol=1e-12, what="True")
+    assert_close(sdpa(q, k, v, mask=np.array(False)), np.zeros((1, 2, 3, 4)), rtol=0, atol=0, what="all masked")
+
+
 def test_step3_a_fully_masked_row_is_exactly_zero_and_passes_no_gradient(rng):
     q = Tensor(rng.standard_normal((1, 2, 3, 4)), requires_grad=True)
     k = Tensor(rng.standard_normal((1, 2, 5, 4)), requires_grad=True)
@@ -417,6 +426,14 @@ def qkv(shapes, dtype=np.float64):
             r" got q \(2, 4, 5, 8\) vs k \(2, 4, 5, 6\)$",
         ),
         (
+            lambda: qkv([(2, 4, 5, 0), (2, 4, 5, 0), (2, 4, 5, 3)]),
+            None,
+            False,
+            ValueError,
+            r"^scaled_dot_product_attention: q and k must have a last dimension D >= 1,"
+            r" got q \(2, 4, 5, 0\) vs k \(2, 4, 5, 0\)$",
+        ),
+        (
             lambda: qkv([(2, 4, 5, 8), (2, 4, 5, 8), (2, 4, 6, 8)]),
             None,
             False,
@@ -458,6 +475,14 @@ def qkv(shapes, dtype=np.float64):
         (lambda: qkv([(1, 1, 2, 3)] * 3), [[True, True]], False, TypeError, r"\(True = may attend\), got list$"),
         (
             lambda: qkv([(1, 1, 2, 3)] * 3),
+            np.True_,
+            False,
+            TypeError,
+            r"^scaled_dot_product_attention: mask must be a boolean ndarray or Tensor \(True = may attend\),"
+            r" got numpy\.bool_? \(a scalar: a 0-d mask is np\.array\(True\)\)$",
+        ),
+        (
+            lambda: qkv([(1, 1, 2, 3)] * 3),
             None,
             1,
             TypeError,
@@ -470,12 +495,14 @@ def qkv(shapes, dtype=np.float64):
         "int dtype",
         "1-d q",
         "q vs k D",
+        "D = 0",
         "k vs v",
         "batch dims",
         "mask vs scores",
         "mask enlarging the scores",
         "float mask",
         "list mask",
+        "NumPy bool scalar mask",
         "int is_causal",
     ],
 )
@@ -534,26 +561,53 @@ def test_step4_multi_head_attention_holds_four_linears_with_the_stated_shapes(rn
 
 
 @pytest.mark.parametrize(
-    ("d_model", "n_heads", "n_kv_heads", "rope", "mask_shape", "is_causal", "offset"),
+    ("d_model", "n_heads", "n_kv_heads", "rope", "rope_base", "mask", "is_causal", "offset"),
     [
-        (8, 2, None, False, None, False, 0),
-        (12, 3, None, False, None, True, 0),
-        (12, 4, 2, False, (2, 1, 1, 5), False, 0),
-        (12, 6, 1, True, None, True, 0),
-        (16, 4, 2, True, (2, 1, 1, 5), True, 7),
+        (8, 2, None, False, 10000.0, None, False, 0),
+        (12, 3, None, False, 10000.0, None, True, 0),
+        (12, 4, 2, False, 10000.0, "padding", False, 0),
+        (12, 6, 1, True, 10000.0, None, True, 0),
+        (16, 4, 2, True, 10000.0, "padding", True, 7),
+        (12, 6, 2, False, 10000.0, "per head", False, 0),
+        (16, 4, 2, True, 10000.0, "per head", True, 3),
+        (8, 2, 1, True, 100.0, None, True, 0),
     ],
-    ids=["MHA", "MHA causal", "GQA padding", "MQA rope causal", "GQA rope padding causal offset"],
+    ids=[
+        "MHA",
+        "MHA causal",
+        "GQA padding",
+        "MQA rope causal",
+        "GQA rope padding causal offset",
+        "GQA per-head mask",
+        "GQA rope per-head mask causal offset",
+        "MQA rope base 100",
+    ],
 )
 def test_step4_multi_head_attention_matches_a_numpy_oracle(
-    d_model, n_heads, n_kv_heads, rope, mask_shape, is_causal, offset, rng
+    d_model, n_heads, n_kv_heads, rope, rope_base, mask, is_causal, offset, rng
 ):
-    attn = MultiHeadAttention(d_model, n_heads, n_kv_heads, rope=rope, rng=rng, dtype=np.float64)
+    attn = MultiHeadAttention(d_model, n_heads, n_kv_heads, rope=rope, rope_base=rope_base, rng=rng, dtype=np.float64)
     x = rng.standard_normal((2, 5, d_model))
-    mask = None if mask_shape is None else (np.arange(5) < np.array([[3], [5]]))[:, None, None, :]
+    if mask == "padding":
+        mask = (np.arange(5) < np.array([[3], [5]]))[:, None, None, :]  # (B, 1, 1, T)
+    elif mask == "per head":
+        # (B, H, T, T), different for every query head: read with the heads regrouped the wrong
+        # way ((G, H_kv) instead of (H_kv, G)), head h gets another head's mask
+        mask = rng.random((2, n_heads, 5, 5)) < 0.6
     out = attn(Tensor(x), mask=mask, is_causal=is_causal, offset=offset)
     assert isinstance(out, Tensor) and out.shape == (2, 5, d_model) and out.dtype == np.float64
-    expected = mha_oracle(attn, x, mask=mask, is_causal=is_causal, offset=offset)
+    expected = mha_oracle(attn, x, mask=mask, is_causal=is_causal, offset=offset, rope_base=rope_base)
     assert_close(out, expected, rtol=1e-10, atol=1e-10, what="multi-head attention")
+
+
+def test_step4_projections_are_drawn_in_the_order_q_k_v_out_from_the_generator():
+    attn = MultiHeadAttention(8, 4, 2, rng=np.random.default_rng(3), dtype=np.float64)
+    g = np.random.default_rng(3)  # the same seed: Linears made in the stated order draw the same numbers
+    for name, out_features in (("q_proj", 8), ("k_proj", 4), ("v_proj", 4), ("out_proj", 8)):
+        expected = Linear(8, out_features, True, rng=g, dtype=np.float64)
+        linear = getattr(attn, name)
+        assert_close(linear.weight, expected.weight.numpy(), rtol=0, atol=0, what=f"{name}.weight")
+        assert_close(linear.bias, expected.bias.numpy(), rtol=0, atol=0, what=f"{name}.bias")
 
 
 def test_step4_forward_takes_keywords_and_keeps_float32(rng):
@@ -632,6 +686,36 @@ def test_step4_rope_makes_attention_depend_on_relative_positions_only(rng):
     )
     plain = MultiHeadAttention(8, 2, rng=rng, dtype=np.float64)
     assert_close(plain(x, offset=9), plain(x).numpy(), rtol=0, atol=0, what="offset without rope")
+
+
+def test_step4_the_offset_and_the_base_reach_rope(rng, monkeypatch):
+    # RoPE's offset cancels in q·kᵀ (relative positions), so an offset dropped or clamped on its
+    # way to rope changes no output: only a spy on 11's rope, called as embeddings.rope, sees it
+    import tinytorch.attention
+    import tinytorch.embeddings
+
+    real_rope, calls = tinytorch.embeddings.rope, []
+
+    def spy(x, offset=0, base=10000.0):
+        calls.append((x.shape, offset, base))
+        return real_rope(x, offset, base)
+
+    monkeypatch.setattr(tinytorch.embeddings, "rope", spy)
+    if hasattr(tinytorch.attention, "rope"):  # a `from tinytorch.embeddings import rope` is spied on too
+        monkeypatch.setattr(tinytorch.attention, "rope", spy)
+    attn = MultiHeadAttention(8, 4, 2, rope=True, rope_base=500.0, rng=rng, dtype=np.float64)
+    attn(Tensor(rng.standard_normal((2, 3, 8))), is_causal=True, offset=7)
+    assert sorted(calls) == [((2, 2, 3, 2), 7, 500.0), ((2, 4, 3, 2), 7, 500.0)], calls  # k's heads, q's heads
+
+
+@pytest.mark.parametrize("rope", [False, True], ids=["without rope", "with rope"])
+@pytest.mark.parametrize(
+    ("offset", "shown"), [(-1, "-1"), (1.5, "1.5"), (True, "True")], ids=["negative", "float", "bool"]
+)
+def test_step4_forward_refuses_a_bad_offset_with_rope_or_without(rope, offset, shown, rng):
+    attn = MultiHeadAttention(8, 2, rope=rope, rng=rng)
+    with pytest.raises(ValueError, match=rf"^MultiHeadAttention: offset must be an integer >= 0, got {shown}$"):
+        attn(Tensor(np.zeros((1, 3, 8), dtype=np.float32)), offset=offset)
 
 
 def test_step4_padded_tokens_change_no_real_token_s_output(rng):
@@ -725,8 +809,15 @@ def test_step4_multi_head_attention_refuses_bad_sizes_naming_both_numbers(args, 
             ValueError,
             r"^MultiHeadAttention: mask must broadcast to the scores' shape, got mask \(4,\) vs scores \(2, 4, 3, 3\)$",
         ),
+        (
+            lambda: Tensor(np.zeros((2, 3, 8), dtype=np.float32)),
+            True,  # attn(x, True) meant is_causal=True
+            TypeError,
+            r"^MultiHeadAttention: mask must be a boolean ndarray or Tensor \(True = may attend\),"
+            r" got bool \(a scalar: a 0-d mask is np\.array\(True\)\)$",
+        ),
     ],
-    ids=["ndarray", "wrong width", "2-d", "mask"],
+    ids=["ndarray", "wrong width", "2-d", "mask", "True as the mask"],
 )
 def test_step4_forward_refuses_bad_inputs(x, mask, error, message, rng):
     with pytest.raises(error, match=message):
@@ -750,7 +841,7 @@ def test_step5_chunked_attention_equals_naive_for_every_block_size(case, is_caus
 
 
 def test_step5_chunked_attention_rescales_when_a_later_block_has_a_larger_score(rng):
-    # scores grow along the keys, up to ~1e3: every block brings a new maximum, and exp of a score
+    # scores grow along the keys, up to 20·24·2/√2 ≈ 679: every block brings a new maximum, and exp of a score
     # never shifted by its row's running max would overflow (a RuntimeWarning is an error here)
     q = np.ones((1, 1, 2, 2), dtype=np.float32) * 20
     k = (np.arange(7, dtype=np.float32)[:, None] * np.ones(2, dtype=np.float32) * 4)[None, None]
@@ -758,6 +849,25 @@ def test_step5_chunked_attention_rescales_when_a_later_block_has_a_larger_score(
     out = chunked_attention(q, k, v, 2)
     assert out.dtype == np.float32
     assert_close(out, attention_oracle(q, k, v), rtol=1e-5, atol=1e-5, what="chunked attention of growing scores")
+
+
+@pytest.mark.parametrize("is_causal", [False, True])
+def test_step5_chunked_attention_broadcasts_q_s_and_k_s_leading_dimensions_both_ways(is_causal, rng):
+    # GQA-shaped: a kv head of (B, H_kv, 1, T, D) serves G query heads, and the reverse, one
+    # query head against G keys' sets: the output takes the broadcast leading dimensions
+    B, H_kv, G, T, D = 2, 2, 3, 5, 4
+    grouped, single = rng.standard_normal((B, H_kv, G, T, D)), rng.standard_normal((B, H_kv, 1, T, D))
+    values = rng.standard_normal((B, H_kv, 1, T, 2))
+    allowed = lower_triangle_from_the_end(T, T) if is_causal else None
+    out = chunked_attention(grouped, single, values, 2, is_causal=is_causal)
+    expected = attention_oracle(grouped, np.repeat(single, G, axis=2), np.repeat(values, G, axis=2), allowed)
+    assert out.shape == (B, H_kv, G, T, 2)
+    assert_close(out, expected, rtol=1e-12, atol=1e-12, what="q (B, H_kv, G, T, D) against k (B, H_kv, 1, T, D)")
+    values = rng.standard_normal((B, H_kv, G, T, 2))
+    out = chunked_attention(single, grouped, values, 2, is_causal=is_causal)
+    expected = attention_oracle(np.repeat(single, G, axis=2), grouped, values, allowed)
+    assert out.shape == (B, H_kv, G, T, 2)
+    assert_close(out, expected, rtol=1e-12, atol=1e-12, what="q (B, H_kv, 1, T, D) against k (B, H_kv, G, T, D)")
 
 
 def test_step5_chunked_attention_keeps_the_fully_masked_rule(rng):
@@ -801,8 +911,13 @@ def test_step5_chunked_attention_keeps_the_fully_masked_rule(rng):
             r"^chunked_attention: mask must broadcast to the scores' shape, "
             r"got mask \(2, 3\) vs scores \(1, 2, 3, 3\)$",
         ),
+        (
+            lambda q: chunked_attention(q[..., :0], q[..., :0], q, 2),
+            ValueError,
+            r"^chunked_attention: q and k must have a last dimension D >= 1, got q \(1, 2, 3, 0\) vs k \(1, 2, 3, 0\)$",
+        ),
     ],
-    ids=["Tensor", "block 0", "block True", "is_causal None", "q vs k", "mask vs scores"],
+    ids=["Tensor", "block 0", "block True", "is_causal None", "q vs k", "mask vs scores", "D = 0"],
 )
 def test_step5_chunked_attention_refuses_bad_inputs(call, error, message):
     with pytest.raises(error, match=message):

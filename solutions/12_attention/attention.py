@@ -39,13 +39,16 @@ def check_qkv(op: str, q, k, v) -> tuple[int, ...]:
 
     q, k and v are Tensors, or ndarrays for ``chunked_attention`` (the caller checks which: only
     their shape, ndim and dtype are read here), with at least 2 dimensions and one floating
-    dtype (checked first, then the dimensions, in the order below); k and v have the same
-    shape but for the last dimension; q's and k's leading dimensions broadcast (a k of
-    (B, H_kv, 1, Tk, D) serves every query head of a (B, H_kv, G, Tq, D) q). Raises:
+    dtype (checked first, then the dimensions, in the order below); q and k have one head
+    dimension D >= 1 (D = 0 would scale by 1/√0); k and v have the same shape but for the last
+    dimension; q's and k's leading dimensions broadcast (a k of (B, H_kv, 1, Tk, D) serves every
+    query head of a (B, H_kv, G, Tq, D) q, and a q of (B, H_kv, 1, Tq, D) is read by every
+    member of a (B, H_kv, G, Tk, D) k: the scores take the broadcast leading dimensions). Raises:
 
     - TypeError ``"<op>: q, k and v must have one floating dtype, got float32, float64, float32"``;
     - ValueError ``"<op>: q, k and v must have at least 2 dimensions (T, D), got q (3,)"``;
       ``"<op>: q and k must have the same last dimension D, got q (2, 4, 5, 8) vs k (2, 4, 5, 6)"``;
+      ``"<op>: q and k must have a last dimension D >= 1, got q (2, 4, 5, 0) vs k (2, 4, 5, 0)"``;
       ``"<op>: k and v must have the same shape up to the last dimension, got k (2, 4, 5, 8) vs v (2, 4, 6, 8)"``;
       ``"<op>: q's and k's leading dimensions must broadcast, got q (2, 4, 5, 8) vs k (3, 4, 5, 8)"``.
     """
@@ -57,6 +60,8 @@ def check_qkv(op: str, q, k, v) -> tuple[int, ...]:
             raise ValueError(f"{op}: q, k and v must have at least 2 dimensions (T, D), got {name} {x.shape}")
     if q.shape[-1] != k.shape[-1]:
         raise ValueError(f"{op}: q and k must have the same last dimension D, got q {q.shape} vs k {k.shape}")
+    if q.shape[-1] == 0:
+        raise ValueError(f"{op}: q and k must have a last dimension D >= 1, got q {q.shape} vs k {k.shape}")
     if k.shape[:-1] != v.shape[:-1]:
         raise ValueError(
             f"{op}: k and v must have the same shape up to the last dimension, got k {k.shape} vs v {v.shape}"
@@ -74,9 +79,12 @@ def check_mask(op: str, mask, scores_shape: tuple[int, ...]) -> np.ndarray | Non
     """Given: ``mask`` as a boolean ndarray that broadcasts to ``scores_shape`` (True = may attend), or None.
 
     A bool Tensor gives its array. The mask may have fewer or size-1 dimensions (a padding mask
-    (B, 1, 1, Tk), a causal (Tq, Tk)), but broadcasting it must not enlarge the scores. Raises
-    TypeError ``"<op>: mask must be a boolean ndarray or Tensor (True = may attend), got float32"``
-    (``got list`` for another type); ValueError
+    (B, 1, 1, Tk), a causal (Tq, Tk)), but broadcasting it must not enlarge the scores; a 0-d
+    boolean array (``np.array(True)``) is a mask like any other. A scalar (``True``, ``np.True_``)
+    is refused: ``attn(x, True)`` meant ``is_causal=True``, not a mask. Raises TypeError
+    ``"<op>: mask must be a boolean ndarray or Tensor (True = may attend), got float32"``
+    (``got list`` for another type; for a scalar, its type and ``(a scalar: a 0-d mask is
+    np.array(True))``, e.g. ``got numpy.bool (a scalar: ...)``, ``got bool (a scalar: ...)``); ValueError
     ``"<op>: mask must broadcast to the scores' shape, got mask (3, 5) vs scores (2, 4, 5, 5)"``.
     """
     if mask is None:
@@ -84,7 +92,12 @@ def check_mask(op: str, mask, scores_shape: tuple[int, ...]) -> np.ndarray | Non
     if isinstance(mask, Tensor):
         mask = mask.data
     if not isinstance(mask, np.ndarray):
-        raise TypeError(f"{op}: mask must be a boolean ndarray or Tensor (True = may attend), got {type_name(mask)}")
+        got = type_name(mask)
+        if isinstance(mask, np.generic):
+            got = f"numpy.{got}"  # NumPy's bool scalar is named "bool", like Python's
+        if isinstance(mask, (np.generic, bool, int, float)):
+            got += " (a scalar: a 0-d mask is np.array(True))"
+        raise TypeError(f"{op}: mask must be a boolean ndarray or Tensor (True = may attend), got {got}")
     if mask.dtype != np.bool_:
         raise TypeError(f"{op}: mask must be a boolean ndarray or Tensor (True = may attend), got {mask.dtype}")
     try:
@@ -369,7 +382,10 @@ class MultiHeadAttention(Module):
 
         ``q_proj`` and ``out_proj`` map C -> C; ``k_proj`` and ``v_proj`` map C -> H_kv·D.
 
-        They are created in that order from one generator (04's init). Keeps ``d_model``,
+        They are created in that order, q, k, v, out, from one generator (04's init): with
+        ``rng=np.random.default_rng(s)``, ``q_proj`` holds the weights of
+        ``Linear(C, C, bias, rng=g, dtype=dtype)`` made first from ``g = np.random.default_rng(s)``,
+        then ``k_proj`` those of the next ``Linear(C, H_kv·D, ...)`` from g, and so on. Keeps ``d_model``,
         ``n_heads``, ``n_kv_heads`` (= n_heads when None), ``head_dim`` (D = d_model / n_heads),
         ``rope`` and ``rope_base``. GQA head mapping: each kv head serves
         G = n_heads / n_kv_heads CONSECUTIVE query heads: query head h reads kv head h // G
@@ -436,8 +452,11 @@ class MultiHeadAttention(Module):
             mask: None, or a boolean ndarray or Tensor broadcastable to (B, H, T, T), True = may
                 attend (a padding mask: (B, 1, 1, T)).
             is_causal: a bool, as in ``scaled_dot_product_attention``.
-            offset: the position of x's first token, passed to ``rope`` (ignored without rope);
-                an integer >= 0.
+            offset: the position of x's first token, an integer >= 0 (checked with rope on or
+                off). With rope, q and k are rotated by ``embeddings.rope(·, offset, self.rope_base)``,
+                called through the module ``tinytorch.embeddings`` (a test replaces that attribute
+                with a spy: the offset cancels in q·kᵀ, so only a spy sees it dropped); without
+                rope it changes nothing.
         Returns:
             Tensor (B, T, d_model), in the graph.
         Raises:
@@ -446,7 +465,8 @@ class MultiHeadAttention(Module):
             ValueError: ``"MultiHeadAttention: input must have shape (B, T, d_model=8), got (2, 3, 5)"``;
                 ``"MultiHeadAttention: mask must broadcast to the scores' shape, got mask (4,) vs scores
                 (2, 4, 3, 3)"``;
-                ``"rope: offset must be an integer >= 0, got -1"``.
+                ``"MultiHeadAttention: offset must be an integer >= 0, got -1"`` (``got 1.5``,
+                ``got True`` alike; 11's ``check_size``).
         Complexity:
             Projections 2·B·T·C·(2·C + 2·H_kv·D) FLOPs; attention 4·B·H·T²·D FLOPs; memory: the
             scores B·H·T·T (kept for the backward), the projections B·T·C each.
@@ -465,6 +485,7 @@ class MultiHeadAttention(Module):
         G = H // H_kv
         mask = check_mask(op, mask, (B, H, T, T))
         is_causal = check_flag(op, "is_causal", is_causal)
+        offset = check_size(op, "offset", offset, minimum=0)  # with rope or without: the contract is one
         q = split_heads(self.q_proj(x), H)  # (B, H, T, D)
         k = split_heads(self.k_proj(x), H_kv)  # (B, H_kv, T, D)
         v = split_heads(self.v_proj(x), H_kv)  # (B, H_kv, T, D)
@@ -504,7 +525,9 @@ def chunked_attention(
         is_causal: a bool, ``causal_mask``'s rule.
         mask: None, or a boolean ndarray broadcastable to (B, H, Tq, Tk), True = may attend.
     Returns:
-        ndarray (B, H, Tq, Dv), q's dtype.
+        ndarray (B, H, Tq, Dv), q's dtype: in general (..., Tq, Dv) with q's and k's leading
+        dimensions broadcast (the scores' shape ``check_qkv`` returns, not q's own: a q of
+        (B, H_kv, 1, Tq, D) against a k of (B, H_kv, G, Tk, D) gives (B, H_kv, G, Tq, Dv)).
     Raises:
         TypeError: ``"chunked_attention: q must be an ndarray (forward only: no autograd), got
             tinytorch.autograd.Tensor"``; the given checks' errors (op ``"chunked_attention"``).
