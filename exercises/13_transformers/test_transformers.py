@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 
 import numpy as np
@@ -118,6 +119,24 @@ def parameter_formula(V, T_max, C, H, H_kv, L, F, positions, norm, tied, bias):
     return embeddings + L * block + norm_size + head
 
 
+def spy_on_forward(module, monkeypatch):
+    """Wrap ``module.forward`` on this instance; each call's arguments, bound by name, go to the list returned.
+
+    Binding by the signature finds ``offset`` however it was passed (by position or by keyword).
+    """
+    calls, original = [], module.forward
+    signature = inspect.signature(original)  # a bound method: no self
+
+    def spy(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        calls.append(dict(bound.arguments))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, "forward", spy)
+    return calls
+
+
 def f64_config(**changes):
     """A tiny float64 GPT config (V 11, T_max 6, C 8, H 2, L 2)."""
     options = dict(vocab_size=11, context_length=6, d_model=8, n_heads=2, n_layers=2, dtype=np.float64)
@@ -210,6 +229,7 @@ def test_step1_layernorm_keeps_float32(rng):
         (lambda: LayerNorm(0), ValueError, "LayerNorm: dim must be an integer >= 1, got 0"),
         (lambda: LayerNorm(4, eps=0.0), ValueError, "LayerNorm: eps must be a real number > 0, got 0.0"),
         (lambda: LayerNorm(4, dtype=np.int64), TypeError, "LayerNorm: dtype must be floating-point, got int64"),
+        (lambda: LayerNorm(4, dtype=None), TypeError, "LayerNorm: dtype must be floating-point, got None"),
         (lambda: LayerNorm(4)(np.ones((2, 4))), TypeError, "LayerNorm: input must be a Tensor, got ndarray"),
         (
             lambda: LayerNorm(8)(Tensor(np.ones((2, 4), dtype=np.float32))),
@@ -222,7 +242,7 @@ def test_step1_layernorm_keeps_float32(rng):
             "LayerNorm: input must have dtype float32, got float64",
         ),
     ],
-    ids=["dim 0", "eps 0", "int dtype", "ndarray", "features", "dtype"],
+    ids=["dim 0", "eps 0", "int dtype", "None dtype", "ndarray", "features", "dtype"],
 )
 def test_step1_layernorm_refuses_bad_arguments(make, error, message):
     with pytest.raises(error, match=message):
@@ -278,6 +298,7 @@ def test_step2_rmsnorm_keeps_float32(rng):
         (lambda: RMSNorm(0), ValueError, "RMSNorm: dim must be an integer >= 1, got 0"),
         (lambda: RMSNorm(4, eps=-1.0), ValueError, "RMSNorm: eps must be a real number > 0, got -1.0"),
         (lambda: RMSNorm(4, dtype=np.int64), TypeError, "RMSNorm: dtype must be floating-point, got int64"),
+        (lambda: RMSNorm(4, dtype="x"), TypeError, "RMSNorm: dtype must be floating-point, got 'x'"),
         (
             lambda: RMSNorm(3)(Tensor(np.ones((2, 4), dtype=np.float32))),
             ValueError,
@@ -285,7 +306,7 @@ def test_step2_rmsnorm_keeps_float32(rng):
         ),
         (lambda: RMSNorm(4)(Tensor(np.ones((2, 4)))), TypeError, "RMSNorm: input must have dtype float32, got float64"),
     ],
-    ids=["dim 0", "eps -1", "int dtype", "features", "dtype"],
+    ids=["dim 0", "eps -1", "int dtype", "not a dtype", "features", "dtype"],
 )
 def test_step2_rmsnorm_refuses_bad_arguments(make, error, message):
     with pytest.raises(error, match=message):
@@ -324,6 +345,8 @@ def test_step3_feedforward_refuses_bad_sizes():
         FeedForward(4, 0)
     with pytest.raises(ValueError, match=r"FeedForward: d_model must be an integer >= 1, got 2\.0"):
         FeedForward(2.0, 4)
+    with pytest.raises(TypeError, match="FeedForward: dtype must be floating-point, got None"):
+        FeedForward(2, 4, dtype=None)  # 04's Linear would read None as float64
 
 
 # --- step 4: the pre-norm transformer block ----------------------------------------------------
@@ -343,6 +366,16 @@ def test_step4_block_is_two_residual_lines_around_causal_attention_and_the_mlp(n
     x = rng.standard_normal((2, 5, 8))
     assert_close(block(Tensor(x)), block_oracle(block, x), rtol=1e-10, atol=1e-10)
     assert_close(block(Tensor(x[:, 2:]), 3), block_oracle(block, x[:, 2:], 3), rtol=1e-10, atol=1e-10, what="offset 3")
+
+
+@pytest.mark.parametrize("rope", [False, True], ids=["learned", "rope"])
+def test_step4_block_passes_its_offset_on_to_attention(rope, rng, monkeypatch):
+    # RoPE's offset cancels in self-attention without a cache (q·k depends on relative
+    # positions), so only a spy sees an offset that was dropped; kata 17 relies on it.
+    block = TransformerBlock(8, 2, rope=rope, rng=rng, dtype=np.float64)
+    calls = spy_on_forward(block.attn, monkeypatch)
+    block(Tensor(rng.standard_normal((2, 3, 8))), 3)
+    assert len(calls) == 1 and calls[0]["offset"] == 3 and calls[0]["is_causal"] is True
 
 
 def test_step4_block_defaults_are_four_times_wider_mlp_layer_norm_and_no_rope():
@@ -374,6 +407,17 @@ def test_step4_block_refuses_an_input_without_a_time_axis(rng):
         TransformerBlock(8, 2, rng=rng)(Tensor(np.zeros((4, 8), dtype=np.float32)))
     with pytest.raises(ValueError, match="norm: kind must be one of 'layer', 'rms', got 'batch'"):
         TransformerBlock(8, 2, norm="batch")
+
+
+def test_step4_block_refuses_an_ndarray_and_a_bad_offset_even_without_rope(rng):
+    block = TransformerBlock(8, 2, rng=rng)  # no RoPE: attention would ignore the offset
+    with pytest.raises(TypeError, match="TransformerBlock: input must be a Tensor, got ndarray"):
+        block(np.zeros((2, 3, 8), dtype=np.float32))
+    x = Tensor(np.zeros((2, 3, 8), dtype=np.float32))
+    with pytest.raises(ValueError, match="TransformerBlock: offset must be an integer >= 0, got -1"):
+        block(x, -1)
+    with pytest.raises(ValueError, match="TransformerBlock: offset must be an integer >= 0, got 'a'"):
+        block(x, "a")
 
 
 # --- step 5: the GPT ---------------------------------------------------------------------------
@@ -413,6 +457,8 @@ def test_step5_config_fills_kv_heads_and_d_ff_and_is_frozen():
         ({"tie_weights": 1}, TypeError, "GPTConfig: tie_weights must be a bool, got int"),
         ({"bias": "no"}, TypeError, "GPTConfig: bias must be a bool, got str"),
         ({"dtype": np.int64}, TypeError, "GPTConfig: dtype must be floating-point, got int64"),
+        ({"dtype": "x"}, TypeError, "GPTConfig: dtype must be floating-point, got 'x'"),
+        ({"dtype": None}, TypeError, "GPTConfig: dtype must be floating-point, got None"),
     ],
     ids=lambda value: str(value)[:30] if isinstance(value, dict) else "",
 )
@@ -521,6 +567,27 @@ def test_step5_forward_is_embed_then_the_blocks_then_unembed(changes, rng):
     assert_close(model(ids, 2), model.unembed(x).numpy(), rtol=0, atol=0, what="forward(ids, offset=2)")
 
 
+def test_step5_forward_passes_its_offset_to_every_block(rng, monkeypatch):
+    # with RoPE the offset cancels without a cache, so the logits cannot show a dropped one
+    model = GPT(f64_config(positions="rope"), rng=rng)
+    calls = [spy_on_forward(block, monkeypatch) for block in model.blocks]
+    model(np.array([[1, 2]]), 3)
+    assert [[call["offset"] for call in block_calls] for block_calls in calls] == [[3], [3]]
+
+
+def test_step5_unembed_refuses_what_is_not_a_tensor_b_t_c(rng):
+    model = GPT(f64_config(), rng=rng)
+    with pytest.raises(ValueError, match=r"GPT: unembed's input must have 3 dimensions \(B, T, C\), got \(2, 8\)"):
+        model.unembed(Tensor(np.zeros((2, 8))))
+    with pytest.raises(TypeError, match="GPT: unembed's input must be a Tensor, got ndarray"):
+        model.unembed(np.zeros((1, 2, 8)))
+
+
+def test_step5_gpt_names_itself_when_refusing_an_rng():
+    with pytest.raises(TypeError, match=r"GPT: rng must be a np\.random\.Generator or None, got int"):
+        GPT(f64_config(), rng=0)
+
+
 @pytest.mark.parametrize("positions", ["learned", "rope"])
 def test_step5_logits_at_t_ignore_every_later_token(positions, rng):
     model = GPT(f64_config(positions=positions, context_length=8), rng=rng)
@@ -560,6 +627,11 @@ def test_step5_gpt_refuses_ids_it_cannot_read(rng):
         model(np.zeros((1, 2), dtype=np.int64), -1)
     with pytest.raises(TypeError, match="GPT: config must be a GPTConfig, got dict"):
         GPT({"vocab_size": 11})
+    rope = GPT(f64_config(positions="rope"), rng=rng)  # no position table: the check is embed's own
+    with pytest.raises(ValueError, match=r"GPT: offset \+ T must be at most context_length=6, got 7"):
+        rope(np.zeros((1, 7), dtype=np.int64))
+    with pytest.raises(ValueError, match=r"GPT: offset \+ T must be at most context_length=6, got 7"):
+        rope(np.zeros((1, 4), dtype=np.int64), 3)
 
 
 # The budget of one forward with a graph. Sizes: B 8, T 64, C 64, F 256, H 4, V 64, float32
@@ -674,15 +746,38 @@ def test_step6_samples_follow_softmax_of_logits_over_temperature_restricted_to_t
         ((np.array([1, 2]), 1.0), TypeError, r"sample_next: logits must be a floating ndarray \(B, V\), got int64"),
         ((np.zeros(4), 1.0), ValueError, r"sample_next: logits must be a floating ndarray \(B, V\), got \(4,\)"),
         ((np.array([[0.0, np.nan]]), 1.0), ValueError, "sample_next: logits must be finite, got nan"),
+        (
+            (np.array([[-1.0, 1.0]]), 1e-320),  # ±1 / 1e-320 overflows to ∓inf; inf − inf is NaN
+            ValueError,
+            r"sample_next: logits / temperature must be finite, got -inf \(temperature=1e-320\)",
+        ),
+        ((np.array([[1e308, 0.0]]), 0.5), ValueError, "sample_next: logits / temperature must be finite, got inf"),
         ((np.zeros((1, 3)), -1.0), ValueError, "sample_next: temperature must be a finite real number >= 0, got -1.0"),
         ((np.zeros((1, 3)), 1.0, 0), ValueError, "sample_next: top_k must be an integer >= 1, got 0"),
         ((np.zeros((1, 3)), 1.0, None, 0), TypeError, "sample_next: rng must be a np.random.Generator or None"),
+        ((np.zeros((1, 3)), 0.0, None, 0), TypeError, "sample_next: rng must be a np.random.Generator or None"),
     ],
-    ids=["list", "int", "1-d", "nan", "temperature", "top_k", "seed as rng"],
+    ids=[
+        "list",
+        "int",
+        "1-d",
+        "nan",
+        "tiny temperature",
+        "huge logit",
+        "temperature",
+        "top_k",
+        "seed as rng",
+        "seed as rng, greedy",
+    ],
 )
 def test_step6_sample_next_refuses_bad_arguments(args, error, message):
     with pytest.raises(error, match=message):
         sample_next(*args)
+
+
+def test_step6_sample_next_names_a_tensor_by_its_module():
+    with pytest.raises(TypeError, match=r"logits must be a floating ndarray \(B, V\), got tinytorch\.autograd\.Tensor"):
+        sample_next(Tensor([[1.0, 2.0]]), 1.0)
 
 
 @pytest.mark.parametrize("positions", ["learned", "rope"])
@@ -739,9 +834,15 @@ def test_step6_generation_records_no_graph_and_restores_grad_mode(rng):
         (([[1, 2]], 1), {"temperature": -0.5}, ValueError, "generate: temperature must be a finite real number >= 0"),
         (([[1, 2]], 1), {"top_k": 0}, ValueError, "generate: top_k must be an integer >= 1, got 0"),
         (([[1, 2]], 1), {"seed": -1}, ValueError, "generate: seed must be an integer >= 0, got -1"),
+        (
+            ([[1, 2]], 1),
+            {"seed": np.random.default_rng(0)},  # named by its type, not by a repr with an address
+            ValueError,
+            "generate: seed must be an integer >= 0, got Generator$",
+        ),
         (([[1, 12]], 1), {}, ValueError, r"GPT: ids must be in \[0, 11\)"),
     ],
-    ids=["too long", "negative count", "temperature", "top_k", "seed", "id"],
+    ids=["too long", "negative count", "temperature", "top_k", "seed", "generator as seed", "id"],
 )
 def test_step6_generate_refuses_bad_arguments(args, options, error, message, rng):
     model = GPT(f64_config(), rng=rng)

@@ -34,6 +34,35 @@ from tinytorch.tensor import type_name
 # --- given: checks ----------------------------------------------------------------------------
 
 
+def shown(value) -> str:
+    """Given: how an error message shows a bad value: its repr when that is short and plain.
+
+    A number, a string, None or a NumPy scalar is shown by ``repr`` (``-1``, ``'x'``); anything
+    else by its type, ``type_name(value)``, so that no message prints an object's address:
+    ``shown(np.random.default_rng(0)) == "Generator"``.
+    """
+    if value is None or isinstance(value, (numbers.Number, str, np.generic)):
+        return repr(value)
+    return type_name(value)
+
+
+def check_float_dtype(op: str, dtype) -> np.dtype:
+    """Given: ``dtype`` as a floating ``np.dtype``: 11's ``check_dtype``, after two refusals of its own.
+
+    ``np.dtype(None)`` is float64, and ``np.dtype("x")`` raises NumPy's own TypeError, so both
+    are refused first, in the house template: TypeError ``"GPTConfig: dtype must be
+    floating-point, got None"`` and ``"GPTConfig: dtype must be floating-point, got 'x'"``;
+    then 11's ``"GPTConfig: dtype must be floating-point, got int64"``.
+    """
+    if dtype is None:
+        raise TypeError(f"{op}: dtype must be floating-point, got None")
+    try:
+        np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: dtype must be floating-point, got {shown(dtype)}") from None
+    return check_dtype(op, dtype)
+
+
 def check_features(op: str, x, dim: int, dtype: np.dtype) -> None:
     """Given: raise unless ``x`` is a Tensor of ``dtype`` whose last dimension is ``dim``.
 
@@ -55,7 +84,7 @@ def check_eps(op: str, eps) -> float:
     Raises ValueError ``"LayerNorm: eps must be a real number > 0, got 0.0"`` (inf, nan, a bool too).
     """
     if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
-        raise ValueError(f"{op}: eps must be a real number > 0, got {eps!r}")
+        raise ValueError(f"{op}: eps must be a real number > 0, got {shown(eps)}")
     return float(eps)
 
 
@@ -66,7 +95,7 @@ def check_choice(op: str, what: str, value, choices: tuple) -> None:
     """
     if not isinstance(value, str) or value not in choices:
         listed = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"{op}: {what} must be one of {listed}, got {value!r}")
+        raise ValueError(f"{op}: {what} must be one of {listed}, got {shown(value)}")
 
 
 def check_bool(op: str, what: str, value) -> bool:
@@ -87,7 +116,7 @@ def check_sampling(op: str, temperature, top_k) -> None:
         or not isinstance(temperature, numbers.Real)
         or not 0 <= temperature < math.inf
     ):
-        raise ValueError(f"{op}: temperature must be a finite real number >= 0, got {temperature!r}")
+        raise ValueError(f"{op}: temperature must be a finite real number >= 0, got {shown(temperature)}")
     if top_k is not None:
         check_size(op, "top_k", top_k)
 
@@ -165,7 +194,8 @@ class LayerNorm(Module):
         Raises:
             ValueError: ``"LayerNorm: dim must be an integer >= 1, got 0"``;
                 ``"LayerNorm: eps must be a real number > 0, got 0.0"``.
-            TypeError: ``"LayerNorm: dtype must be floating-point, got int64"``.
+            TypeError: ``"LayerNorm: dtype must be floating-point, got int64"`` (None and what is
+                no dtype too: the given ``check_float_dtype``).
         Complexity:
             2·C parameters.
         Example:
@@ -250,7 +280,7 @@ class RMSNorm(Module):
         Raises:
             ValueError: ``"RMSNorm: dim must be an integer >= 1, got 0"``;
                 ``"RMSNorm: eps must be a real number > 0, got -1.0"``.
-            TypeError: ``"RMSNorm: dtype must be floating-point, got int64"``.
+            TypeError: ``"RMSNorm: dtype must be floating-point, got int64"`` (None too: ``check_float_dtype``).
         Complexity:
             C parameters.
         Example:
@@ -310,7 +340,9 @@ class FeedForward(Module):
             dtype: floating-point.
         Raises:
             ValueError: ``"FeedForward: d_ff must be an integer >= 1, got 0"`` (d_model alike).
-            TypeError: 04's Linear's errors (``"Linear: bias must be a bool, got int"``, rng, dtype).
+            TypeError: ``"FeedForward: dtype must be floating-point, got None"`` (``check_float_dtype``,
+                before 04's Linear, which would read None as float64); 04's Linear's errors
+                (``"Linear: bias must be a bool, got int"``, rng).
         Complexity:
             2·C·F + F + C parameters with biases (2·C·F without).
         Example:
@@ -398,8 +430,11 @@ class TransformerBlock(Module):
         Returns:
             Tensor (B, T, C).
         Raises:
+            TypeError: ``"TransformerBlock: input must be a Tensor, got ndarray"``.
             ValueError: ``"TransformerBlock: input must have 3 dimensions (B, T, C), got (4, 8)"``;
-                the norms' and attention's errors.
+                ``"TransformerBlock: offset must be an integer >= 0, got -1"`` (11's check_size:
+                checked here, because attention ignores offset without RoPE); the norms' and
+                attention's errors.
         Complexity:
             O(B·T·C² + B·H·T²·D) time (the Linears, the scores); memory: the saved activations
             of each sub-layer, among them attention's B·H·T² probabilities.
@@ -454,7 +489,8 @@ class GPTConfig:
                 ``"GPTConfig: rope needs an even head dimension d_model // n_heads, got 3"``;
                 ``"GPTConfig: rope_base must be a real number > 1, got 1.0"``.
             TypeError: ``"GPTConfig: tie_weights must be a bool, got int"`` (bias alike);
-                ``"GPTConfig: dtype must be floating-point, got int64"``.
+                ``"GPTConfig: dtype must be floating-point, got int64"`` (None and ``'x'`` too: the
+                given ``check_float_dtype``).
         Complexity:
             O(1).
         Example:
@@ -472,6 +508,8 @@ class GPT(Module):
     def __init__(self, config: GPTConfig, *, rng: np.random.Generator | None = None) -> None:
         """Build the model of ``config``; ``rng`` (or 04's generator) draws every weight.
 
+        ``rng = generator(rng, "GPT")`` (04's) comes first, after the config check, so that a bad
+        rng is named ``GPT``, not the Embedding it would reach.
         Attributes, created in this order (the order of the draws): ``tok_emb`` (11's
         Embedding(V, C)), ``pos_emb`` (11's PositionalEmbedding(context_length, C), or None
         with RoPE), ``blocks`` (04's Sequential of L ``TransformerBlock``, named
@@ -535,8 +573,10 @@ class GPT(Module):
         Returns:
             Tensor (B, T, V).
         Raises:
-            The final norm's errors (``"LayerNorm: input must have 8 features in its last
-            dimension, got (1, 2, 4)"``).
+            TypeError: ``"GPT: unembed's input must be a Tensor, got ndarray"``.
+            ValueError: ``"GPT: unembed's input must have 3 dimensions (B, T, C), got (2, 8)"``;
+                the final norm's errors (``"LayerNorm: input must have 8 features in its last
+                dimension, got (1, 2, 4)"``).
         Complexity:
             O(B·T·C·V); memory: the norm's two (B, T, C) arrays and the (B, T, V) logits.
         Example:
@@ -602,7 +642,8 @@ class GPT(Module):
             (``"generate: temperature must be a finite real number >= 0, got -1.0"``,
             ``"generate: top_k must be an integer >= 1, got 0"``);
             ValueError: ``"generate: max_new_tokens must be an integer >= 0, got -1"``;
-                ``"generate: seed must be an integer >= 0, got -1"``;
+                ``"generate: seed must be an integer >= 0, got -1"`` (a non-number named by its
+                type, the given ``shown``: ``got Generator``);
                 ``"generate: T + max_new_tokens must be at most context_length=8, got 3 + 6 = 9"``.
         Complexity:
             max_new_tokens forwards of up to context_length positions: O(N·forward(T)); memory:
@@ -625,8 +666,9 @@ def sample_next(
     The rule, which kata 17 reproduces token for token:
 
     - ``temperature == 0``: greedy, ``np.argmax(logits, axis=-1)`` (the FIRST maximum on a
-      tie); ``rng`` is not touched (no draw).
-    - otherwise, in float64: ``z = logits / temperature``; with ``top_k``, every z strictly
+      tie); ``rng`` is checked (04's ``generator``) but not touched (no draw).
+    - otherwise, in float64: ``z = logits / temperature``, refused unless every z is finite (a
+      tiny temperature or a huge logit overflows to ±inf, and inf − inf is NaN); with ``top_k``, every z strictly
       below its row's k-th largest becomes −inf (ties with the k-th are kept, so more than k
       tokens may survive, as nanoGPT; k >= V keeps all); ``p = exp(z − max z)``,
       ``cdf = cumsum(p)`` divided by its last entry (so cdf[V−1] is exactly 1); then ONE call
@@ -642,10 +684,18 @@ def sample_next(
     Returns:
         ndarray (B,) int64.
     Raises:
-        TypeError: ``"sample_next: logits must be a floating ndarray (B, V), got Tensor"``
-            (an int array too); 04's ``generator``'s error for an rng that is not a Generator.
+        TypeError: ``"sample_next: logits must be a floating ndarray (B, V), got
+            tinytorch.autograd.Tensor"`` (the type, ``type_name``, of what is not an ndarray);
+            ``"sample_next: logits must be a floating ndarray (B, V), got int64"`` (the dtype of
+            an ndarray that is not floating); 04's ``generator``'s error, ``"sample_next: rng
+            must be a np.random.Generator or None, got int (...)"``, at every temperature, 0
+            included.
         ValueError: ``"sample_next: logits must be a floating ndarray (B, V), got (16,)"``;
-            ``"sample_next: logits must be finite, got nan"``; ``check_sampling``'s errors.
+            ``"sample_next: logits must be finite, got nan"`` (the first non-finite logit in
+            row-major order); ``check_sampling``'s errors;
+            ``"sample_next: logits / temperature must be finite, got inf (temperature=0.5)"``
+            (the first non-finite z in row-major order). The checks run in this order: logits,
+            ``check_sampling``, rng, then (temperature > 0) z.
     Complexity:
         O(B·V) time (O(B·V·log V) with top_k: a sort); memory: a few (B, V) float64 arrays.
     Example:

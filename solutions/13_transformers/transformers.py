@@ -30,6 +30,35 @@ from tinytorch.tensor import type_name
 # --- given: checks ----------------------------------------------------------------------------
 
 
+def shown(value) -> str:
+    """Given: how an error message shows a bad value: its repr when that is short and plain.
+
+    A number, a string, None or a NumPy scalar is shown by ``repr`` (``-1``, ``'x'``); anything
+    else by its type, ``type_name(value)``, so that no message prints an object's address:
+    ``shown(np.random.default_rng(0)) == "Generator"``.
+    """
+    if value is None or isinstance(value, (numbers.Number, str, np.generic)):
+        return repr(value)
+    return type_name(value)
+
+
+def check_float_dtype(op: str, dtype) -> np.dtype:
+    """Given: ``dtype`` as a floating ``np.dtype``: 11's ``check_dtype``, after two refusals of its own.
+
+    ``np.dtype(None)`` is float64, and ``np.dtype("x")`` raises NumPy's own TypeError, so both
+    are refused first, in the house template: TypeError ``"GPTConfig: dtype must be
+    floating-point, got None"`` and ``"GPTConfig: dtype must be floating-point, got 'x'"``;
+    then 11's ``"GPTConfig: dtype must be floating-point, got int64"``.
+    """
+    if dtype is None:
+        raise TypeError(f"{op}: dtype must be floating-point, got None")
+    try:
+        np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: dtype must be floating-point, got {shown(dtype)}") from None
+    return check_dtype(op, dtype)
+
+
 def check_features(op: str, x, dim: int, dtype: np.dtype) -> None:
     """Given: raise unless ``x`` is a Tensor of ``dtype`` whose last dimension is ``dim``.
 
@@ -51,7 +80,7 @@ def check_eps(op: str, eps) -> float:
     Raises ValueError ``"LayerNorm: eps must be a real number > 0, got 0.0"`` (inf, nan, a bool too).
     """
     if isinstance(eps, (bool, np.bool_)) or not isinstance(eps, numbers.Real) or not 0 < eps < math.inf:
-        raise ValueError(f"{op}: eps must be a real number > 0, got {eps!r}")
+        raise ValueError(f"{op}: eps must be a real number > 0, got {shown(eps)}")
     return float(eps)
 
 
@@ -62,7 +91,7 @@ def check_choice(op: str, what: str, value, choices: tuple) -> None:
     """
     if not isinstance(value, str) or value not in choices:
         listed = ", ".join(repr(choice) for choice in choices)
-        raise ValueError(f"{op}: {what} must be one of {listed}, got {value!r}")
+        raise ValueError(f"{op}: {what} must be one of {listed}, got {shown(value)}")
 
 
 def check_bool(op: str, what: str, value) -> bool:
@@ -83,7 +112,7 @@ def check_sampling(op: str, temperature, top_k) -> None:
         or not isinstance(temperature, numbers.Real)
         or not 0 <= temperature < math.inf
     ):
-        raise ValueError(f"{op}: temperature must be a finite real number >= 0, got {temperature!r}")
+        raise ValueError(f"{op}: temperature must be a finite real number >= 0, got {shown(temperature)}")
     if top_k is not None:
         check_size(op, "top_k", top_k)
 
@@ -180,7 +209,8 @@ class LayerNorm(Module):
         Raises:
             ValueError: ``"LayerNorm: dim must be an integer >= 1, got 0"``;
                 ``"LayerNorm: eps must be a real number > 0, got 0.0"``.
-            TypeError: ``"LayerNorm: dtype must be floating-point, got int64"``.
+            TypeError: ``"LayerNorm: dtype must be floating-point, got int64"`` (None and what is
+                no dtype too: the given ``check_float_dtype``).
         Complexity:
             2·C parameters.
         Example:
@@ -191,7 +221,7 @@ class LayerNorm(Module):
         super().__init__()
         self.dim = check_size("LayerNorm", "dim", dim)
         self.eps = check_eps("LayerNorm", eps)
-        dtype = check_dtype("LayerNorm", dtype)
+        dtype = check_float_dtype("LayerNorm", dtype)
         self.weight = Parameter(np.ones(self.dim, dtype=dtype))
         self.bias = Parameter(np.zeros(self.dim, dtype=dtype))
 
@@ -280,7 +310,7 @@ class RMSNorm(Module):
         Raises:
             ValueError: ``"RMSNorm: dim must be an integer >= 1, got 0"``;
                 ``"RMSNorm: eps must be a real number > 0, got -1.0"``.
-            TypeError: ``"RMSNorm: dtype must be floating-point, got int64"``.
+            TypeError: ``"RMSNorm: dtype must be floating-point, got int64"`` (None too: ``check_float_dtype``).
         Complexity:
             C parameters.
         Example:
@@ -291,7 +321,7 @@ class RMSNorm(Module):
         super().__init__()
         self.dim = check_size("RMSNorm", "dim", dim)
         self.eps = check_eps("RMSNorm", eps)
-        dtype = check_dtype("RMSNorm", dtype)
+        dtype = check_float_dtype("RMSNorm", dtype)
         self.weight = Parameter(np.ones(self.dim, dtype=dtype))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -343,7 +373,9 @@ class FeedForward(Module):
             dtype: floating-point.
         Raises:
             ValueError: ``"FeedForward: d_ff must be an integer >= 1, got 0"`` (d_model alike).
-            TypeError: 04's Linear's errors (``"Linear: bias must be a bool, got int"``, rng, dtype).
+            TypeError: ``"FeedForward: dtype must be floating-point, got None"`` (``check_float_dtype``,
+                before 04's Linear, which would read None as float64); 04's Linear's errors
+                (``"Linear: bias must be a bool, got int"``, rng).
         Complexity:
             2·C·F + F + C parameters with biases (2·C·F without).
         Example:
@@ -354,6 +386,7 @@ class FeedForward(Module):
         super().__init__()
         self.d_model = check_size("FeedForward", "d_model", d_model)
         self.d_ff = check_size("FeedForward", "d_ff", d_ff)
+        dtype = check_float_dtype("FeedForward", dtype)
         rng = generator(rng, "FeedForward")
         self.fc = Linear(self.d_model, self.d_ff, bias, rng=rng, dtype=dtype)
         self.proj = Linear(self.d_ff, self.d_model, bias, rng=rng, dtype=dtype)
@@ -441,8 +474,11 @@ class TransformerBlock(Module):
         Returns:
             Tensor (B, T, C).
         Raises:
+            TypeError: ``"TransformerBlock: input must be a Tensor, got ndarray"``.
             ValueError: ``"TransformerBlock: input must have 3 dimensions (B, T, C), got (4, 8)"``;
-                the norms' and attention's errors.
+                ``"TransformerBlock: offset must be an integer >= 0, got -1"`` (11's check_size:
+                checked here, because attention ignores offset without RoPE); the norms' and
+                attention's errors.
         Complexity:
             O(B·T·C² + B·H·T²·D) time (the Linears, the scores); memory: the saved activations
             of each sub-layer, among them attention's B·H·T² probabilities.
@@ -451,9 +487,11 @@ class TransformerBlock(Module):
             (2, 3, 8)
         """
         # solution: step 4
-        if not isinstance(x, Tensor) or x.ndim != 3:
-            shape = x.shape if isinstance(x, Tensor) else type_name(x)
-            raise ValueError(f"TransformerBlock: input must have 3 dimensions (B, T, C), got {shape}")
+        if not isinstance(x, Tensor):
+            raise TypeError(f"TransformerBlock: input must be a Tensor, got {type_name(x)}")
+        if x.ndim != 3:
+            raise ValueError(f"TransformerBlock: input must have 3 dimensions (B, T, C), got {x.shape}")
+        offset = check_size("TransformerBlock", "offset", offset, minimum=0)
         x = x + self.attn(self.norm1(x), is_causal=True, offset=offset)  # (B, T, C)
         x = x + self.ffn(self.norm2(x))  # (B, T, C)
         return x
@@ -501,7 +539,8 @@ class GPTConfig:
                 ``"GPTConfig: rope needs an even head dimension d_model // n_heads, got 3"``;
                 ``"GPTConfig: rope_base must be a real number > 1, got 1.0"``.
             TypeError: ``"GPTConfig: tie_weights must be a bool, got int"`` (bias alike);
-                ``"GPTConfig: dtype must be floating-point, got int64"``.
+                ``"GPTConfig: dtype must be floating-point, got int64"`` (None and ``'x'`` too: the
+                given ``check_float_dtype``).
         Complexity:
             O(1).
         Example:
@@ -531,11 +570,11 @@ class GPTConfig:
         check_bool("GPTConfig", "bias", self.bias)
         base = self.rope_base
         if isinstance(base, (bool, np.bool_)) or not isinstance(base, numbers.Real) or not 1 < base < math.inf:
-            raise ValueError(f"GPTConfig: rope_base must be a real number > 1, got {base!r}")
+            raise ValueError(f"GPTConfig: rope_base must be a real number > 1, got {shown(base)}")
         # NOTE: a frozen dataclass refuses `self.x = ...`; object.__setattr__ is the documented way in.
         object.__setattr__(self, "n_kv_heads", n_kv_heads)
         object.__setattr__(self, "d_ff", d_ff)
-        object.__setattr__(self, "dtype", check_dtype("GPTConfig", self.dtype))
+        object.__setattr__(self, "dtype", check_float_dtype("GPTConfig", self.dtype))
 
 
 class GPT(Module):
@@ -544,6 +583,8 @@ class GPT(Module):
     def __init__(self, config: GPTConfig, *, rng: np.random.Generator | None = None) -> None:
         """Build the model of ``config``; ``rng`` (or 04's generator) draws every weight.
 
+        ``rng = generator(rng, "GPT")`` (04's) comes first, after the config check, so that a bad
+        rng is named ``GPT``, not the Embedding it would reach.
         Attributes, created in this order (the order of the draws): ``tok_emb`` (11's
         Embedding(V, C)), ``pos_emb`` (11's PositionalEmbedding(context_length, C), or None
         with RoPE), ``blocks`` (04's Sequential of L ``TransformerBlock``, named
@@ -643,8 +684,10 @@ class GPT(Module):
         Returns:
             Tensor (B, T, V).
         Raises:
-            The final norm's errors (``"LayerNorm: input must have 8 features in its last
-            dimension, got (1, 2, 4)"``).
+            TypeError: ``"GPT: unembed's input must be a Tensor, got ndarray"``.
+            ValueError: ``"GPT: unembed's input must have 3 dimensions (B, T, C), got (2, 8)"``;
+                the final norm's errors (``"LayerNorm: input must have 8 features in its last
+                dimension, got (1, 2, 4)"``).
         Complexity:
             O(B·T·C·V); memory: the norm's two (B, T, C) arrays and the (B, T, V) logits.
         Example:
@@ -653,6 +696,10 @@ class GPT(Module):
             (1, 2, 16)
         """
         # solution: step 5
+        if not isinstance(x, Tensor):
+            raise TypeError(f"GPT: unembed's input must be a Tensor, got {type_name(x)}")
+        if x.ndim != 3:
+            raise ValueError(f"GPT: unembed's input must have 3 dimensions (B, T, C), got {x.shape}")
         x = self.norm(x)  # (B, T, C)
         if self.head is None:
             return linear(x, self.tok_emb.weight)  # (B, T, C) @ (C, V) -> (B, T, V)
@@ -714,7 +761,8 @@ class GPT(Module):
             (``"generate: temperature must be a finite real number >= 0, got -1.0"``,
             ``"generate: top_k must be an integer >= 1, got 0"``);
             ValueError: ``"generate: max_new_tokens must be an integer >= 0, got -1"``;
-                ``"generate: seed must be an integer >= 0, got -1"``;
+                ``"generate: seed must be an integer >= 0, got -1"`` (a non-number named by its
+                type, the given ``shown``: ``got Generator``);
                 ``"generate: T + max_new_tokens must be at most context_length=8, got 3 + 6 = 9"``.
         Complexity:
             max_new_tokens forwards of up to context_length positions: O(N·forward(T)); memory:
@@ -729,7 +777,11 @@ class GPT(Module):
         B, T = ids.shape
         max_new_tokens = check_size("generate", "max_new_tokens", max_new_tokens, minimum=0)
         check_sampling("generate", temperature, top_k)
-        rng = generator(None) if seed is None else np.random.default_rng(check_size("generate", "seed", seed, 0))
+        if seed is not None and (
+            isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0
+        ):
+            raise ValueError(f"generate: seed must be an integer >= 0, got {shown(seed)}")
+        rng = generator(None) if seed is None else np.random.default_rng(int(seed))
         limit = self.config.context_length
         if T + max_new_tokens > limit:
             raise ValueError(
@@ -753,8 +805,9 @@ def sample_next(
     The rule, which kata 17 reproduces token for token:
 
     - ``temperature == 0``: greedy, ``np.argmax(logits, axis=-1)`` (the FIRST maximum on a
-      tie); ``rng`` is not touched (no draw).
-    - otherwise, in float64: ``z = logits / temperature``; with ``top_k``, every z strictly
+      tie); ``rng`` is checked (04's ``generator``) but not touched (no draw).
+    - otherwise, in float64: ``z = logits / temperature``, refused unless every z is finite (a
+      tiny temperature or a huge logit overflows to ±inf, and inf − inf is NaN); with ``top_k``, every z strictly
       below its row's k-th largest becomes −inf (ties with the k-th are kept, so more than k
       tokens may survive, as nanoGPT; k >= V keeps all); ``p = exp(z − max z)``,
       ``cdf = cumsum(p)`` divided by its last entry (so cdf[V−1] is exactly 1); then ONE call
@@ -770,10 +823,18 @@ def sample_next(
     Returns:
         ndarray (B,) int64.
     Raises:
-        TypeError: ``"sample_next: logits must be a floating ndarray (B, V), got Tensor"``
-            (an int array too); 04's ``generator``'s error for an rng that is not a Generator.
+        TypeError: ``"sample_next: logits must be a floating ndarray (B, V), got
+            tinytorch.autograd.Tensor"`` (the type, ``type_name``, of what is not an ndarray);
+            ``"sample_next: logits must be a floating ndarray (B, V), got int64"`` (the dtype of
+            an ndarray that is not floating); 04's ``generator``'s error, ``"sample_next: rng
+            must be a np.random.Generator or None, got int (...)"``, at every temperature, 0
+            included.
         ValueError: ``"sample_next: logits must be a floating ndarray (B, V), got (16,)"``;
-            ``"sample_next: logits must be finite, got nan"``; ``check_sampling``'s errors.
+            ``"sample_next: logits must be finite, got nan"`` (the first non-finite logit in
+            row-major order); ``check_sampling``'s errors;
+            ``"sample_next: logits / temperature must be finite, got inf (temperature=0.5)"``
+            (the first non-finite z in row-major order). The checks run in this order: logits,
+            ``check_sampling``, rng, then (temperature > 0) z.
     Complexity:
         O(B·V) time (O(B·V·log V) with top_k: a sort); memory: a few (B, V) float64 arrays.
     Example:
@@ -789,11 +850,16 @@ def sample_next(
     if not np.isfinite(logits).all():
         raise ValueError(f"sample_next: logits must be finite, got {logits[~np.isfinite(logits)][0]}")
     check_sampling("sample_next", temperature, top_k)
+    rng = generator(rng, "sample_next")
     if temperature == 0:
         return np.argmax(logits, axis=-1).astype(np.int64)  # (B,)
-    rng = generator(rng, "sample_next")
     B, V = logits.shape
-    z = logits.astype(np.float64) / temperature  # (B, V)
+    # NOTE: a tiny temperature or a huge logit overflows to ±inf: expected, and refused just below.
+    with np.errstate(over="ignore"):
+        z = logits.astype(np.float64) / temperature  # (B, V)
+    if not np.isfinite(z).all():
+        bad = z[~np.isfinite(z)][0]
+        raise ValueError(f"sample_next: logits / temperature must be finite, got {bad} (temperature={temperature!r})")
     if top_k is not None and top_k < V:
         kth = np.sort(z, axis=-1)[:, V - top_k : V - top_k + 1]  # (B, 1): the k-th largest of each row
         z[z < kth] = -np.inf
