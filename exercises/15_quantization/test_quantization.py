@@ -171,7 +171,7 @@ def test_step1_calibrate_refuses_bad_inputs(x, options, error, message):
 @example(np.array([-1.0, 1.0]), False)  # 1.0 at 127.5 codes: rounds to 128, clamped to 127, off by scale/2
 @example(np.array([-1.7e308, 1.7e308]), False)  # high - low would overflow: refused
 @example(np.array([-WIDEST, WIDEST]), False)  # the widest range allowed
-@example(np.array([np.finfo(np.float64).max]), True)  # 127 codes would overflow: refused
+@example(np.array([np.finfo(np.float64).max]), True)  # past half the largest float64: refused
 def test_step2_every_element_round_trips_within_half_a_scale_the_range_ends_included(x, symmetric):
     ends = np.array([x.min(), x.max()])  # the calibrated range's ends, checked on their own too
     if np.abs(x).max() > WIDEST:  # the contract refuses a range wider than float64 can code
