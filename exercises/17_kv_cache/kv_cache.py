@@ -139,6 +139,10 @@ class KVCache:
     def nbytes(self) -> int:
         """The bytes of every buffer: 2·L·B·H_kv·T_max·D·itemsize, whatever is filled.
 
+        Returns:
+            A Python int (the buffers' ``nbytes`` summed).
+        Complexity:
+            O(L).
         Example:
             >>> KVCache(2, 1, 2, 8, 4, dtype=np.float64).nbytes
             2048
@@ -170,7 +174,16 @@ class KVCache:
         raise NotImplementedError("17 kv_cache: implement KVCache.keys — see exercises/17_kv_cache/README.md, step 1")
 
     def values(self, layer: int) -> np.ndarray:
-        """The filled values of ``layer``: a view (B, H_kv, length, D) of ``value_buffers[layer]``, as ``keys``."""
+        """The filled values of ``layer``: ``value_buffers[layer][:, :, :length]``, a VIEW, as ``keys``.
+
+        Returns:
+            ndarray (B, H_kv, length, D) sharing memory with the buffer.
+        Raises:
+            ValueError: ``"KVCache.values: layer must be an integer in [0, 2), got 2"``.
+        Example:
+            >>> KVCache(2, 1, 2, 8, 4).values(1).shape
+            (1, 2, 0, 4)
+        """
         raise NotImplementedError("17 kv_cache: implement KVCache.values — see exercises/17_kv_cache/README.md, step 1")
 
     def append(self, layer: int, k, v) -> tuple[np.ndarray, np.ndarray]:

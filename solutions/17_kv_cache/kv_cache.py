@@ -146,6 +146,10 @@ class KVCache:
     def nbytes(self) -> int:
         """The bytes of every buffer: 2·L·B·H_kv·T_max·D·itemsize, whatever is filled.
 
+        Returns:
+            A Python int (the buffers' ``nbytes`` summed).
+        Complexity:
+            O(L).
         Example:
             >>> KVCache(2, 1, 2, 8, 4, dtype=np.float64).nbytes
             2048
@@ -181,7 +185,16 @@ class KVCache:
         return self.key_buffers[layer][:, :, : self.lengths[layer]]
 
     def values(self, layer: int) -> np.ndarray:
-        """The filled values of ``layer``: a view (B, H_kv, length, D) of ``value_buffers[layer]``, as ``keys``."""
+        """The filled values of ``layer``: ``value_buffers[layer][:, :, :length]``, a VIEW, as ``keys``.
+
+        Returns:
+            ndarray (B, H_kv, length, D) sharing memory with the buffer.
+        Raises:
+            ValueError: ``"KVCache.values: layer must be an integer in [0, 2), got 2"``.
+        Example:
+            >>> KVCache(2, 1, 2, 8, 4).values(1).shape
+            (1, 2, 0, 4)
+        """
         # solution: step 1
         layer = check_layer("KVCache.values", layer, self.n_layers)
         return self.value_buffers[layer][:, :, : self.lengths[layer]]
