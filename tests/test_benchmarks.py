@@ -24,7 +24,7 @@ RATIO = r"\d+\.\d+x \[\d+\.\d+-\d+\.\d+\]"  # the same for a ratio: "1.77x [1.65
 
 
 def start_children(start) -> dict:
-    """The three scripts' runs, started when collection ends (see ``tests/conftest.py``), side by
+    """The scripts' runs, started when collection ends (see ``tests/conftest.py``), side by
     side: nothing here reads a speed."""
     folder = start.mktemp("clone")
     for kata in built():  # a pristine clone: every kata is the generated stub
@@ -36,6 +36,7 @@ def start_children(start) -> dict:
         "mlp_step": start.python("-m", "benchmarks.mlp_step", "--quick", env=REFERENCE),
         "op_overhead": start.python("-m", "benchmarks.op_overhead", "--quick", env=REFERENCE),
         "on stubs": start.python("-m", "benchmarks.mlp_step", "--quick", env=stubs),
+        "compression": start.python("-m", "benchmarks.compression", "--quick", env=REFERENCE),
     }
 
 
@@ -104,3 +105,17 @@ class NoBiasCorrection(mlp_step.NumpyStep):
 @pytest.mark.parametrize("twin", [TwiceTheGradients, NoBiasCorrection])
 def test_the_check_catches_a_twin_that_computes_something_else(twin):
     assert mlp_step.check_same_update(mlp_step.SHAPES[1], twin=twin) > 1e-3
+
+
+def test_compression_prints_its_target_and_the_csr_bytes_of_what_it_kept(children):
+    finished = children["compression"].result()
+    assert finished.returncode == 0, finished.stdout
+    target = r"^target\s+at 90% sparsity after fine-tuning, drop <= 2 points: [+-]\d+\.\d\d \((met|missed)\)$"
+    assert re.search(target, finished.stdout, re.MULTILINE), finished.stdout
+    # CSR bytes = nnz·(value + index bytes) + (rows + 1)·index bytes per layer: float32 values and
+    # int32 indices, rows 512 and 10 (the printed model), nnz the printed count of kept weights.
+    kept = int(re.search(r"^sparsity .* ([\d,]+) kept$", finished.stdout, re.MULTILINE)[1].replace(",", ""))
+    assert re.search(r"^model\s+Linear\(64, 512\) -> ReLU -> Linear\(512, 10\), float32", finished.stdout, re.MULTILINE)
+    csr = re.search(r"^90% pruned, fine-tuned, as CSR\s+\d+\.\d\d%\s+([\d,]+)", finished.stdout, re.MULTILINE)
+    assert csr, finished.stdout
+    assert int(csr[1].replace(",", "")) == kept * (4 + 4) + (512 + 1) * 4 + (10 + 1) * 4
