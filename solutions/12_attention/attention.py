@@ -466,7 +466,7 @@ class MultiHeadAttention(Module):
                 ``"MultiHeadAttention: mask must broadcast to the scores' shape, got mask (4,) vs scores
                 (2, 4, 3, 3)"``;
                 ``"MultiHeadAttention: offset must be an integer >= 0, got -1"`` (``got 1.5``,
-                ``got True`` alike; 11's ``check_size``).
+                ``got True`` alike; 11's ``check_size``; the tests pin it from ``offset must``).
         Complexity:
             Projections 2·B·T·C·(2·C + 2·H_kv·D) FLOPs; attention 4·B·H·T²·D FLOPs; memory: the
             scores B·H·T·T (kept for the backward), the projections B·T·C each.
