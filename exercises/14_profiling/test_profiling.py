@@ -195,6 +195,13 @@ def test_step1_a_layer_refuses_an_input_shape_it_cannot_take():
         conv2d_flops(Conv2d(3, 4, 3), (2, 1, 16, 16))
     with pytest.raises(ValueError, match=r"must fit the dilated kernel \(5, 5\) once padded"):
         conv2d_flops(Conv2d(1, 1, 3, dilation=2), (1, 1, 3, 3))
+    # public entries: a negative size would give a negative count, against the contract (>= 0)
+    with pytest.raises(ValueError, match=r"linear_flops: shape must be a tuple of integers >= 0, got \(-4, 3\)"):
+        linear_flops(Linear(3, 4), (-4, 3))
+    with pytest.raises(ValueError, match=r"conv2d_flops: shape must be a tuple of integers >= 0, got \(1, 1, -3, 3\)"):
+        conv2d_flops(Conv2d(1, 1, 1), (1, 1, -3, 3))
+    with pytest.raises(ValueError, match="linear_flops: shape must be a tuple of integers >= 0"):
+        linear_flops(Linear(3, 4), (2.0, 3))
 
 
 # --- step 2: a whole model, from shapes alone -----------------------------------------------------
@@ -263,9 +270,11 @@ def test_step2_the_shapes_a_model_propagates_are_those_its_forward_gives(channel
 
 
 def test_step2_count_flops_returns_an_exact_python_int_for_huge_shapes():
-    flops = count_flops(Linear(64, 64), (10**9, 10**9, 64))  # 8e21 FLOPs: past int64 and float64's integers
+    # R = 10**20 rows: past int64 (2**63 ≈ 9.2e18) in the rows themselves, so np.prod(shape[:-1]) wraps
+    flops = count_flops(Linear(64, 64), (10**10, 10**10, 64))  # 8.192e23 FLOPs
     assert type(flops) is int
-    assert flops == 2 * 10**18 * 64 * 64
+    assert flops == 2 * 10**20 * 64 * 64
+    assert count_flops(Conv2d(1, 2, 1), (10**20, 1, 1, 1)) == 2 * 10**20 * 2  # B past int64 too
 
 
 def test_step2_an_unknown_layer_is_refused_by_its_type_and_its_place():
@@ -295,6 +304,16 @@ def test_step2_count_flops_refuses_what_is_not_a_model_or_a_shape():
     for bad in [(2, -1), (2.0, 2), (True, 2), "2, 2", 4]:
         with pytest.raises(ValueError, match="count_flops: input_shape must be a tuple of integers >= 0"):
             count_flops(Linear(2, 2), bad)
+
+
+def test_step2_module_flops_refuses_a_shape_that_is_not_one():
+    # module_flops is public: it checks its shape as count_flops does (a list is a shape too)
+    with pytest.raises(ValueError, match=r"module_flops: shape must be a tuple of integers >= 0, got \(-4, 2\)"):
+        module_flops(Linear(2, 3), (-4, 2))
+    for bad in [(True, 2), "4, 2", (4, np.float64(2))]:
+        with pytest.raises(ValueError, match="module_flops: shape must be a tuple of integers >= 0"):
+            module_flops(Sequential(Linear(2, 3)), bad)
+    assert module_flops(Linear(2, 3), [4, 2]) == (2 * 4 * 2 * 3, (4, 3))
 
 
 @pytest.fixture
@@ -403,6 +422,38 @@ def test_step3_a_clock_that_goes_backwards_or_is_not_a_number_is_refused():
         measure_latency(lambda: None, warmup=0, repeats=1, clock=FakeClock(["0", "1"]))
 
 
+def test_step3_a_clock_that_goes_backwards_between_samples_is_refused():
+    # a monotonic clock never goes backwards, between samples either: each reading >= the one before
+    with pytest.raises(ValueError, match=r"measure_latency: the clock must never go backwards, got 6\.0 then 1\.0"):
+        measure_latency(lambda: None, warmup=0, repeats=2, clock=FakeClock([5.0, 6.0, 1.0, 2.0]))
+    # a reading equal to the one before is not backwards
+    stats = measure_latency(lambda: None, warmup=0, repeats=2, clock=FakeClock([5.0, 6.0, 6.0, 6.0]))
+    assert stats.samples == (1.0, 0.0)
+
+
+def test_step3_a_clock_reading_that_is_not_a_finite_float_is_refused():
+    for bad in (float("nan"), float("inf"), -float("inf"), np.float64("nan"), 10**400):
+        with pytest.raises(ValueError, match="measure_latency: the clock must return a finite number"):
+            measure_latency(lambda: None, warmup=0, repeats=1, clock=FakeClock([0.0, bad]))
+        with pytest.raises(ValueError, match="measure_latency: the clock must return a finite number"):
+            measure_latency(lambda: None, warmup=0, repeats=1, clock=FakeClock([bad, 1.0]))
+    stats = measure_latency(lambda: None, warmup=0, repeats=2, clock=FakeClock([1, 3, 3, 6]))  # ints
+    assert stats.samples == (2.0, 3.0)
+    assert all(type(sample) is float for sample in stats.samples)
+
+
+def test_step3_an_exhausted_clock_is_named_not_a_bare_stop_iteration():
+    for times in ([0.0, 1.0, 2.0], [0.0, 1.0]):  # runs out on a stop, then on a start
+        with pytest.raises(ValueError, match="measure_latency: the clock must return a reading at every call"):
+            measure_latency(lambda: None, warmup=0, repeats=2, clock=FakeClock(times))
+
+    def fn_stops():
+        raise StopIteration
+
+    with pytest.raises(StopIteration):  # fn's own StopIteration is fn's, not the clock's
+        measure_latency(fn_stops, warmup=0, repeats=1, clock=FakeClock([0.0, 1.0]))
+
+
 # --- step 4: peak memory ------------------------------------------------------------------------
 
 # What tracemalloc sees beyond the n bytes of the array: NumPy's array object and the call's own
@@ -440,6 +491,36 @@ def test_step4_memory_held_before_the_call_is_not_counted():
         assert n <= peak_memory(lambda: np.ones(n, dtype=np.uint8)) <= n + PEAK_SLACK
         assert tracemalloc.is_tracing()  # tracing was on: it stays on
         del before
+    finally:
+        tracemalloc.stop()
+
+
+def test_step4_an_earlier_peak_is_not_counted_when_tracing_is_already_on():
+    n = 1 << 20
+    tracemalloc.start()
+    try:
+        earlier = np.ones(8 * n, dtype=np.uint8)  # traced: the peak so far is 8 MiB ...
+        del earlier  # ... and freed before the call
+        assert n <= peak_memory(lambda: np.ones(n, dtype=np.uint8)) <= n + PEAK_SLACK
+    finally:
+        tracemalloc.stop()
+
+
+def test_step4_a_function_that_stops_tracing_is_refused_not_read_as_zero():
+    n = 1 << 20
+
+    def stops_tracing():
+        held = np.ones(n, dtype=np.uint8)
+        tracemalloc.stop()
+        return held
+
+    with pytest.raises(ValueError, match="peak_memory: fn must leave tracemalloc tracing"):
+        peak_memory(stops_tracing)
+    assert not tracemalloc.is_tracing()
+    tracemalloc.start()  # tracing already on: the same
+    try:
+        with pytest.raises(ValueError, match="peak_memory: fn must leave tracemalloc tracing"):
+            peak_memory(stops_tracing)
     finally:
         tracemalloc.stop()
 
@@ -535,6 +616,32 @@ def test_step5_modes_are_restored_when_a_layer_raises(rng):
         profile(model, tensor((2, 3), rng), clock=Ticker())
     assert all(module.training for _, module in model.named_modules())
     assert is_grad_enabled()
+
+
+def test_step5_the_clock_readings_are_checked_as_measure_latency_checks_them(rng):
+    x = tensor((2, 3), rng)
+
+    def run(times):
+        model = Sequential(ReLU(), Tanh())
+        model.train()
+        try:
+            return profile(model, x, warmup=0, clock=FakeClock(times))
+        finally:
+            assert model.training  # restored, whatever the clock did
+
+    with pytest.raises(ValueError, match=r"profile: the clock must never go backwards, got 2\.0 then 1\.5"):
+        run([0.0, 1.0, 2.0, 1.5])  # within a layer
+    with pytest.raises(ValueError, match=r"profile: the clock must never go backwards, got 6\.0 then 1\.0"):
+        run([5.0, 6.0, 1.0, 2.0])  # between two layers
+    with pytest.raises(TypeError, match="profile: the clock must return a real number, got str"):
+        run(["0", "1", "2", "3"])
+    with pytest.raises(ValueError, match="profile: the clock must return a finite number"):
+        run([0.0, float("nan"), 2.0, 3.0])
+    with pytest.raises(ValueError, match="profile: the clock must return a reading at every call"):
+        run([0.0, 1.0, 2.0])
+    rows = run([1, 3, 3, 6])  # ints: the seconds are floats
+    assert [row.seconds for row in rows] == [2.0, 3.0]
+    assert all(type(row.seconds) is float for row in rows)
 
 
 def test_step5_profile_refuses_what_it_cannot_profile(rng):
@@ -674,3 +781,17 @@ def test_step6_shapes_that_do_not_fit_attention_or_a_gpt_are_refused():
         count_flops(model, (1, 4, 8))
     with pytest.raises(ValueError, match=r"the input of LayerNorm '1\.norm1' must have 8 features"):
         block_flops(TransformerBlock(8, 2), (1, 4, 6), "1")
+    with pytest.raises(ValueError, match=r"attention_flops: shape must be a tuple of integers >= 0, got \(1, -4, 8\)"):
+        attention_flops(MultiHeadAttention(8, 2), (1, -4, 8))
+    with pytest.raises(ValueError, match="block_flops: shape must be a tuple of integers >= 0"):
+        block_flops(FeedForward(8, 32), (-1, 4, 8))
+    with pytest.raises(ValueError, match=r"gpt_flops: shape must be a tuple of integers >= 0, got \(1, -1\)"):
+        gpt_flops(model, (1, -1))
+
+
+def test_step6_a_gpt_takes_exactly_context_length_tokens():
+    config = GPTConfig(vocab_size=16, context_length=8, d_model=8, n_heads=2, n_layers=2, d_ff=32)
+    model = GPT(config, rng=np.random.default_rng(0))
+    expected = 2 * block_formula(1, 8, 8, 2, 2, 32) + 2 * 1 * 8 * 8 * 16  # T = context_length = 8
+    assert count_flops(model, (1, 8)) == expected
+    assert model(np.zeros((1, 8), dtype=np.int64)).shape == (1, 8, 16)  # the forward takes it too

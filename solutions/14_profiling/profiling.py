@@ -89,17 +89,18 @@ def join(name: str, child: str) -> str:
     return f"{name}.{child}" if name else child
 
 
-def check_shape(op: str, shape) -> tuple[int, ...]:
+def check_shape(op: str, shape, what: str = "input_shape") -> tuple[int, ...]:
     """Given: ``shape`` (a tuple or list of integers >= 0) as a tuple of ints.
 
     Raises ValueError ``"count_flops: input_shape must be a tuple of integers >= 0, got (2, -1)"``
-    (a bool, a float, a string, a Tensor too).
+    (a bool, a float, a string, a Tensor too); ``what`` names the argument (``"shape"`` in the
+    layer rules: ``"linear_flops: shape must be ..."``).
     """
     ok = isinstance(shape, (tuple, list)) and all(
         isinstance(side, numbers.Integral) and not isinstance(side, (bool, np.bool_)) and side >= 0 for side in shape
     )
     if not ok:
-        raise ValueError(f"{op}: input_shape must be a tuple of integers >= 0, got {shape!r}")
+        raise ValueError(f"{op}: {what} must be a tuple of integers >= 0, got {shape!r}")
     return tuple(int(side) for side in shape)
 
 
@@ -175,13 +176,15 @@ def linear_flops(layer: Linear, shape: tuple[int, ...], name: str = "") -> tuple
 
     Args:
         layer: a 04 Linear (reads ``in_features`` and ``out_features``).
-        shape: the input's shape (B, ..., C_in), a tuple of ints, at least 2 dimensions (as
-            Linear.forward); R may be 0.
+        shape: the input's shape (B, ..., C_in), a tuple (or list) of integers >= 0, at least 2
+            dimensions (as Linear.forward); R may be 0.
         name: the layer's dotted name in its model, for errors ("" for the model itself).
     Returns:
         ``(flops, output_shape)``: a Python int, and (B, ..., C_out).
     Raises:
-        ValueError: ``"count_flops: the input of Linear '2' must have at least 2 dimensions (a
+        ValueError: ``"linear_flops: shape must be a tuple of integers >= 0, got (-4, 2)"`` (the
+            given ``check_shape``; every rule below checks its shape so);
+            ``"count_flops: the input of Linear '2' must have at least 2 dimensions (a
             batch), got (64,)"``; ``"count_flops: the input of Linear '2' must have 64 features in
             its last dimension, got (8, 32)"``.
     Complexity:
@@ -191,6 +194,7 @@ def linear_flops(layer: Linear, shape: tuple[int, ...], name: str = "") -> tuple
         (240, (2, 5, 4))
     """
     # solution: step 1
+    shape = check_shape("linear_flops", shape, "shape")
     if len(shape) < 2:
         raise ValueError(
             f"count_flops: the input of {where(layer, name)} must have at least 2 dimensions (a batch), got {shape}"
@@ -218,12 +222,13 @@ def conv2d_flops(layer: Conv2d, shape: tuple[int, ...], name: str = "") -> tuple
     Args:
         layer: a 09 Conv2d (reads ``in_channels``, ``out_channels``, and ``kernel_size``,
             ``stride``, ``padding``, ``dilation`` as pairs).
-        shape: the input's shape (B, C, H, W), C = in_channels; B may be 0.
+        shape: the input's shape (B, C, H, W), integers >= 0, C = in_channels; B may be 0.
         name: the layer's dotted name in its model, for errors.
     Returns:
         ``(flops, (B, OC, OH, OW))``.
     Raises:
-        ValueError: ``"count_flops: the input of Conv2d '0' must have 4 dimensions (B, C, H, W),
+        ValueError: ``"conv2d_flops: shape must be a tuple of integers >= 0, got (1, 1, -3, 3)"``;
+            ``"count_flops: the input of Conv2d '0' must have 4 dimensions (B, C, H, W),
             got (8, 256)"``; ``"... must have 3 channels, got (2, 1, 16, 16)"``; ``"count_flops:
             the input of Conv2d '0' must fit the dilated kernel (5, 5) once padded, got
             (1, 1, 3, 3) padded to (3, 3)"``.
@@ -234,6 +239,7 @@ def conv2d_flops(layer: Conv2d, shape: tuple[int, ...], name: str = "") -> tuple
         (2304, (2, 4, 4, 4))
     """
     # solution: step 1
+    shape = check_shape("conv2d_flops", shape, "shape")
     if len(shape) != 4:
         raise ValueError(
             f"count_flops: the input of {where(layer, name)} must have 4 dimensions (B, C, H, W), got {shape}"
@@ -273,14 +279,15 @@ def module_flops(module: Module, shape: tuple[int, ...], name: str = "") -> tupl
 
     Args:
         module: a 04 Module.
-        shape: the input's shape, a tuple of ints.
+        shape: the input's shape, a tuple (or list) of integers >= 0 (checked: a public entry).
         name: the module's dotted name ("" for the model itself), for errors.
     Returns:
         ``(flops, output_shape)``: a Python int >= 0, a tuple.
     Raises:
         TypeError: ``"count_flops: every module must be one count_flops knows (Linear, Conv2d,
             Sequential, ...), got Softmax2d '3'"`` (its type and where it sits).
-        ValueError: the layer rules' errors, naming the layer and the shape it got.
+        ValueError: ``"module_flops: shape must be a tuple of integers >= 0, got (-4, 2)"``; the
+            layer rules' errors, naming the layer and the shape it got.
     Complexity:
         O(modules); no array is made, the model is not run.
     Example:
@@ -288,6 +295,7 @@ def module_flops(module: Module, shape: tuple[int, ...], name: str = "") -> tupl
         (1280, (4, 2))
     """
     # solution: step 2
+    shape = check_shape("module_flops", shape, "shape")
     if isinstance(module, Sequential):
         total = 0
         for child_name, child in module.named_children():
@@ -366,7 +374,8 @@ def attention_flops(attn: MultiHeadAttention, shape: tuple[int, ...], name: str 
     Returns:
         ``(flops, (B, T, C))``.
     Raises:
-        ValueError: ``"count_flops: the input of MultiHeadAttention '0' must have shape
+        ValueError: ``"attention_flops: shape must be a tuple of integers >= 0, got (1, -4, 8)"``;
+            ``"count_flops: the input of MultiHeadAttention '0' must have shape
             (B, T, d_model=8), got (2, 3, 5)"``.
     Complexity:
         O(1).
@@ -375,6 +384,7 @@ def attention_flops(attn: MultiHeadAttention, shape: tuple[int, ...], name: str 
         (2560, (1, 4, 8))
     """
     # solution: step 6
+    shape = check_shape("attention_flops", shape, "shape")
     if len(shape) != 3 or shape[-1] != attn.d_model:
         raise ValueError(
             f"count_flops: the input of {where(attn, name)} must have shape (B, T, d_model={attn.d_model}), got {shape}"
@@ -407,7 +417,8 @@ def block_flops(
     Returns:
         ``(flops, output_shape)``, the output shape equal to the input's.
     Raises:
-        ValueError: ``"count_flops: the input of TransformerBlock '1' must have 3 dimensions
+        ValueError: ``"block_flops: shape must be a tuple of integers >= 0, got (1, 4.0, 8)"``;
+            ``"count_flops: the input of TransformerBlock '1' must have 3 dimensions
             (B, T, C), got (4, 8)"``; the sub-layers' errors, naming them (``'1.attn'``).
     Complexity:
         O(1).
@@ -416,6 +427,7 @@ def block_flops(
         (6656, (1, 4, 8))
     """
     # solution: step 6
+    shape = check_shape("block_flops", shape, "shape")
     if isinstance(block, FeedForward):
         fc_flops, hidden = module_flops(block.fc, shape, join(name, "fc"))  # (..., F)
         proj_flops, out = module_flops(block.proj, hidden, join(name, "proj"))  # (..., C)
@@ -447,7 +459,8 @@ def gpt_flops(model: GPT, shape: tuple[int, ...], name: str = "") -> tuple[int, 
     Returns:
         ``(flops, (B, T, V))``.
     Raises:
-        ValueError: ``"count_flops: the input of GPT (the model) must have shape (B, T) of token
+        ValueError: ``"gpt_flops: shape must be a tuple of integers >= 0, got (1, -1)"``;
+            ``"count_flops: the input of GPT (the model) must have shape (B, T) of token
             ids, got (2, 3, 8)"``; ``"count_flops: the input of GPT (the model) must have
             T <= context_length=8, got (1, 9)"``.
     Complexity:
@@ -458,6 +471,7 @@ def gpt_flops(model: GPT, shape: tuple[int, ...], name: str = "") -> tuple[int, 
         (7680, (1, 4, 16))
     """
     # solution: step 6
+    shape = check_shape("gpt_flops", shape, "shape")
     config = model.config
     if len(shape) != 2:
         raise ValueError(
@@ -503,6 +517,76 @@ class LatencyStats:
         )
 
 
+def exhausted(op: str) -> ValueError:
+    """Given: the error for a clock that raised StopIteration (a fake clock's iterator ran out)."""
+    return ValueError(
+        f"{op}: the clock must return a reading at every call, got StopIteration (an exhausted iterator?)"
+    )
+
+
+def timed_call(op: str, clock: Callable[[], float], since: float, fn: Callable, *args) -> tuple[float, float, object]:
+    """``start = clock(); out = fn(*args); stop = clock()``, then both readings checked.
+
+    The one place where ``measure_latency`` and ``profile`` read their clock. Nothing but the
+    call sits between the two reads: the readings are checked after the second one. A reading
+    must be a real number (not a bool), finite once converted with ``float``, and never below
+    the reading before it: ``since <= start <= stop``, ``since`` being the previous call's
+    ``stop`` (``-math.inf`` for the first), so a clock may not go backwards within a call nor
+    between two calls.
+
+    Args:
+        op: the caller's name, for errors (``"measure_latency"``, ``"profile"``).
+        clock: called with no arguments, twice.
+        since: the clock's previous reading, a float (``-math.inf`` if none).
+        fn: called once, as ``fn(*args)``.
+        *args: fn's arguments.
+    Returns:
+        ``(start, stop, out)``: the two readings as Python floats, and what fn returned.
+    Raises:
+        TypeError: ``"measure_latency: the clock must return a real number, got str"``.
+        ValueError: ``"measure_latency: the clock must return a finite number, got nan"`` (inf,
+            or an int too large for a float, too); ``"measure_latency: the clock must never go
+            backwards, got 2.0 then 1.5"``; ``"measure_latency: the clock must return a reading
+            at every call, got StopIteration (an exhausted iterator?)"`` (the given ``exhausted``).
+        What fn raises, a StopIteration included.
+    Complexity:
+        One call of fn, two clock reads.
+    Example:
+        >>> ticks = iter([1, 3])
+        >>> timed_call("measure_latency", lambda: next(ticks), -math.inf, abs, -2)
+        (1.0, 3.0, 2)
+    """
+    # solution: step 3
+    # NOTE: a try costs nothing until something is raised (Python 3.11); each wraps one read
+    # only, so a StopIteration that fn raises is fn's, and propagates as it is.
+    try:
+        start = clock()
+    except StopIteration as err:
+        raise exhausted(op) from err
+    out = fn(*args)
+    try:
+        stop = clock()
+    except StopIteration as err:
+        raise exhausted(op) from err
+    readings = []
+    for value in (start, stop):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{op}: the clock must return a real number, got {type_name(value)}")
+        try:
+            reading = float(value)
+        except OverflowError:  # an int (or Fraction) past float64's range
+            raise ValueError(
+                f"{op}: the clock must return a finite number, got {type_name(value)} too large for a float"
+            ) from None
+        if not math.isfinite(reading):
+            raise ValueError(f"{op}: the clock must return a finite number, got {reading}")
+        if reading < since:
+            raise ValueError(f"{op}: the clock must never go backwards, got {since} then {reading}")
+        readings.append(reading)
+        since = reading
+    return readings[0], readings[1], out
+
+
 def measure_latency(
     fn: Callable[[], object], *, warmup: int = 5, repeats: int = 50, clock: Callable[[], float] = time.perf_counter
 ) -> LatencyStats:
@@ -510,8 +594,11 @@ def measure_latency(
 
     Warm-up absorbs first-call costs (NumPy's buffers, caches, the allocator) that a steady
     stream of requests never pays. Each timed call is exactly ``start = clock(); fn(); stop =
-    clock()``, and its sample is ``stop - start``: the clock is read 2·repeats times in all,
-    never during warm-up, and nothing but the call sits between the two reads of a sample.
+    clock()`` (through ``timed_call``), and its sample is ``stop - start``, the two readings
+    converted with ``float`` first: the clock is read 2·repeats times in all, never during
+    warm-up, and nothing but the call sits between the two reads of a sample. The readings,
+    in the order they were read, must never decrease: within a sample (``stop >= start``) and
+    between samples (the next ``start`` >= the last ``stop``), as a monotonic clock's do.
 
     Statistics, over the samples (as a float64 array):
     ``median, p90, p99 = np.percentile(samples, [50, 90, 99])`` with NumPy's default method,
@@ -524,8 +611,9 @@ def measure_latency(
         fn: called with no arguments; what it returns is ignored.
         warmup: untimed calls first, an integer >= 0.
         repeats: timed calls, an integer >= 1.
-        clock: returns the time in seconds as a real number, and never goes backwards
-            (``time.perf_counter``; a test passes a fake one).
+        clock: returns the time in seconds as a finite real number, and never goes backwards,
+            neither within a sample nor between two (``time.perf_counter``; a test passes a
+            fake one).
     Returns:
         A ``LatencyStats``: ``samples`` a tuple of ``repeats`` floats in call order, and the
         statistics as Python floats.
@@ -534,7 +622,12 @@ def measure_latency(
             ``check_callable``); ``"measure_latency: the clock must return a real number, got str"``.
         ValueError: ``"measure_latency: repeats must be an integer >= 1, got 0"``;
             ``"measure_latency: warmup must be an integer >= 0, got -1"`` (a bool or a float too);
-            ``"measure_latency: the clock must never go backwards, got 2.0 then 1.5"``.
+            ``"measure_latency: the clock must return a finite number, got nan"`` (inf, or an
+            int too large for a float, too); ``"measure_latency: the clock must never go
+            backwards, got 2.0 then 1.5"`` (within a sample or between two);
+            ``"measure_latency: the clock must return a reading at every call, got
+            StopIteration (an exhausted iterator?)"``.
+        What fn raises, as it is (a StopIteration too: only the clock's is renamed).
     Complexity:
         (warmup + repeats) calls of fn; 2·repeats clock reads; O(repeats) memory.
     Example:
@@ -552,16 +645,10 @@ def measure_latency(
     for _ in range(warmup):
         fn()
     samples = []
+    since = -math.inf  # the clock's previous reading: it may not go backwards between samples either
     for _ in range(repeats):
-        start = clock()
-        fn()
-        stop = clock()  # NOTE: nothing but the call between the two reads: the sample is fn's time
-        for value in (start, stop):
-            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-                raise TypeError(f"measure_latency: the clock must return a real number, got {type_name(value)}")
-        if stop < start:
-            raise ValueError(f"measure_latency: the clock must never go backwards, got {start} then {stop}")
-        samples.append(float(stop - start))
+        start, since, _ = timed_call("measure_latency", clock, since, fn)  # since <- this call's stop
+        samples.append(since - start)
     times = np.array(samples, dtype=np.float64)
     median, p90, p99 = np.percentile(times, [50, 90, 99])  # method="linear", NumPy's default
     return LatencyStats(
@@ -590,7 +677,9 @@ def peak_memory(fn: Callable[[], object]) -> int:
     already on) and the read of the peak. Memory that fn frees before returning still counts at
     its peak: a function that builds two 1 MB temporaries one after the other peaks near 1 MB,
     and one that holds them together near 2 MB. What fn returns is dropped after the reading.
-    Tracing is left as it was found (stopped, unless it was on), even when fn raises.
+    Tracing is left as it was found (stopped, unless it was on), even when fn raises. fn must
+    leave tracing on: a fn that stops it (``tracemalloc.stop()``) has erased the peak, and is
+    refused with an error rather than read as 0 bytes.
 
     Args:
         fn: called with no arguments, once.
@@ -598,6 +687,8 @@ def peak_memory(fn: Callable[[], object]) -> int:
         An int >= 0: ``peak - current`` traced bytes, ``current`` read just before the call.
     Raises:
         TypeError: ``"peak_memory: fn must be callable, got ndarray"``; what fn raises.
+        ValueError: ``"peak_memory: fn must leave tracemalloc tracing, got tracing stopped by
+            the call"``.
     Complexity:
         One call of fn, slowed by tracing; tracemalloc's own bookkeeping is not counted.
     Example:
@@ -613,6 +704,8 @@ def peak_memory(fn: Callable[[], object]) -> int:
         tracemalloc.reset_peak()  # NOTE: the peak so far would include what came before fn
         before, _ = tracemalloc.get_traced_memory()
         fn()
+        if not tracemalloc.is_tracing():  # NOTE: stopped, tracemalloc reads (0, 0): the peak is lost
+            raise ValueError("peak_memory: fn must leave tracemalloc tracing, got tracing stopped by the call")
         _, peak = tracemalloc.get_traced_memory()
     finally:
         if not was_tracing:
@@ -648,21 +741,25 @@ def profile(
     Sequential, in order, its FLOPs from ``module_flops`` on the shape it is about to receive
     (so a shape that does not fit is refused before the layer runs), then exactly ``start =
     clock(); x = layer(x); stop = clock()``: 2 clock reads per layer, none elsewhere, nothing
-    but the call between them.
+    but the call between them (``timed_call``). A row's ``seconds`` is a Python float.
 
     Args:
         model: a 04 Sequential of layers ``module_flops`` knows (a member may be a Sequential:
             it is one row).
         x: the input, an autograd Tensor of the shape the model takes.
         warmup: untimed passes first, an integer >= 0.
-        clock: as ``measure_latency``'s.
+        clock: as ``measure_latency``'s, its readings checked by the same ``timed_call`` (a
+            finite real number each, converted with ``float``; never backwards, within a layer
+            nor between two).
     Returns:
         One ``ProfileRow`` per member, in order; ``sum(row.flops) == count_flops(model, x.shape)``.
     Raises:
         TypeError: ``"profile: model must be a Sequential, got Linear"`` (its members are what
             it times); ``"profile: x must be a Tensor, got ndarray"``; ``"profile: clock must be
             callable, got float"``; ``module_flops``'s errors (before any layer runs).
-        ValueError: ``"profile: warmup must be an integer >= 0, got -1"``.
+        ValueError: ``"profile: warmup must be an integer >= 0, got -1"``; ``timed_call``'s
+            errors for the clock's readings, named ``profile`` (``"profile: the clock must never
+            go backwards, got 2.0 then 1.5"``, and the others, the TypeError too).
     Complexity:
         (warmup + 1) forward passes, plus 2 clock reads per layer.
     Example:
@@ -686,13 +783,12 @@ def profile(
         with no_grad():
             for _ in range(warmup):
                 model(x)
+            since = -math.inf  # the clock's previous reading
             for name, layer in model.named_children():
                 flops, _ = module_flops(layer, tuple(x.shape), name)
-                start = clock()
-                x = layer(x)
-                stop = clock()
+                start, since, x = timed_call("profile", clock, since, layer, x)  # x = layer(x) between two reads
                 rows.append(
-                    ProfileRow(name, type(layer).__name__, count_parameters(layer), flops, stop - start, x.shape)
+                    ProfileRow(name, type(layer).__name__, count_parameters(layer), flops, since - start, x.shape)
                 )
     finally:
         for module, mode in modes:
