@@ -37,6 +37,7 @@ def start_children(start) -> dict:
         "op_overhead": start.python("-m", "benchmarks.op_overhead", "--quick", env=REFERENCE),
         "on stubs": start.python("-m", "benchmarks.mlp_step", "--quick", env=stubs),
         "compression": start.python("-m", "benchmarks.compression", "--quick", env=REFERENCE),
+        "quantization": start.python("-m", "benchmarks.quantization", "--quick", env=REFERENCE),
     }
 
 
@@ -119,3 +120,13 @@ def test_compression_prints_its_target_and_the_csr_bytes_of_what_it_kept(childre
     csr = re.search(r"^90% pruned, fine-tuned, as CSR\s+\d+\.\d\d%\s+([\d,]+)", finished.stdout, re.MULTILINE)
     assert csr, finished.stdout
     assert int(csr[1].replace(",", "")) == kept * (4 + 4) + (512 + 1) * 4 + (10 + 1) * 4
+
+
+def test_quantization_prints_accuracy_before_and_after_and_int8_weights_a_quarter_of_the_bytes(children):
+    finished = children["quantization"].result()
+    assert finished.returncode == 0, finished.stdout
+    row = r"^\s+0\s+\d+\.\d\d%\s+\d+\.\d\d%\s+[+-]\d+\.\d\d points\s+\d+\s+<= 1 point (met|missed)$"
+    assert re.search(row, finished.stdout, re.MULTILINE), finished.stdout
+    weights = 64 * 512 + 512 * 10  # the printed model's two weight matrices
+    line = rf"^weights\s+float32 {4 * weights:,} bytes -> int8 {weights:,} bytes"
+    assert re.search(line, finished.stdout, re.MULTILINE), finished.stdout
