@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 COMMANDS = {
@@ -30,7 +31,21 @@ def commands_epilog() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Run the subcommand ``argv`` names. A reader that stops early (``python -m tinytorch grade | head``)
+    ends the command quietly, with exit status 1 and no traceback."""
+    try:
+        try:
+            return run(list(sys.argv[1:] if argv is None else argv))
+        finally:
+            sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+    except BrokenPipeError:
+        # Python's advice: point stdout at devnull, or flushing it again at exit raises once more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def run(argv: list[str]) -> int:
     if argv and argv[0] in COMMANDS:
         name, rest = argv[0], argv[1:]
         module = importlib.import_module(f"tinytorch.cli.{name}")

@@ -12,12 +12,14 @@ adds one failing test, worth nothing, that says so.
 from __future__ import annotations
 
 from tinytorch.cli.integrity import Integrity
+from tinytorch.cli.steps import selection
 
 
 def classroom_result(summaries: list[dict], check: Integrity) -> dict:
     """The autograding reporter's input: one test per kata step (score: its points)."""
     tests = []
     for summary in summaries:
+        folder = f"{summary['number']:02d}_{summary['name']}"
         for step in summary["steps"]:
             if step["step"] is None:
                 continue
@@ -30,7 +32,7 @@ def classroom_result(summaries: list[dict], check: Integrity) -> dict:
                     "status": "pass" if step["points"] == step["max_points"] and step["tests"] else "fail",
                     "score": step["points"],
                     "message": message,
-                    "test_code": f"pytest exercises/{summary['number']:02d}_{summary['name']} -k step{step['step']}",
+                    "test_code": f'pytest exercises/{folder} -k "{selection(step["step"])}"',
                     "filename": "",
                     "line_no": 0,
                     "duration": 0,

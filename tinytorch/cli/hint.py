@@ -12,7 +12,7 @@ import argparse
 from tinytorch.cli.current import chosen_kata
 from tinytorch.cli.lesson import hint
 from tinytorch.cli.steprun import run_steps, short_failure
-from tinytorch.cli.steps import kata_steps
+from tinytorch.cli.steps import kata_steps, step_command
 from tinytorch.registry import ROOT
 
 PROG = "python -m tinytorch hint"
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{kata.label}: your file cannot be run yet (above); fix that first")
             return 1
         step = run.first_unfinished
-        why = f"the first step whose tests do not all pass: pytest exercises/{kata.folder} -k step{step}"
+        why = f"the first step whose tests do not all pass: {step_command(kata, step)}"
         print(short_failure(failure))
         print()
     found = hint(lesson.read_text(encoding="utf-8"), step)

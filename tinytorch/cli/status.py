@@ -12,6 +12,7 @@ import time
 
 import tinytorch
 from tinytorch.cli.runner import Run, jobs, run_all
+from tinytorch.cli.steps import step_command
 from tinytorch.registry import IMPLS, KATAS, built, named
 
 DEFAULT_LIMIT = 120.0  # seconds per kata; on the reference the slowest took 42 s on a 2-core machine at load 4.4
@@ -40,7 +41,7 @@ def next_step(run: Run) -> str:
     """``next: step N`` (the first step with a test that did not pass), or ``done``."""
     if run.unfinished_steps:
         step = min(run.unfinished_steps)
-        return f"next: step {step} (pytest exercises/{run.kata.folder} -k step{step})"
+        return f"next: step {step} ({step_command(run.kata, step)})"
     if run.collected and run.outcomes["passed"] == run.collected:
         return "done"
     return ""

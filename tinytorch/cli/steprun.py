@@ -1,9 +1,12 @@
 """Run a kata's tests step by step in a fresh pytest process (your file is imported anew each
 time), and find the first step that does not pass yet. ``watch`` and ``hint`` use it.
 
-The child is ``python -m pytest exercises/NN_name --impl exercises -x`` with
+The child runs ``pytest exercises/NN_name --impl exercises -x`` with
 :mod:`tinytorch.cli.stepplugin`: the tests in step order, stopping at the first failure, so
-the first failing test is in the first unfinished step and every step before it passed.
+the first failing test is in the first unfinished step and every step before it passed. It is
+forked from this process, which imports pytest, hypothesis and NumPy once
+(:func:`tinytorch.cli.runner.preload`) but never a kata: each run after the first starts in a
+fraction of a second, and still imports your file anew.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import json
 import os
 import re
 import signal
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tinytorch.cli.runner import fork_child, preload
+from tinytorch.cli.steps import step_command
 from tinytorch.registry import ROOT, Kata
 
 MAX_ERROR_LINES = 8  # of a failure's "E" lines shown in short form
@@ -60,25 +63,39 @@ def run_steps(kata: Kata, steps: tuple[int, ...] = (), impl: str = "exercises") 
     Ctrl-C stops the child (and everything it started) before the KeyboardInterrupt goes on.
     """
     run = StepRun(kata, tuple(steps))
+    preload()
     with tempfile.TemporaryDirectory(prefix="tinytorch-steps-") as folder:
-        report = Path(folder) / "steps.jsonl"
-        command = [sys.executable, "-m", "pytest", f"exercises/{kata.folder}", "--impl", impl, "-x", "-q"]
-        command += ["-p", "no:cacheprovider", "-p", "tinytorch.cli.stepplugin", "--tinytorch-step-report", str(report)]
+        report, log = Path(folder) / "steps.jsonl", Path(folder) / "pytest.log"
+        arguments = [f"exercises/{kata.folder}", "--impl", impl, "-x", "-q", "-p", "no:cacheprovider"]
+        arguments += ["-p", "tinytorch.cli.stepplugin", "--tinytorch-step-report", str(report)]
         if steps:
-            command += ["--tinytorch-steps", ",".join(str(step) for step in steps)]
-        child = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-        )
+            arguments += ["--tinytorch-steps", ",".join(str(step) for step in steps)]
+
+        def work() -> int:
+            import pytest
+
+            return int(pytest.main(arguments))
+
+        pid = fork_child(work, log)
         try:
-            run.output, _ = child.communicate()
+            _, status = os.waitpid(pid, 0)
         except BaseException:  # Ctrl-C (or anything else): never leave the child running
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+            stop_group(pid)
+            os.waitpid(pid, 0)
             raise
-        run.returncode = child.returncode
+        run.returncode = os.waitstatus_to_exitcode(status)
+        run.output = log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
         if report.is_file():
             run.results = [json.loads(line) for line in report.read_text(encoding="utf-8").splitlines() if line]
     return run
+
+
+def stop_group(pid: int) -> None:
+    """Kill the process group of the child ``pid`` (it leads one: :func:`~tinytorch.cli.runner.fork_child`)."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def short_failure(result: dict) -> str:
@@ -102,5 +119,4 @@ def shown(text: str) -> str:
 
 def rerun_command(kata: Kata, step: int | None) -> str:
     """The pytest command that shows the whole story of a step's failure."""
-    select = f" -k step{step}" if step is not None else ""
-    return f"pytest exercises/{kata.folder}{select} -x"
+    return f"{step_command(kata, step) if step is not None else f'pytest exercises/{kata.folder}'} -x"

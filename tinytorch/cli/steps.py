@@ -1,10 +1,11 @@
 """A kata's steps: which steps it has, and which step a test belongs to.
 
 The steps are the lesson's: each function to write carries ``# solution: step N`` in the
-reference (:func:`tinytorch.stubs.targets`), and each test names its step in its name or its
-parameter id (``test_step3_...``, ``test_forward[step5-add]``), the name ``pytest -k step3``
-selects. Nothing here lists katas or steps: both are read from the files, so a kata built
-tomorrow has its steps without an edit here.
+reference (:func:`tinytorch.stubs.targets`), and each test names its step in its name,
+``stepN_`` (``test_step3_...``), or at the start of its parameter id, ``stepN-``
+(``test_forward[step5-add]``). ``pytest -k "step3_ or step3-"`` selects exactly step 3's tests
+(a bare ``-k step1`` would select step 10's too). Nothing here lists katas or steps: both are
+read from the files, so a kata built tomorrow has its steps without an edit here.
 """
 
 from __future__ import annotations
@@ -30,6 +31,25 @@ def step_of(test_id: str) -> int | None:
     """
     found = STEP_IN_TEST.search(test_id.split("::", 1)[-1])
     return int(found.group(1)) if found else None
+
+
+def selection(step: int) -> str:
+    """The ``pytest -k`` expression that selects exactly the tests of ``step``.
+
+    >>> selection(1)
+    'step1_ or step1-'
+    """
+    return f"step{step}_ or step{step}-"
+
+
+def step_command(kata: Kata, step: int) -> str:
+    """The command that runs ``step``'s tests of ``kata``, as a learner types it in a shell.
+
+    >>> from tinytorch.registry import BY_NAME
+    >>> step_command(BY_NAME["autograd"], 5)
+    'pytest exercises/03_autograd -k "step5_ or step5-"'
+    """
+    return f'pytest exercises/{kata.folder} -k "{selection(step)}"'
 
 
 def stub_message(kata: Kata) -> str:
