@@ -29,30 +29,50 @@ from tinytorch.tensor import type_name
 # --- given: checks --------------------------------------------------------------------------
 
 
+def shown(value) -> str:
+    """Given: how an error message shows a bad value: its repr when that is short and plain.
+
+    A number, a string, None or a NumPy scalar is shown by ``repr`` (``-1``, ``'x'``); anything
+    else by its type, ``type_name(value)``, so that no message prints an object's address:
+    ``shown(np.random.default_rng(0)) == "Generator"``.
+    """
+    if value is None or isinstance(value, (numbers.Number, str, np.generic)):
+        return repr(value)
+    return type_name(value)
+
+
 def check_size(op: str, what: str, value, minimum: int = 1) -> int:
     """Given: ``value`` as an int ``>= minimum``, or ValueError.
 
-    ``"Embedding: num_embeddings must be an integer >= 1, got 0"`` (a bool, a float, a string too).
+    ``"Embedding: num_embeddings must be an integer >= 1, got 0"`` (a bool, a float, a string too;
+    the value as ``shown`` shows it).
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{op}: {what} must be an integer >= {minimum}, got {value!r}")
+        raise ValueError(f"{op}: {what} must be an integer >= {minimum}, got {shown(value)}")
     return int(value)
 
 
 def check_dtype(op: str, dtype) -> np.dtype:
     """Given: ``dtype`` as a floating NumPy dtype.
 
-    Raises TypeError ``"Embedding: dtype must be floating-point, got int64"``.
+    Raises TypeError ``"Embedding: dtype must be floating-point, got int64"``; None too (NumPy
+    would read it as float64) and what NumPy cannot read as a dtype: ``got None``, ``got 'x'``.
     """
-    if np.dtype(dtype).kind != "f":
-        raise TypeError(f"{op}: dtype must be floating-point, got {np.dtype(dtype)}")
-    return np.dtype(dtype)
+    if dtype is None:
+        raise TypeError(f"{op}: dtype must be floating-point, got None")
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{op}: dtype must be floating-point, got {shown(dtype)}") from None
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: dtype must be floating-point, got {dtype}")
+    return dtype
 
 
 def check_base(op: str, base) -> float:
     """Given: ``base`` as a float > 1, or ValueError ``"rope: base must be a real number > 1, got 1.0"``."""
     if isinstance(base, (bool, np.bool_)) or not isinstance(base, numbers.Real) or not base > 1:
-        raise ValueError(f"{op}: base must be a real number > 1, got {base!r}")
+        raise ValueError(f"{op}: base must be a real number > 1, got {shown(base)}")
     return float(base)
 
 

@@ -291,6 +291,9 @@ def test_step2_embedding_refuses_ids_that_are_not_integers(ids, message, rng):
         ((5, 2.0), {}, ValueError, r"^Embedding: embedding_dim must be an integer >= 1, got 2\.0$"),
         ((5, 3), {"rng": 0}, TypeError, r"^Embedding: rng must be a np\.random\.Generator or None, got int"),
         ((5, 3), {"dtype": np.int64}, TypeError, r"^Embedding: dtype must be floating-point, got int64$"),
+        ((5, 3), {"dtype": None}, TypeError, r"^Embedding: dtype must be floating-point, got None$"),
+        ((5, 3), {"dtype": "x"}, TypeError, r"^Embedding: dtype must be floating-point, got 'x'$"),
+        ((5, object()), {}, ValueError, r"^Embedding: embedding_dim must be an integer >= 1, got object$"),
     ],
 )
 def test_step2_embedding_refuses_bad_arguments(args, options, error, message):

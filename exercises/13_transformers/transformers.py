@@ -27,40 +27,11 @@ import numpy as np
 
 from tinytorch.attention import MultiHeadAttention
 from tinytorch.autograd import Function, Tensor, no_grad
-from tinytorch.embeddings import Embedding, PositionalEmbedding, check_dtype, check_ids, check_size
+from tinytorch.embeddings import Embedding, PositionalEmbedding, check_dtype, check_ids, check_size, shown
 from tinytorch.layers import Linear, Module, Parameter, Sequential, generator, linear
 from tinytorch.tensor import type_name
 
 # --- given: checks ----------------------------------------------------------------------------
-
-
-def shown(value) -> str:
-    """Given: how an error message shows a bad value: its repr when that is short and plain.
-
-    A number, a string, None or a NumPy scalar is shown by ``repr`` (``-1``, ``'x'``); anything
-    else by its type, ``type_name(value)``, so that no message prints an object's address:
-    ``shown(np.random.default_rng(0)) == "Generator"``.
-    """
-    if value is None or isinstance(value, (numbers.Number, str, np.generic)):
-        return repr(value)
-    return type_name(value)
-
-
-def check_float_dtype(op: str, dtype) -> np.dtype:
-    """Given: ``dtype`` as a floating ``np.dtype``: 11's ``check_dtype``, after two refusals of its own.
-
-    ``np.dtype(None)`` is float64, and ``np.dtype("x")`` raises NumPy's own TypeError, so both
-    are refused first, in the house template: TypeError ``"GPTConfig: dtype must be
-    floating-point, got None"`` and ``"GPTConfig: dtype must be floating-point, got 'x'"``;
-    then 11's ``"GPTConfig: dtype must be floating-point, got int64"``.
-    """
-    if dtype is None:
-        raise TypeError(f"{op}: dtype must be floating-point, got None")
-    try:
-        np.dtype(dtype)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: dtype must be floating-point, got {shown(dtype)}") from None
-    return check_dtype(op, dtype)
 
 
 def check_features(op: str, x, dim: int, dtype: np.dtype) -> None:
@@ -195,7 +166,7 @@ class LayerNorm(Module):
             ValueError: ``"LayerNorm: dim must be an integer >= 1, got 0"``;
                 ``"LayerNorm: eps must be a real number > 0, got 0.0"``.
             TypeError: ``"LayerNorm: dtype must be floating-point, got int64"`` (None and what is
-                no dtype too: the given ``check_float_dtype``).
+                no dtype too: 11's ``check_dtype``).
         Complexity:
             2·C parameters.
         Example:
@@ -280,7 +251,7 @@ class RMSNorm(Module):
         Raises:
             ValueError: ``"RMSNorm: dim must be an integer >= 1, got 0"``;
                 ``"RMSNorm: eps must be a real number > 0, got -1.0"``.
-            TypeError: ``"RMSNorm: dtype must be floating-point, got int64"`` (None too: ``check_float_dtype``).
+            TypeError: ``"RMSNorm: dtype must be floating-point, got int64"`` (None too: 11's ``check_dtype``).
         Complexity:
             C parameters.
         Example:
@@ -340,7 +311,7 @@ class FeedForward(Module):
             dtype: floating-point.
         Raises:
             ValueError: ``"FeedForward: d_ff must be an integer >= 1, got 0"`` (d_model alike).
-            TypeError: ``"FeedForward: dtype must be floating-point, got None"`` (``check_float_dtype``,
+            TypeError: ``"FeedForward: dtype must be floating-point, got None"`` (11's ``check_dtype``,
                 before 04's Linear, which would read None as float64); 04's Linear's errors
                 (``"Linear: bias must be a bool, got int"``, rng).
         Complexity:
@@ -489,8 +460,8 @@ class GPTConfig:
                 ``"GPTConfig: rope needs an even head dimension d_model // n_heads, got 3"``;
                 ``"GPTConfig: rope_base must be a real number > 1, got 1.0"``.
             TypeError: ``"GPTConfig: tie_weights must be a bool, got int"`` (bias alike);
-                ``"GPTConfig: dtype must be floating-point, got int64"`` (None and ``'x'`` too: the
-                given ``check_float_dtype``).
+                ``"GPTConfig: dtype must be floating-point, got int64"`` (None and ``'x'`` too:
+                11's ``check_dtype``).
         Complexity:
             O(1).
         Example:
