@@ -38,6 +38,8 @@ def start_children(start) -> dict:
         "on stubs": start.python("-m", "benchmarks.mlp_step", "--quick", env=stubs),
         "compression": start.python("-m", "benchmarks.compression", "--quick", env=REFERENCE),
         "quantization": start.python("-m", "benchmarks.quantization", "--quick", env=REFERENCE),
+        "acceleration": start.python("-m", "benchmarks.acceleration", "--quick", env=REFERENCE),
+        "kv_cache": start.python("-m", "benchmarks.kv_cache", "--quick", env=REFERENCE),
     }
 
 
@@ -130,3 +132,21 @@ def test_quantization_prints_accuracy_before_and_after_and_int8_weights_a_quarte
     weights = 64 * 512 + 512 * 10  # the printed model's two weight matrices
     line = rf"^weights\s+float32 {4 * weights:,} bytes -> int8 {weights:,} bytes"
     assert re.search(line, finished.stdout, re.MULTILINE), finished.stdout
+
+
+def test_acceleration_checks_each_fast_version_against_its_twin_and_prints_the_conv_target(children):
+    finished = children["acceleration"].result()
+    assert finished.returncode == 0, finished.stdout
+    checks = re.findall(r"^check\s+(.+): same result \(largest difference [\d.e+-]+\)$", finished.stdout, re.MULTILINE)
+    assert len(checks) >= 6, finished.stdout  # conv, matmul at 24 and at three tile sizes, both fused ops
+    for clock in ("wall", "cpu"):
+        target = rf"^target\s+loop / taps >= 50x \({clock}\): {RATIO} (met|missed)$"
+        assert re.search(target, finished.stdout, re.MULTILINE), finished.stdout
+
+
+def test_kv_cache_generates_identical_greedy_tokens_and_prints_the_speed_ratio(children):
+    finished = children["kv_cache"].result()
+    assert finished.returncode == 0, finished.stdout
+    assert re.search(r"^check\s+greedy tokens identical$", finished.stdout, re.MULTILINE), finished.stdout
+    row = rf"^generate\s+{FIGURE}\s+{FIGURE}\s+{RATIO}\s+>= 5x (met|missed)$"
+    assert len(re.findall(row, finished.stdout, re.MULTILINE)) == 2, finished.stdout  # wall clock and cpu time
