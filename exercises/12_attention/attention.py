@@ -335,7 +335,7 @@ class MultiHeadAttention(Module):
             n_heads: H, an integer >= 1.
             n_kv_heads: H_kv, an integer >= 1 dividing n_heads, or None (= n_heads).
             bias: whether the four projections have a bias, a bool.
-            rope: whether ``forward`` rotates q and k with 11's ``rope`` (then D must be even).
+            rope: whether ``project`` rotates q and k with 11's ``rope`` (then D must be even).
             rope_base: 11's base, a real number > 1.
             rng: a ``np.random.Generator`` or None (04's ``generator``).
             dtype: of the parameters, floating-point.
@@ -358,33 +358,91 @@ class MultiHeadAttention(Module):
             "12 attention: implement MultiHeadAttention.__init__ — see exercises/12_attention/README.md, step 4"
         )
 
-    def forward(self, x: Tensor, mask=None, is_causal: bool = False, offset: int = 0) -> Tensor:
-        """Self-attention of x over itself: project, split heads, (rope,) attend, merge heads, project.
+    def project(self, x: Tensor, offset: int = 0) -> tuple[Tensor, Tensor, Tensor]:
+        """The first half of ``forward``: x's queries, keys and values in the heads layout, rotated at ``offset``.
 
-        GQA without copying k and v: q's heads are grouped as (B, H_kv, G, T, D) and k, v
-        reshaped to (B, H_kv, 1, T, D), so the attention's broadcasting matmul serves the G
-        query heads of a group from one kv head (query head h = kv head h // G).
+        Project x with ``q_proj``, ``k_proj``, ``v_proj`` and split the heads (``split_heads``:
+        q into H heads, k and v into H_kv); with rope, rotate q and k by
+        ``embeddings.rope(·, offset, self.rope_base)``, called through the module
+        ``tinytorch.embeddings`` (a test replaces that attribute with a spy: the offset cancels in
+        q·kᵀ, so only a spy sees it dropped); without rope the offset changes nothing. Kata 17
+        calls it for the new tokens only, at the position they hold (the cache's length).
+
+        Args:
+            x: Tensor (B, T, d_model), the parameters' dtype.
+            offset: the position of x's first token, an integer >= 0 (checked with rope on or off).
+        Returns:
+            ``(q, k, v)``, Tensors in the graph: q (B, H, T, D), k and v (B, H_kv, T, D).
+        Raises:
+            TypeError: ``"MultiHeadAttention: input must be a Tensor, got ndarray"``; 04's Linear
+                dtype error.
+            ValueError: ``"MultiHeadAttention: input must have shape (B, T, d_model=8), got (2, 3, 5)"``;
+                ``"MultiHeadAttention: offset must be an integer >= 0, got -1"`` (``got 1.5``,
+                ``got True`` alike; 11's ``check_size``; the tests pin it from ``offset must``).
+        Complexity:
+            2·B·T·C·(C + 2·H_kv·D) FLOPs; memory: the three projections.
+        Example:
+            >>> q, k, v = MultiHeadAttention(8, 4, 2).project(Tensor(np.ones((2, 3, 8), dtype=np.float32)))
+            >>> q.shape, k.shape, v.shape
+            ((2, 4, 3, 2), (2, 2, 3, 2), (2, 2, 3, 2))
+        """
+        raise NotImplementedError(
+            "12 attention: implement MultiHeadAttention.project — see exercises/12_attention/README.md, step 4"
+        )
+
+    def attend(self, q: Tensor, k: Tensor, v: Tensor, mask=None, is_causal: bool = False) -> Tensor:
+        """The second half of ``forward``: Tq queries attend over Tk keys and values, then merge and ``out_proj``.
+
+        GQA without copying k and v: q's heads are grouped as (B, H_kv, G, Tq, D) and k, v
+        reshaped to (B, H_kv, 1, Tk, D), so the attention's broadcasting matmul serves the G
+        query heads of a group from one kv head (query head h = kv head h // G); a mask is
+        regrouped alike, as a view. Then ``scaled_dot_product_attention`` (its causal rule is
+        aligned to the end: with Tk > Tq, query i is the key position Tk − Tq + i, which is how
+        kata 17 reads a cache of earlier keys), back to (B, H, Tq, D), ``merge_heads``,
+        ``out_proj``.
+
+        Args:
+            q: Tensor (B, H, Tq, D), as ``project`` returns it.
+            k, v: Tensors (B, H_kv, Tk, D) of one shape, q's B and D; Tk may differ from Tq.
+            mask: None, or a boolean ndarray or Tensor broadcastable to (B, H, Tq, Tk), True =
+                may attend (a padding mask: (B, 1, 1, Tk)).
+            is_causal: a bool, as in ``scaled_dot_product_attention``.
+        Returns:
+            Tensor (B, Tq, d_model), in the graph.
+        Raises:
+            TypeError: ``"MultiHeadAttention: q must be a Tensor, got ndarray"`` (k, v alike); the
+                mask's and is_causal's errors (op ``"MultiHeadAttention"``).
+            ValueError: ``"MultiHeadAttention: q must have shape (B, H=4, Tq, D=2), got (2, 2, 3, 2)"``;
+                ``"MultiHeadAttention: k must have shape (B=2, H_kv=2, Tk, D=2), got (2, 4, 3, 2)"``
+                (v alike); ``"MultiHeadAttention: k and v must have the same shape, got k (2, 2, 3, 2)
+                vs v (2, 2, 4, 2)"``; ``"MultiHeadAttention: mask must broadcast to the scores'
+                shape, got mask (4,) vs scores (2, 4, 3, 3)"``.
+        Complexity:
+            Attention 4·B·H·Tq·Tk·D FLOPs, out_proj 2·B·Tq·C² FLOPs; memory: the scores
+            B·H·Tq·Tk (kept for the backward).
+        Example:
+            >>> attn = MultiHeadAttention(8, 4, 2)
+            >>> q, k, v = attn.project(Tensor(np.ones((2, 3, 8), dtype=np.float32)))
+            >>> attn.attend(q[:, :, -1:], k, v, is_causal=True).shape
+            (2, 1, 8)
+        """
+        raise NotImplementedError(
+            "12 attention: implement MultiHeadAttention.attend — see exercises/12_attention/README.md, step 4"
+        )
+
+    def forward(self, x: Tensor, mask=None, is_causal: bool = False, offset: int = 0) -> Tensor:
+        """Given: self-attention of x over itself, ``attend(*project(x, offset), mask, is_causal)``.
 
         Args:
             x: Tensor (B, T, d_model), the parameters' dtype.
             mask: None, or a boolean ndarray or Tensor broadcastable to (B, H, T, T), True = may
                 attend (a padding mask: (B, 1, 1, T)).
             is_causal: a bool, as in ``scaled_dot_product_attention``.
-            offset: the position of x's first token, an integer >= 0 (checked with rope on or
-                off). With rope, q and k are rotated by ``embeddings.rope(·, offset, self.rope_base)``,
-                called through the module ``tinytorch.embeddings`` (a test replaces that attribute
-                with a spy: the offset cancels in q·kᵀ, so only a spy sees it dropped); without
-                rope it changes nothing.
+            offset: the position of x's first token, an integer >= 0 (``project``'s rope).
         Returns:
             Tensor (B, T, d_model), in the graph.
         Raises:
-            TypeError: ``"MultiHeadAttention: input must be a Tensor, got ndarray"``; 04's Linear
-                dtype error; the mask's and is_causal's errors (op ``"MultiHeadAttention"``).
-            ValueError: ``"MultiHeadAttention: input must have shape (B, T, d_model=8), got (2, 3, 5)"``;
-                ``"MultiHeadAttention: mask must broadcast to the scores' shape, got mask (4,) vs scores
-                (2, 4, 3, 3)"``;
-                ``"MultiHeadAttention: offset must be an integer >= 0, got -1"`` (``got 1.5``,
-                ``got True`` alike; 11's ``check_size``; the tests pin it from ``offset must``).
+            ``project``'s errors (x, offset: checked first), then ``attend``'s (mask, is_causal).
         Complexity:
             Projections 2·B·T·C·(2·C + 2·H_kv·D) FLOPs; attention 4·B·H·T²·D FLOPs; memory: the
             scores B·H·T·T (kept for the backward), the projections B·T·C each.
@@ -392,9 +450,8 @@ class MultiHeadAttention(Module):
             >>> MultiHeadAttention(8, 4, 2)(Tensor(np.ones((2, 3, 8), dtype=np.float32)), is_causal=True).shape
             (2, 3, 8)
         """
-        raise NotImplementedError(
-            "12 attention: implement MultiHeadAttention.forward — see exercises/12_attention/README.md, step 4"
-        )
+        q, k, v = self.project(x, offset)  # (B, H, T, D), (B, H_kv, T, D) twice
+        return self.attend(q, k, v, mask=mask, is_causal=is_causal)  # (B, T, C)
 
 
 # --- step 5: attention in blocks of keys ----------------------------------------------------

@@ -66,37 +66,51 @@ def rotate_pairs(x, positions, base=10000.0):
     return out
 
 
-def mha_oracle(attn, x, mask=None, is_causal=False, offset=0, rope_base=10000.0):
-    """Multi-head attention in NumPy from the module's weights: heads as column slices, kv heads repeated.
+def linear_oracle(linear, x):
+    """x @ Wᵀ + b in float64, from a 04 Linear's weights."""
+    w = linear.weight.numpy().astype(np.float64)
+    b = 0.0 if linear.bias is None else linear.bias.numpy().astype(np.float64)
+    return np.asarray(x, dtype=np.float64) @ w.T + b
 
-    The mask, any shape broadcasting to (B, H, T, T), is read per query head h (never regrouped).
-    """
+
+def projections_oracle(attn, x, offset=0, rope_base=10000.0):
+    """q (B, H, T, D), k and v (B, H_kv, T, D) in NumPy: heads as column slices, RoPE as complex rotations."""
     x = np.asarray(x, dtype=np.float64)
-    B, T, C = x.shape
-    H, H_kv = attn.n_heads, attn.n_kv_heads
-    D = C // H
-
-    def project(linear):
-        w = linear.weight.numpy().astype(np.float64)
-        b = 0.0 if linear.bias is None else linear.bias.numpy().astype(np.float64)
-        return x @ w.T + b  # (B, T, out)
+    T, D = x.shape[1], attn.d_model // attn.n_heads
 
     def heads(y, n):  # (B, T, n·D) -> (B, n, T, D): head h = columns h·D .. (h+1)·D - 1
         return np.stack([y[:, :, h * D : (h + 1) * D] for h in range(n)], axis=1)
 
-    q, k, v = heads(project(attn.q_proj), H), heads(project(attn.k_proj), H_kv), heads(project(attn.v_proj), H_kv)
+    q = heads(linear_oracle(attn.q_proj, x), attn.n_heads)
+    k = heads(linear_oracle(attn.k_proj, x), attn.n_kv_heads)
+    v = heads(linear_oracle(attn.v_proj, x), attn.n_kv_heads)
     if attn.rope:
         positions = np.arange(offset, offset + T)
         q, k = rotate_pairs(q, positions, rope_base), rotate_pairs(k, positions, rope_base)
-    k, v = np.repeat(k, H // H_kv, axis=1), np.repeat(v, H // H_kv, axis=1)  # query head h reads kv head h // G
-    allowed = np.ones((T, T), dtype=bool) if mask is None else mask
+    return q, k, v
+
+
+def attend_oracle(attn, q, k, v, mask=None, is_causal=False):
+    """Heads (B, H, Tq, D) against kv heads (B, H_kv, Tk, D) in NumPy, merged and projected: (B, Tq, C).
+
+    Query head h reads kv head h // G (kv heads repeated); the mask, any shape broadcasting to
+    (B, H, Tq, Tk), is read per query head h (never regrouped); the causal rule is aligned to the end.
+    """
+    B, H, Tq, _ = q.shape
+    Tk = k.shape[2]
+    k, v = np.repeat(k, H // k.shape[1], axis=1), np.repeat(v, H // v.shape[1], axis=1)
+    allowed = np.ones((Tq, Tk), dtype=bool) if mask is None else mask
     if is_causal:
-        allowed = allowed & lower_triangle_from_the_end(T, T)
-    out = attention_oracle(q, k, v, np.broadcast_to(allowed, (B, H, T, T)))  # (B, H, T, D)
-    merged = np.concatenate([out[:, h] for h in range(H)], axis=-1)  # (B, T, C)
-    w = attn.out_proj.weight.numpy().astype(np.float64)
-    b = 0.0 if attn.out_proj.bias is None else attn.out_proj.bias.numpy().astype(np.float64)
-    return merged @ w.T + b
+        allowed = allowed & lower_triangle_from_the_end(Tq, Tk)
+    out = attention_oracle(q, k, v, np.broadcast_to(allowed, (B, H, Tq, Tk)))  # (B, H, Tq, D)
+    merged = np.concatenate([out[:, h] for h in range(H)], axis=-1)  # (B, Tq, C)
+    return linear_oracle(attn.out_proj, merged)
+
+
+def mha_oracle(attn, x, mask=None, is_causal=False, offset=0, rope_base=10000.0):
+    """Multi-head attention in NumPy from the module's weights: the two oracles above, one after the other."""
+    q, k, v = projections_oracle(attn, x, offset, rope_base)
+    return attend_oracle(attn, q, k, v, mask, is_causal)
 
 
 def sdpa(q, k, v, mask=None, is_causal=False):
@@ -823,6 +837,89 @@ def test_step4_multi_head_attention_refuses_bad_sizes_naming_both_numbers(args, 
 def test_step4_forward_refuses_bad_inputs(x, mask, error, message, rng):
     with pytest.raises(error, match=message):
         MultiHeadAttention(8, 4, 2, rng=rng)(x(), mask=mask)
+
+
+@pytest.mark.parametrize(
+    ("n_kv_heads", "rope", "offset"),
+    [(None, False, 0), (2, True, 0), (1, True, 5), (2, False, 5)],
+    ids=["MHA", "GQA rope", "MQA rope offset 5", "GQA offset 5 without rope"],
+)
+def test_step4_project_gives_q_k_v_in_the_heads_layout_rotated_at_the_offset(n_kv_heads, rope, offset, rng):
+    attn = MultiHeadAttention(8, 4, n_kv_heads, rope=rope, rope_base=100.0, rng=rng, dtype=np.float64)
+    x = rng.standard_normal((2, 3, 8))
+    q, k, v = attn.project(Tensor(x), offset)
+    H_kv = 4 if n_kv_heads is None else n_kv_heads
+    assert all(isinstance(t, Tensor) for t in (q, k, v))
+    assert q.shape == (2, 4, 3, 2) and k.shape == v.shape == (2, H_kv, 3, 2)
+    for name, got, expected in zip("qkv", (q, k, v), projections_oracle(attn, x, offset, 100.0), strict=True):
+        assert_close(got, expected, rtol=1e-12, atol=1e-12, what=name)
+
+
+@pytest.mark.parametrize("n_kv_heads", [None, 2, 1], ids=["MHA", "GQA", "MQA"])
+def test_step4_attend_reads_more_keys_than_queries_with_the_causal_rule_aligned_to_the_end(n_kv_heads, rng):
+    # kata 17 attends the new tokens' queries over every cached key: attend(q of the last
+    # positions, every k, every v) must be forward's last rows
+    attn = MultiHeadAttention(8, 4, n_kv_heads, rope=True, rng=rng, dtype=np.float64)
+    x = rng.standard_normal((2, 5, 8))
+    q, k, v = attn.project(Tensor(x), 2)
+    last = attn.attend(q[:, :, 3:], k, v, is_causal=True)
+    assert isinstance(last, Tensor) and last.shape == (2, 2, 8)
+    expected = attend_oracle(attn, q.numpy()[:, :, 3:], k.numpy(), v.numpy(), is_causal=True)
+    assert_close(last, expected, rtol=1e-10, atol=1e-10, what="attend, Tq = 2 < Tk = 5")
+    assert_close(last, attn(Tensor(x), is_causal=True, offset=2).numpy()[:, 3:], rtol=1e-12, atol=1e-12, what="forward")
+
+
+def test_step4_forward_is_attend_of_project_with_the_mask_and_the_causal_flag(rng):
+    attn = MultiHeadAttention(8, 4, 2, rope=True, rng=rng, dtype=np.float64)
+    x = Tensor(rng.standard_normal((2, 4, 8)))
+    mask = rng.random((2, 4, 4, 4)) < 0.7  # a different mask per query head
+    halves = attn.attend(*attn.project(x, 3), mask=mask, is_causal=True)
+    assert_close(halves, attn(x, mask=mask, is_causal=True, offset=3).numpy(), rtol=0, atol=0, what="the halves")
+    expected = attend_oracle(attn, *projections_oracle(attn, x.numpy(), 3), mask=mask, is_causal=True)
+    assert_close(halves, expected, rtol=1e-10, atol=1e-10, what="the oracle")
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (
+            lambda q, k, v: (q.numpy(), k, v),
+            TypeError,
+            r"^MultiHeadAttention: q must be a Tensor, got ndarray$",
+        ),
+        (
+            lambda q, k, v: (q, k, [1.0]),
+            TypeError,
+            r"^MultiHeadAttention: v must be a Tensor, got list$",
+        ),
+        (
+            lambda q, k, v: (k, k, v),
+            ValueError,
+            r"^MultiHeadAttention: q must have shape \(B, H=4, Tq, D=2\), got \(2, 2, 3, 2\)$",
+        ),
+        (
+            lambda q, k, v: (q, q, v),
+            ValueError,
+            r"^MultiHeadAttention: k must have shape \(B=2, H_kv=2, Tk, D=2\), got \(2, 4, 3, 2\)$",
+        ),
+        (
+            lambda q, k, v: (q[:1], k, v),
+            ValueError,
+            r"^MultiHeadAttention: k must have shape \(B=1, H_kv=2, Tk, D=2\), got \(2, 2, 3, 2\)$",
+        ),
+        (
+            lambda q, k, v: (q, k, v[:, :, :2]),
+            ValueError,
+            r"^MultiHeadAttention: k and v must have the same shape, got k \(2, 2, 3, 2\) vs v \(2, 2, 2, 2\)$",
+        ),
+    ],
+    ids=["ndarray q", "list v", "q with H_kv heads", "k with H heads", "batches differ", "k and v lengths differ"],
+)
+def test_step4_attend_refuses_bad_heads_naming_the_expected_shape(make, error, message, rng):
+    attn = MultiHeadAttention(8, 4, 2, rng=rng)
+    q, k, v = attn.project(Tensor(np.zeros((2, 3, 8), dtype=np.float32)))
+    with pytest.raises(error, match=message):
+        attn.attend(*make(q, k, v))
 
 
 # --- step 5: attention in blocks of keys -----------------------------------------------------
