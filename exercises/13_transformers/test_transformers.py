@@ -378,6 +378,27 @@ def test_step4_block_passes_its_offset_on_to_attention(rope, rng, monkeypatch):
     assert len(calls) == 1 and calls[0]["offset"] == 3 and calls[0]["is_causal"] is True
 
 
+def test_step4_a_given_attention_replaces_the_block_s_own_in_the_first_residual_line(rng, monkeypatch):
+    # kata 17 passes its attention over a KV cache this way, keeping the block's two lines
+    block = TransformerBlock(8, 2, norm="rms", rng=rng, dtype=np.float64)
+    for param in block.parameters():  # norms away from ones, so that norm1 and norm2 swapped show
+        param.data[...] = rng.standard_normal(param.shape) * 0.5 + (1.0 if param.ndim == 1 else 0.0)
+    own = spy_on_forward(block.attn, monkeypatch)
+    x, a = rng.standard_normal((2, 3, 8)), rng.standard_normal((2, 3, 8))
+    seen = []
+
+    def attention(h):
+        seen.append(h.numpy().copy())
+        return Tensor(a)
+
+    out = block(Tensor(x), attention=attention)
+    assert own == [] and len(seen) == 1, "the given attention, called once, instead of block.attn"
+    assert_close(seen[0], norm_oracle(block.norm1, x), rtol=1e-12, atol=1e-12, what="its input, norm1(x)")
+    mid = x + a
+    expected = mid + dense(gelu(dense(norm_oracle(block.norm2, mid), block.ffn.fc)), block.ffn.proj)
+    assert_close(out, expected, rtol=1e-10, atol=1e-10, what="x + attention(norm1(x)), then + ffn(norm2(·))")
+
+
 def test_step4_block_defaults_are_four_times_wider_mlp_layer_norm_and_no_rope():
     block = TransformerBlock(8, 2)
     assert block.ffn.d_ff == 32 and isinstance(block.norm1, LayerNorm) and isinstance(block.norm2, LayerNorm)
@@ -409,7 +430,7 @@ def test_step4_block_refuses_an_input_without_a_time_axis(rng):
         TransformerBlock(8, 2, norm="batch")
 
 
-def test_step4_block_refuses_an_ndarray_and_a_bad_offset_even_without_rope(rng):
+def test_step4_block_refuses_an_ndarray_a_bad_offset_even_without_rope_and_an_attention_not_callable(rng):
     block = TransformerBlock(8, 2, rng=rng)  # no RoPE: attention would ignore the offset
     with pytest.raises(TypeError, match="TransformerBlock: input must be a Tensor, got ndarray"):
         block(np.zeros((2, 3, 8), dtype=np.float32))
@@ -418,6 +439,8 @@ def test_step4_block_refuses_an_ndarray_and_a_bad_offset_even_without_rope(rng):
         block(x, -1)
     with pytest.raises(ValueError, match="TransformerBlock: offset must be an integer >= 0, got 'a'"):
         block(x, "a")
+    with pytest.raises(TypeError, match=r"^TransformerBlock: attention must be callable or None, got int$"):
+        block(x, attention=3)
 
 
 # --- step 5: the GPT ---------------------------------------------------------------------------

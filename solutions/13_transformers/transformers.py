@@ -100,6 +100,39 @@ def check_sequence(ids, vocab_size: int) -> np.ndarray:
     return ids
 
 
+def check_generate(
+    op: str, config: GPTConfig, ids, max_new_tokens, temperature, top_k, seed
+) -> tuple[np.ndarray, int, np.random.Generator]:
+    """Given: ``generate``'s checks and its generator rule (kata 17's ``generate_cached`` calls it too).
+
+    In this order: ``check_sequence(ids, config.vocab_size)``; ``max_new_tokens`` with 11's
+    ``check_size`` (minimum 0): ``"generate: max_new_tokens must be an integer >= 0, got -1"``;
+    ``check_sampling(op, temperature, top_k)``; the seed, None or an integer >= 0:
+    ``"generate: seed must be an integer >= 0, got -1"`` (a non-number shown by its type,
+    ``shown``: ``got Generator``); then ``"generate: T + max_new_tokens must be at most
+    context_length=8, got 3 + 6 = 9"`` (refused, never cropped). The generator: one
+    ``np.random.default_rng(seed)`` made here, once per call, before any token; with seed None,
+    04's ``generator(None)`` (``manual_seed`` sets it).
+
+    Returns:
+        ``(ids, max_new_tokens, rng)``: ids as an int ndarray (B, T), max_new_tokens an int, the generator.
+    """
+    ids = check_sequence(ids, config.vocab_size)
+    T = ids.shape[1]
+    max_new_tokens = check_size(op, "max_new_tokens", max_new_tokens, minimum=0)
+    check_sampling(op, temperature, top_k)
+    if seed is not None and (isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0):
+        raise ValueError(f"{op}: seed must be an integer >= 0, got {shown(seed)}")
+    rng = generator(None) if seed is None else np.random.default_rng(int(seed))
+    limit = config.context_length
+    if T + max_new_tokens > limit:
+        raise ValueError(
+            f"{op}: T + max_new_tokens must be at most context_length={limit}, "
+            f"got {T} + {max_new_tokens} = {T + max_new_tokens}"
+        )
+    return ids, max_new_tokens, rng
+
+
 # --- step 1: LayerNorm ------------------------------------------------------------------------
 
 
@@ -434,18 +467,24 @@ class TransformerBlock(Module):
         self.norm2 = make_norm(norm, d_model, dtype)
         self.ffn = FeedForward(d_model, d_ff, bias=bias, rng=rng, dtype=dtype)
 
-    def forward(self, x: Tensor, offset: int = 0) -> Tensor:
+    def forward(self, x: Tensor, offset: int = 0, attention=None) -> Tensor:
         """The two residual lines, with causal attention (query t sees keys 0 .. t).
 
-        ``offset`` is the position of x's first token, passed on to attention (RoPE; kata 17).
+        ``offset`` is the position of x's first token, passed on to attention (RoPE).
+        ``attention``, when given, replaces ``self.attn(h, is_causal=True, offset=offset)`` in the
+        first residual line: it is called once, as ``attention(norm1(x))``, and its Tensor
+        (B, T, C) is added to x (kata 17 passes its attention over a KV cache, which knows the
+        positions itself; the offset is then checked but passed nowhere).
 
         Args:
             x: Tensor (B, T, C).
             offset: an integer >= 0.
+            attention: None (self.attn, causal), or a callable Tensor (B, T, C) -> Tensor (B, T, C).
         Returns:
             Tensor (B, T, C).
         Raises:
-            TypeError: ``"TransformerBlock: input must be a Tensor, got ndarray"``.
+            TypeError: ``"TransformerBlock: input must be a Tensor, got ndarray"``;
+                ``"TransformerBlock: attention must be callable or None, got int"``.
             ValueError: ``"TransformerBlock: input must have 3 dimensions (B, T, C), got (4, 8)"``;
                 ``"TransformerBlock: offset must be an integer >= 0, got -1"`` (11's check_size:
                 checked here, because attention ignores offset without RoPE); the norms' and
@@ -463,7 +502,10 @@ class TransformerBlock(Module):
         if x.ndim != 3:
             raise ValueError(f"TransformerBlock: input must have 3 dimensions (B, T, C), got {x.shape}")
         offset = check_size("TransformerBlock", "offset", offset, minimum=0)
-        x = x + self.attn(self.norm1(x), is_causal=True, offset=offset)  # (B, T, C)
+        if attention is not None and not callable(attention):
+            raise TypeError(f"TransformerBlock: attention must be callable or None, got {type_name(attention)}")
+        h = self.norm1(x)  # (B, T, C)
+        x = x + (self.attn(h, is_causal=True, offset=offset) if attention is None else attention(h))  # (B, T, C)
         x = x + self.ffn(self.norm2(x))  # (B, T, C)
         return x
 
@@ -711,9 +753,10 @@ class GPT(Module):
 
         For each new position t: the logits of the whole sequence so far, ``self(out[:, :t])``
         (no cache: kata 17 adds one), of which the last position's, ``(B, V)``, go to
-        ``sample_next(logits, temperature, top_k, rng)``. The generator: one
-        ``np.random.default_rng(seed)`` made once per call, before the first token; with seed
-        None, 04's generator (``manual_seed`` sets it). sample_next's rule says how it is consumed.
+        ``sample_next(logits, temperature, top_k, rng)``. The arguments are checked, and the
+        generator made, by the given ``check_generate``: one ``np.random.default_rng(seed)`` per
+        call, before the first token; with seed None, 04's generator (``manual_seed`` sets it).
+        sample_next's rule says how it is consumed.
 
         Refuses rather than crops: the prompt's T plus max_new_tokens must fit in
         context_length (a crop would shift every position, which a KV cache cannot follow).
@@ -728,7 +771,7 @@ class GPT(Module):
             ndarray (B, T + max_new_tokens) int64: the prompt, then the new tokens. No Tensor,
             no graph.
         Raises:
-            The given ``check_sequence``'s errors for ids; ``check_sampling``'s
+            The given ``check_generate``'s, in its order: ``check_sequence``'s for ids; ``check_sampling``'s
             (``"generate: temperature must be a finite real number >= 0, got -1.0"``,
             ``"generate: top_k must be an integer >= 1, got 0"``);
             ValueError: ``"generate: max_new_tokens must be an integer >= 0, got -1"``;
@@ -744,21 +787,10 @@ class GPT(Module):
             (1, 5)
         """
         # solution: step 6
-        ids = check_sequence(ids, self.config.vocab_size)
+        ids, max_new_tokens, rng = check_generate(
+            "generate", self.config, ids, max_new_tokens, temperature, top_k, seed
+        )
         B, T = ids.shape
-        max_new_tokens = check_size("generate", "max_new_tokens", max_new_tokens, minimum=0)
-        check_sampling("generate", temperature, top_k)
-        if seed is not None and (
-            isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0
-        ):
-            raise ValueError(f"generate: seed must be an integer >= 0, got {shown(seed)}")
-        rng = generator(None) if seed is None else np.random.default_rng(int(seed))
-        limit = self.config.context_length
-        if T + max_new_tokens > limit:
-            raise ValueError(
-                f"generate: T + max_new_tokens must be at most context_length={limit}, "
-                f"got {T} + {max_new_tokens} = {T + max_new_tokens}"
-            )
         out = np.empty((B, T + max_new_tokens), dtype=np.int64)  # (B, T + N)
         out[:, :T] = ids
         with no_grad():
