@@ -13,8 +13,10 @@ attends over the filled prefix, a view of the buffer. The step's linear layers s
 sequence instead of t, and its attention scores are (1 × t) per head instead of (t × t).
 
 Nothing here changes 12's or 13's classes: the cached path is a set of functions that take a
-``MultiHeadAttention`` or a ``GPT`` and reuse its weights, its ``embed``/``unembed``, its
-blocks' norms and feed-forward layers, and 13's ``sample_next``.
+``MultiHeadAttention`` or a ``GPT`` and reuse its code: 12's ``project`` and ``attend`` (the
+two halves of its ``forward``, with the cache between them), 13's blocks (their
+``attention`` argument takes the cached attention), ``embed``/``unembed``, ``check_generate``
+and ``sample_next``.
 
 Shapes (one vocabulary): B batch, L layers, H query heads, H_kv key/value heads, G = H / H_kv,
 T new positions in a step, T_max the cache's capacity, D head dimension, C = d_model = H·D,
@@ -23,15 +25,15 @@ V vocabulary.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from tinytorch import embeddings
-from tinytorch.attention import MultiHeadAttention, merge_heads, scaled_dot_product_attention, split_heads
+from tinytorch.attention import MultiHeadAttention
 from tinytorch.autograd import Tensor, no_grad
 from tinytorch.embeddings import check_dtype, check_size
-from tinytorch.layers import generator
 from tinytorch.tensor import type_name
-from tinytorch.transformers import GPT, check_sampling, check_sequence, sample_next
+from tinytorch.transformers import GPT, check_generate, check_sequence, sample_next
 
 # --- given: checks ----------------------------------------------------------------------------
 
@@ -235,14 +237,12 @@ def cached_attention(attn: MultiHeadAttention, x: Tensor, cache: KVCache, layer:
     """12's self-attention for x's T new positions, reading the cached keys and values before them.
 
     With ``n = cache.length(layer)`` positions already cached (x's positions are n .. n + T − 1):
-    project x with ``attn``'s ``q_proj``, ``k_proj``, ``v_proj`` and split the heads (12's
-    ``split_heads``); with ``attn.rope``, rotate q and k with 11's ``rope`` at ``offset = n``;
-    ``cache.append(layer, k, v)``; then ONE call of 12's ``scaled_dot_product_attention`` with
-    ``is_causal=True`` (aligned to the end: new position n + i reads keys 0 .. n + i), its q
-    (B, H_kv, G, T, D) against the filled views (B, H_kv, 1, n + T, D) (12's GQA grouping:
-    query head h reads kv head h // G; the views are wrapped as Tensors, not copied); merge the
-    heads and ``out_proj``. Equals ``attn(x_all, is_causal=True)[:, n:]`` where x_all is every
-    position's input so far.
+    ``q, k, v = attn.project(x, n)`` (12's first half: the projections, the heads, RoPE at
+    the true positions); ``cache.append(layer, k, v)``; then ``attn.attend(q, keys, values,
+    is_causal=True)`` (12's second half) over the filled views (B, H_kv, n + T, D), wrapped as
+    Tensors, not copied; its causal rule is aligned to the end: new position n + i reads keys
+    0 .. n + i. Equals ``attn(x_all, is_causal=True)[:, n:]`` where x_all is every position's
+    input so far.
 
     Inference only: the cache holds arrays, so no gradient reaches earlier positions (run it
     under ``no_grad``, as ``cached_forward`` does).
@@ -279,12 +279,12 @@ def cached_attention(attn: MultiHeadAttention, x: Tensor, cache: KVCache, layer:
 def cached_forward(model: GPT, ids, cache: KVCache) -> Tensor:
     """13's ``model(ids, offset)`` for the next T positions, every block's attention through the cache.
 
-    With n = ``cache.length(0)`` positions cached: ``model.embed(ids, n)``; for each block i,
-    its two residual lines (13's pre-norm block) with ``cached_attention(block.attn,
-    block.norm1(x), cache, i)`` in place of the block's attention and its own ``norm2`` and
-    ``ffn``; then ``model.unembed``. Under ``no_grad``. Called on a prompt (T tokens, an empty
-    cache), then on one token at a time, its logits equal those of ``model`` on the whole
-    sequence so far, position for position.
+    With n = ``cache.length(0)`` positions cached: ``model.embed(ids, n)``; each block i
+    called with ``attention`` = ``cached_attention(block.attn, ·, cache, i)`` (13's block: its
+    two residual lines, the cached attention in place of its own); then ``model.unembed``.
+    Under ``no_grad``. Called on a prompt (T tokens, an empty cache), then on one token at a
+    time, its logits equal those of ``model`` on the whole sequence so far, position for
+    position.
 
     Args:
         model: a 13 GPT.
@@ -326,9 +326,10 @@ def generate_cached(
 ) -> np.ndarray:
     """13's ``model.generate``, token for token, with a KV cache: the prompt once, then one token per step.
 
-    The same arguments, checks, generator and sampling as 13's ``generate``: one
-    ``np.random.default_rng(seed)`` made once per call before the first token (04's generator
-    when seed is None), and each new token from ``sample_next(logits[:, -1], temperature,
+    The same arguments, checks, generator and sampling as 13's ``generate``: 13's given
+    ``check_generate`` (op ``"generate_cached"``) checks the arguments and makes one
+    ``np.random.default_rng(seed)`` per call before the first token (04's generator when seed
+    is None), and each new token from ``sample_next(logits[:, -1], temperature,
     top_k, rng)`` (13's, called once per new token, in order). The first new token's logits
     come from ``cached_forward`` of the whole prompt (every prompt position, the first
     included, enters the cache); each later token's from ``cached_forward`` of the previous
@@ -349,7 +350,7 @@ def generate_cached(
         ``model.generate(ids, max_new_tokens, temperature, top_k, seed)``.
     Raises:
         TypeError: ``"generate_cached: model must be a GPT, got Sequential"``; check_cache's.
-        ValueError: 13's checks, naming ``generate_cached``:
+        ValueError: 13's ``check_generate``'s, naming ``generate_cached``:
             ``"generate_cached: max_new_tokens must be an integer >= 0, got -1"``,
             ``"generate_cached: seed must be an integer >= 0, got -1"``,
             ``"generate_cached: T + max_new_tokens must be at most context_length=8, got 3 + 6 = 9"``,
