@@ -13,6 +13,10 @@ data (the held-out split, the examples, the text's split and windows, the unigra
 the chunked sample) and the equality of its two exact-match counts are also checked in process.
 A milestone that needs a kata not built yet (planned in ``tinytorch.registry``) is listed,
 refuses to start, and its tests are skipped.
+
+Every child runs in the background (``start_children``, see ``tests/conftest.py``): started when
+collection ends, it runs on the spare core while this process runs other tests, and a test only
+reads its finished output.
 """
 
 from __future__ import annotations
@@ -120,26 +124,90 @@ NAMES = [runnable(name) for name in EXPECTED]  # every milestone with a full run
 ALL_NAMES = [runnable(name) for name in MILESTONES]
 
 
+def needs_script(name: str) -> str:
+    """A script that imports milestone ``name``'s module and prints the tinytorch modules loaded."""
+    return (
+        f"import sys, importlib; importlib.import_module({MILESTONES[name].module!r}); "
+        "print(' '.join(m.split('.')[1] for m in sys.modules if m.startswith('tinytorch.')))"
+    )
+
+
+def start_children(start) -> dict:
+    """Every child of this file, by name, started when collection ends (see ``tests/conftest.py``);
+    also the folders their tests read ("only 06 written", "broken stub", "plot"). The longest
+    runs (the transformer's, the cnn's, the mlp's) start first, so that the short ones fill the
+    other workers meanwhile. A milestone whose katas are not all built starts nothing (its tests
+    are skipped)."""
+
+    def milestone(*args: str, env: dict[str, str] | None = None, timeout: float = 45):
+        return start.python("-m", "milestones", *args, env=env, timeout=timeout)
+
+    def can_run(name: str) -> bool:
+        return not MILESTONES[name].unbuilt()
+
+    started = {}
+    if can_run("transformer"):
+        # About 7 s of CPU time, most of it whatever the epochs (1,000 greedy decodings, the
+        # sample): 24-27 s at load 9-12 on the 2-core machine, so a longer timeout than 45 s.
+        started["transformer"] = milestone("transformer", "--epochs", "1", env=REFERENCE, timeout=120)
+    if can_run("cnn"):
+        started["cnn"] = milestone("cnn", "--epochs", "2", env=REFERENCE)
+    for name in EXPECTED:
+        if can_run(name):
+            started[name] = milestone(name, env=REFERENCE)
+    started["listing"] = milestone()
+    started["missed target"] = milestone("mlp", "--epochs", "0", env=REFERENCE)  # an untrained net: ~10% right
+    started["unknown name"] = milestone("lenet", env=REFERENCE)
+    started["negative epochs"] = milestone("xor", "--epochs", "-1", env=REFERENCE)
+
+    # Pristine stubs of every built kata: nothing written yet.
+    stubs = write_stubs(start.mktemp("stubs"))
+    started["unwritten"] = milestone("perceptron", env={"TINYTORCH_EXERCISES": str(stubs)})
+
+    # A learner who finished 06 and nothing else: the reference as their 06, stubs elsewhere.
+    only_06 = write_stubs(start.mktemp("exercises"))
+    optimizers = BY_NAME["optimizers"]
+    shutil.copy(kata_file(optimizers, "solutions"), kata_file(optimizers, "exercises", only_06))
+    started["only 06 written"] = only_06
+    env = {"TINYTORCH_EXERCISES": str(only_06)}
+    started["partial"] = milestone("mlp", env=env)
+    started["mine --mine"] = milestone("mlp", "--epochs", "1", "--mine", "06", env=env)
+    started["mine TINYTORCH_MINE"] = milestone("mlp", "--epochs", "1", env={**env, "TINYTORCH_MINE": "06"})
+    started["unknown in mine"] = milestone("xor", "--mine", "adam")
+
+    # Pristine stubs, the first kata's broken by a missing colon at the end of its file.
+    broken = kata_file(BY_NAME["tensor"], "exercises", write_stubs(start.mktemp("broken")))
+    line = broken.read_text().count("\n") + 1
+    with broken.open("a") as stub:
+        stub.write("def forgot_a_colon(x)\n    return x\n")
+    started["broken stub"] = (broken, line)
+    started["syntax error"] = milestone("perceptron", env={"TINYTORCH_EXERCISES": str(broken.parent.parent)})
+
+    for name in MILESTONES:
+        if can_run(name):
+            started[f"needs {name}"] = start.python("-c", needs_script(name), env=REFERENCE)
+
+    plot = start.mktemp("plot") / "xor.png"
+    started["plot"] = plot
+    started["plotted"] = milestone("xor", "--plot", str(plot), env=REFERENCE)
+    return started
+
+
 @pytest.fixture(scope="module")
-def milestone(run_python):
-    """``milestone(*args, env=...)``: ``python -m milestones *args`` from the repository root."""
-
-    def run(*args: str, env: dict[str, str] | None = None):
-        return run_python("-m", "milestones", *args, env=env)
-
-    return run
+def children(early, request) -> dict:
+    return early(request.module)
 
 
-def test_without_a_name_every_milestone_is_listed_with_its_year(milestone):
-    finished = milestone()
+def test_without_a_name_every_milestone_is_listed_with_its_year(children):
+    finished = children["listing"].result()
     assert finished.returncode == 0, finished.stdout
     for name, year in (("perceptron", 1958), ("xor", 1969), ("mlp", 1986), ("cnn", 1998), ("transformer", 2017)):
         assert re.search(rf"^\s+{name}\s+{year}\s", finished.stdout, re.MULTILINE), finished.stdout
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_each_milestone_meets_its_targets_on_the_reference(milestone, name):
-    finished = milestone(name, env=REFERENCE)
+def test_each_milestone_meets_its_targets_on_the_reference(children, name):
+    finished = children[name].result()
     assert finished.returncode == 0, finished.stdout
     assert re.search(rf"^running \d{{4}} {name} with:$", finished.stdout, re.MULTILINE), finished.stdout
     assert banner(finished.stdout) == reference_banner(name), finished.stdout
@@ -149,11 +217,11 @@ def test_each_milestone_meets_its_targets_on_the_reference(milestone, name):
 
 
 @pytest.mark.parametrize("name", [runnable("cnn")])
-def test_the_cnn_shortened_reports_both_models_and_exits_non_zero_exactly_when_it_misses(milestone, name):
+def test_the_cnn_shortened_reports_both_models_and_exits_non_zero_exactly_when_it_misses(children, name):
     # The full run (10 epochs) is measured from the command line: milestones/README.md. Two
     # epochs check the report: parameters from the formulas, float32 bytes, both accuracies,
     # every target with its verdict, and an exit status that agrees with them.
-    finished = milestone(name, "--epochs", "2", env=REFERENCE)
+    finished = children[name].result()  # python -m milestones cnn --epochs 2, on the reference
     assert banner(finished.stdout) == reference_banner(name), finished.stdout
     for count in (CNN_PARAMETERS, MLP_PARAMETERS):
         assert re.search(rf"^    parameters\s+{count:,} \({4 * count:,} bytes\)", finished.stdout, re.MULTILINE), (
@@ -180,13 +248,12 @@ def test_the_cnn_shortened_reports_both_models_and_exits_non_zero_exactly_when_i
 
 
 @pytest.mark.parametrize("name", [runnable("transformer")])
-def test_the_transformer_shortened_reports_both_models_and_exits_non_zero_exactly_when_it_misses(run_python, name):
+def test_the_transformer_shortened_reports_both_models_and_exits_non_zero_exactly_when_it_misses(children, name):
     # The full run is measured from the command line: milestones/README.md. One epoch of each
     # model checks the report: parameters from the formula, float32 bytes, the held-out exact
     # match, the validation losses, the sample, and an exit status that agrees with the verdicts.
-    # About 7 s of CPU time, most of it whatever the epochs (1,000 greedy decodings, the sample):
-    # 24-27 s at load 9-12 on the 2-core machine, so a longer timeout than run_python's 45 s.
-    finished = run_python("-m", "milestones", name, "--epochs", "1", env=REFERENCE, timeout=120)
+    # The run (--epochs 1, on the reference, a 120 s timeout) is started in start_children.
+    finished = children[name].result()
     out = finished.stdout
     assert banner(out) == reference_banner(name), out
     # reversal: 11 tokens (10 digits, the separator), context 2·12 + 1, tied head
@@ -328,21 +395,21 @@ def test_a_milestone_that_needs_an_unbuilt_kata_is_refused_before_it_starts(monk
     assert f"future cannot start: it needs kata {planned[-1].label}, planned but not built yet" in error
 
 
-def test_a_missed_target_exits_non_zero_and_names_the_target(milestone):
-    finished = milestone("mlp", "--epochs", "0", env=REFERENCE)  # an untrained net: ~10% right
+def test_a_missed_target_exits_non_zero_and_names_the_target(children):
+    finished = children["missed target"].result()  # mlp --epochs 0: an untrained net, ~10% right
     assert finished.returncode == MISSED, finished.stdout
     assert re.search(r"^MISSED target: test accuracy >= 97% \(measured \d+\.\d\d%\)$", finished.stdout, re.MULTILINE)
     assert "every target met" not in finished.stdout
 
 
-def test_an_unknown_name_exits_non_zero_and_lists_the_names(milestone):
-    finished = milestone("lenet", env=REFERENCE)
+def test_an_unknown_name_exits_non_zero_and_lists_the_names(children):
+    finished = children["unknown name"].result()  # python -m milestones lenet
     assert finished.returncode == USAGE, finished.stdout
     assert "name must be one of perceptron, xor, mlp, cnn, transformer, got 'lenet'" in finished.stdout
 
 
-def test_a_negative_epoch_count_is_refused(milestone):
-    finished = milestone("xor", "--epochs", "-1", env=REFERENCE)
+def test_a_negative_epoch_count_is_refused(children):
+    finished = children["negative epochs"].result()  # python -m milestones xor --epochs -1
     assert finished.returncode == USAGE, finished.stdout
     assert "must be >= 0, got -1" in finished.stdout
 
@@ -350,9 +417,8 @@ def test_a_negative_epoch_count_is_refused(milestone):
 # --- unwritten code: every kata the milestone needs, and how to run it anyway ----------------
 
 
-def test_unwritten_code_exits_non_zero_naming_the_function_and_every_kata_to_write(milestone, tmp_path):
-    folder = write_stubs(tmp_path)
-    finished = milestone("perceptron", env={"TINYTORCH_EXERCISES": str(folder)})
+def test_unwritten_code_exits_non_zero_naming_the_function_and_every_kata_to_write(children):
+    finished = children["unwritten"].result()  # perceptron on pristine stubs
     assert finished.returncode == MISSED, finished.stdout
     assert "perceptron needs code you have not written yet: 01 tensor: implement" in finished.stdout
     assert "Traceback" not in finished.stdout
@@ -365,16 +431,13 @@ def test_unwritten_code_exits_non_zero_naming_the_function_and_every_kata_to_wri
 
 
 @pytest.fixture(scope="module")
-def only_06_written(tmp_path_factory) -> Path:
+def only_06_written(children) -> Path:
     """A learner who finished 06 and nothing else: the reference as their 06, stubs elsewhere."""
-    folder = write_stubs(tmp_path_factory.mktemp("exercises"))
-    optimizers = BY_NAME["optimizers"]
-    shutil.copy(kata_file(optimizers, "solutions"), kata_file(optimizers, "exercises", folder))
-    return folder
+    return children["only 06 written"]
 
 
-def test_partial_work_lists_every_needed_kata_not_written_and_how_to_run_anyway(milestone, only_06_written):
-    finished = milestone("mlp", env={"TINYTORCH_EXERCISES": str(only_06_written)})
+def test_partial_work_lists_every_needed_kata_not_written_and_how_to_run_anyway(children):
+    finished = children["partial"].result()  # mlp, with only_06_written as the exercises
     assert finished.returncode == MISSED, finished.stdout
     listed = re.findall(r"^  (\d\d \w+)\s+none of its \d+ functions yet$", finished.stdout, re.MULTILINE)
     assert listed == [BY_NAME[name].label for name in MILESTONES["mlp"].needs if name != "optimizers"]
@@ -382,12 +445,9 @@ def test_partial_work_lists_every_needed_kata_not_written_and_how_to_run_anyway(
 
 
 @pytest.mark.parametrize("how", ["--mine", "TINYTORCH_MINE"])
-def test_mine_runs_your_katas_with_the_reference_for_the_rest_and_the_banner_says_so(milestone, only_06_written, how):
-    env = {"TINYTORCH_EXERCISES": str(only_06_written)}
-    if how == "--mine":
-        finished = milestone("mlp", "--epochs", "1", "--mine", "06", env=env)
-    else:
-        finished = milestone("mlp", "--epochs", "1", env={**env, "TINYTORCH_MINE": "06"})
+def test_mine_runs_your_katas_with_the_reference_for_the_rest_and_the_banner_says_so(children, only_06_written, how):
+    # mlp --epochs 1 on only_06_written, with "--mine 06" or TINYTORCH_MINE=06
+    finished = children[f"mine {how}"].result()
     expected = reference_banner("mlp")
     expected["optimizers"] = (str(kata_file(BY_NAME["optimizers"], "exercises", only_06_written)), "your code")
     assert banner(finished.stdout) == expected, finished.stdout
@@ -395,8 +455,8 @@ def test_mine_runs_your_katas_with_the_reference_for_the_rest_and_the_banner_say
     assert re.search(r"^  test accuracy\s+\d+\.\d\d% \(\d+ of 360\)$", finished.stdout, re.MULTILINE), finished.stdout
 
 
-def test_an_unknown_kata_in_mine_stops_before_running_listing_the_katas(milestone):
-    finished = milestone("xor", "--mine", "adam")
+def test_an_unknown_kata_in_mine_stops_before_running_listing_the_katas(children):
+    finished = children["unknown in mine"].result()  # python -m milestones xor --mine adam
     assert finished.returncode == MISSED, finished.stdout
     labels = ", ".join(kata.label for kata in built())
     error = f"xor cannot start: tinytorch: TINYTORCH_MINE: each name must be a built kata ({labels}), got 'adam'"
@@ -404,25 +464,17 @@ def test_an_unknown_kata_in_mine_stops_before_running_listing_the_katas(mileston
     assert "running" not in finished.stdout
 
 
-def test_a_syntax_error_in_a_needed_kata_names_the_file_and_line(milestone, tmp_path):
-    folder = write_stubs(tmp_path)
-    broken = kata_file(BY_NAME["tensor"], "exercises", folder)
-    line = broken.read_text().count("\n") + 1
-    with broken.open("a") as stub:
-        stub.write("def forgot_a_colon(x)\n    return x\n")
-    finished = milestone("perceptron", env={"TINYTORCH_EXERCISES": str(folder)})
+def test_a_syntax_error_in_a_needed_kata_names_the_file_and_line(children):
+    broken, line = children["broken stub"]  # 01's stub, a missing colon on its line `line`
+    finished = children["syntax error"].result()  # perceptron on those stubs
     assert finished.returncode == MISSED, finished.stdout
     assert f"perceptron cannot start: {broken}, line {line}: expected ':'" in finished.stdout
     assert "Traceback" not in finished.stdout
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)
-def test_needs_are_the_kata_modules_a_milestone_imports(run_python, name):
-    script = (
-        f"import sys, importlib; importlib.import_module({MILESTONES[name].module!r}); "
-        "print(' '.join(m.split('.')[1] for m in sys.modules if m.startswith('tinytorch.')))"
-    )
-    finished = run_python("-c", script, env=REFERENCE)
+def test_needs_are_the_kata_modules_a_milestone_imports(children, name):
+    finished = children[f"needs {name}"].result()  # needs_script(name), on the reference
     assert finished.returncode == 0, finished.stdout
     imported = set(finished.stdout.split()) & {kata.name for kata in built()}
     assert imported == set(MILESTONES[name].needs)
@@ -497,9 +549,9 @@ def test_unwritten_lists_the_targets_whose_body_is_only_the_stubs_raise(mine, ex
     assert unwritten(REFERENCE_SOURCE, mine) == expected
 
 
-def test_plot_saves_a_file_with_matplotlib_and_says_so_without_it(milestone, tmp_path):
-    plot = tmp_path / "xor.png"
-    finished = milestone("xor", "--plot", str(plot), env=REFERENCE)
+def test_plot_saves_a_file_with_matplotlib_and_says_so_without_it(children):
+    plot = children["plot"]
+    finished = children["plotted"].result()  # python -m milestones xor --plot <plot>
     assert finished.returncode == 0, finished.stdout
     if importlib.util.find_spec("matplotlib") is None:  # the child runs this same interpreter
         assert f"plot: matplotlib is not installed, so {plot} was not written" in finished.stdout
