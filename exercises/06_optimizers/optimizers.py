@@ -304,7 +304,8 @@ class SGD(Optimizer):
         Args:
             index: the parameter's position in ``params`` (its key in ``state``).
             param: its storage (N elements), updated in place.
-            grad: its gradient, param's shape; not modified.
+            grad: its gradient, param's shape; not modified. For a 0-d parameter it may be a
+                NumPy scalar (``backward()`` leaves one): the buffer must still be an ndarray.
         Complexity:
             O(N) time: 2 passes over N elements without momentum, 4 with it, 6 with nesterov,
             2 more with weight decay. Extra memory: one scratch array of N elements, freed on
@@ -399,7 +400,8 @@ class Adam(Optimizer):
         Args:
             index: the parameter's position in ``params`` (its key in ``state``).
             param: its storage (N elements), updated in place.
-            grad: the gradient to use, param's shape; not modified.
+            grad: the gradient to use, param's shape; not modified (a NumPy scalar for a 0-d
+                parameter, as ``backward()`` may leave: m and v are still ndarrays).
         Complexity:
             O(N) time, 12 passes over N elements. Extra memory: on the first call for a
             parameter, m and v (2·N elements, kept as state); on every call, one scratch array

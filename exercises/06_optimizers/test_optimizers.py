@@ -207,6 +207,21 @@ def test_step2_the_first_momentum_step_is_a_plain_sgd_step_then_momentum_accumul
     assert_close(p, p0 - 0.1 * g1 - 0.1 * (0.9 * g1 + g2), rtol=1e-12, what="after step 2")
 
 
+def test_step2_momentum_accumulates_on_a_0d_parameter_whose_gradient_is_a_numpy_scalar():
+    # backward() on a 0-d parameter leaves a NumPy scalar (np.float64) in .grad, not a 0-d array:
+    # a buffer made by g.copy() would be another immutable scalar that `buffer *= μ` cannot change.
+    grads = [[np.float64(2.0)], [np.float64(-1.0)], [np.float64(0.5)]]
+    for nesterov in (False, True):
+        p = Tensor(np.array(1.0), requires_grad=True)
+        optimizer = SGD([p], lr=0.1, momentum=0.9, nesterov=nesterov)
+        run(optimizer, [p], grads)
+        (expected,) = sgd_oracle([np.array(1.0)], grads, lr=0.1, momentum=0.9, nesterov=nesterov)
+        assert_close(p, expected, rtol=1e-12, atol=1e-15, what=f"a 0-d parameter after 3 steps, nesterov={nesterov}")
+        buffer = optimizer.state[0]["momentum_buffer"]
+        assert isinstance(buffer, np.ndarray), f"the momentum buffer must be an ndarray, got {type(buffer)}"
+        assert_close(buffer, 0.81 * 2.0 + 0.9 * -1.0 + 0.5, rtol=1e-12, what="the buffer μ²·g1 + μ·g2 + g3")
+
+
 def test_step2_nesterov_looks_ahead_along_the_momentum(rng):
     (p,) = make_params(rng, [(2, 5)])
     p0 = p.numpy().copy()
@@ -440,6 +455,19 @@ def test_step3_each_parameter_counts_its_own_steps_for_bias_correction(rng):
     run(optimizer, params, [[rng.standard_normal(3), None], [rng.standard_normal(3), g_late]])
     assert (optimizer.state[0]["step"], optimizer.state[1]["step"], optimizer.step_count) == (2, 1, 2)
     assert_close(params[1], late - 0.01 * g_late / (np.abs(g_late) + 1e-8), rtol=1e-12, what="a late parameter")
+
+
+def test_step3_adam_on_a_0d_parameter_whose_gradient_is_a_numpy_scalar():
+    # backward() on a 0-d parameter leaves a NumPy scalar (np.float64) in .grad: m and v must
+    # still be arrays that the steps update, with and without L2 decay.
+    grads = [[np.float64(2.0)], [np.float64(-1.0)], [np.float64(0.5)]]
+    for weight_decay in (0.0, 0.1):
+        p = Tensor(np.array(1.0), requires_grad=True)
+        optimizer = Adam([p], lr=0.1, weight_decay=weight_decay)
+        run(optimizer, [p], grads)
+        (expected,) = adam_oracle([np.array(1.0)], grads, lr=0.1, weight_decay=weight_decay)
+        assert_close(p, expected, rtol=1e-12, atol=1e-15, what=f"a 0-d parameter after 3 steps, λ={weight_decay}")
+        assert all(isinstance(optimizer.state[0][name], np.ndarray) for name in ("exp_avg", "exp_avg_sq"))
 
 
 def test_step3_adam_with_l2_decay_and_zero_gradient_moves_every_weight_by_lr_towards_zero():
