@@ -223,9 +223,20 @@ def test_step2_the_blocked_matmul_refuses_bad_operands_and_block_sizes():
         matmul_blocked(np.ones((2, 3), np.float32), np.ones((3, 5)), 2)
     with pytest.raises(TypeError, match="matmul_blocked: a must be an ndarray, got list"):
         matmul_blocked([[1.0]], np.ones((1, 1)), 1)
+    with pytest.raises(TypeError, match="matmul_blocked: a must be numeric, got bool"):
+        matmul_blocked(np.ones((2, 3), bool), np.ones((3, 5), bool), 2)
     for bad in (0, -1, 2.0, True):
         with pytest.raises(ValueError, match="matmul_blocked: block_size must be an integer >= 1"):
             matmul_blocked(np.ones((2, 3)), np.ones((3, 5)), bad)
+
+
+def test_step2_the_blocked_matmul_takes_one_dtype_in_either_byte_order(rng):
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((4, 5))
+    out, loaded = matmul_blocked(a.astype(">f8"), b, 2)  # big-endian float64 and native float64
+    assert_close(out, a @ b, rtol=1e-12, atol=1e-12, what="matmul_blocked(>f8, float64)")
+    assert loaded == tile_bytes(3, 4, 5, 2, 8)
+    with pytest.raises(TypeError, match="matmul_blocked: dtypes must match, got >f4 and float64"):
+        matmul_blocked(a.astype(">f4"), b, 2)
 
 
 # --- step 3: fused bias + GELU ------------------------------------------------------------------
@@ -255,13 +266,41 @@ def test_step3_bias_gelu_gradients_match_finite_differences(rng):
     gradcheck_tensors("bias_gelu 3-D", bias_gelu, [rng.standard_normal((2, 2, 3)), rng.standard_normal(3)])
 
 
-def test_step3_bias_gelu_keeps_float32_and_skips_the_gradients_nobody_asked_for(rng):
+def test_step3_bias_gelu_keeps_float32_and_skips_the_gradients_nobody_asked_for(rng, monkeypatch):
+    returned = []  # what BiasGELU.backward gives the engine (which drops an unrequested gradient itself)
+    backward = BiasGELU.backward
+
+    def spy(ctx, grad):
+        returned.append(backward(ctx, grad))
+        return returned[-1]
+
+    monkeypatch.setattr(BiasGELU, "backward", staticmethod(spy))
     x = Tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
     bias = Tensor(rng.standard_normal(3).astype(np.float32))
     y = bias_gelu(x, bias)
     assert y.dtype == np.float32
     y.backward(np.ones((4, 3), np.float32))
     assert x.grad.dtype == np.float32 and bias.grad is None
+    assert returned[-1][0] is not None and returned[-1][1] is None, "backward computed the bias gradient unasked"
+    only_bias = Tensor(rng.standard_normal(3), requires_grad=True)
+    bias_gelu(Tensor(rng.standard_normal((2, 3))), only_bias).backward(np.ones((2, 3)))
+    assert returned[-1][0] is None and returned[-1][1].shape == (3,), "backward computed the x gradient unasked"
+
+
+def test_step3_bias_gelu_stays_finite_at_large_float32_inputs():
+    # h·c·(1 + 3a·h²) overflows float32 past |h| ≈ 1.4e13 and h·(1 + t) past 1.7e38; there t = ±1,
+    # so gelu(h) is h or 0 and gelu'(h) is 1 or 0 (the float64 formulas below overflow nowhere)
+    h = np.array([[1.5e13, -1.5e13, 1e20, -1e20, 3e38, 12.0, -12.0, 2.0]])
+    x = Tensor(h.astype(np.float32), requires_grad=True)
+    bias = Tensor(np.zeros(8, np.float32), requires_grad=True)
+    y = bias_gelu(x, bias)
+    assert_close(y, gelu_formula(h).astype(np.float32), rtol=1e-6, atol=0, what="gelu(h) in float32")
+    y.backward(np.ones((1, 8), np.float32))
+    t = np.tanh(GELU_C * (h + GELU_A * h**3))
+    slope = 0.5 * (1 + t) + 0.5 * h * (1 - t**2) * GELU_C * (1 + 3 * GELU_A * h**2)
+    assert np.isfinite(x.grad).all(), f"bias_gelu's gradient at large float32 inputs: {x.grad}"
+    assert_close(x.grad, slope.astype(np.float32), rtol=1e-5, atol=1e-6, what="gelu'(h) in float32")
+    assert_close(bias.grad, slope.sum(axis=0).astype(np.float32), rtol=1e-5, atol=1e-6, what="the bias gradient")
 
 
 @pytest.fixture(scope="module")
@@ -341,6 +380,17 @@ def test_step4_softmax_cross_entropy_equals_the_formula_on_generated_shapes(B, C
     assert_close(softmax_cross_entropy(Tensor(logits), target), mean_cross_entropy(logits, target), rtol=1e-12)
 
 
+def test_step4_softmax_cross_entropy_takes_its_target_as_a_tensor_too(rng):
+    logits = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
+    target = np.array([2, 0, 1, 2])
+    loss = softmax_cross_entropy(logits, Tensor(target))
+    assert_close(loss, mean_cross_entropy(logits.numpy(), target), rtol=1e-12, atol=1e-12)
+    loss.backward()
+    e = np.exp(logits.numpy() - logits.numpy().max(axis=1, keepdims=True))
+    expected = (e / e.sum(axis=1, keepdims=True) - np.eye(3)[target]) / 4  # (softmax − one_hot)/B
+    assert_close(logits.grad, expected, rtol=1e-12, atol=1e-12, what="the gradient with a Tensor target")
+
+
 def test_step4_softmax_cross_entropy_is_finite_at_extreme_logits_and_zero_with_one_class():
     loss = softmax_cross_entropy(Tensor([[1e4, -1e4], [0.0, 0.0]]), np.array([1, 0]))
     assert_close(loss, (2e4 + math.log(2)) / 2, rtol=1e-12)
@@ -403,7 +453,7 @@ def test_step4_the_unfused_composition_keeps_a_log_softmax_and_exceeds_both_budg
         return forward, held, both
 
     fused = run(lambda x: softmax_cross_entropy(x, target))
-    unfused = run(lambda x: -(x.log_softmax(axis=1)[rows, target]).mean())  # 03's ops, three nodes
+    unfused = run(lambda x: -(x.log_softmax(axis=1)[rows, target]).mean())  # 03's ops, four nodes
     forward_budget = BC_BYTES + numpy_buffer(4) + DEFAULT_SLACK
     assert fused[0] <= forward_budget and fused[2] <= 2 * BC_BYTES + numpy_buffer(4) + DEFAULT_SLACK, fused
     assert fused[1] <= 64 * len(target) + DEFAULT_SLACK, f"the fused node held {fused[1]} bytes after its forward"
@@ -450,19 +500,27 @@ def test_step5_in_place_sgd_follows_the_momentum_rule_in_p_s_own_storage(rng):
 def test_step5_in_place_adam_follows_adams_rule_in_place(rng):
     w = Tensor(rng.standard_normal((4, 3)), requires_grad=True)
     skipped = Tensor(np.ones(2), requires_grad=True)  # never gets a gradient: never moves
+    late = Tensor(rng.standard_normal(5), requires_grad=True)  # a gradient from step 2 on: its own t is 1, 2
     storage = w.data
     p, m, v = w.numpy().copy(), np.zeros((4, 3)), np.zeros((4, 3))
-    opt = InPlaceAdam([w, skipped], lr=0.01, betas=(0.8, 0.99), eps=1e-6)
+    q, m_late, v_late = late.numpy().copy(), np.zeros(5), np.zeros(5)
+    opt = InPlaceAdam([w, skipped, late], lr=0.01, betas=(0.8, 0.99), eps=1e-6)
     buffers = (opt.state[0]["exp_avg"], opt.state[0]["exp_avg_sq"])
     for t in range(1, 4):
-        g = rng.standard_normal((4, 3))
+        g, g_late = rng.standard_normal((4, 3)), rng.standard_normal(5)
         w.grad = g.copy()
+        late.grad = g_late.copy() if t >= 2 else None
         opt.step()
         m, v = 0.8 * m + 0.2 * g, 0.99 * v + 0.01 * g * g
         p = p - 0.01 / (1 - 0.8**t) * m / (np.sqrt(v) / math.sqrt(1 - 0.99**t) + 1e-6)
+        if t >= 2:
+            own = t - 1  # the late parameter's own step count
+            m_late, v_late = 0.8 * m_late + 0.2 * g_late, 0.99 * v_late + 0.01 * g_late * g_late
+            q = q - 0.01 / (1 - 0.8**own) * m_late / (np.sqrt(v_late) / math.sqrt(1 - 0.99**own) + 1e-6)
     assert_close(w, p, rtol=1e-10, atol=1e-12, what="InPlaceAdam after 3 steps")
+    assert_close(late, q, rtol=1e-10, atol=1e-12, what="a parameter with gradients from step 2 on (its t: 1, 2)")
     assert w.data is storage and (opt.state[0]["exp_avg"], opt.state[0]["exp_avg_sq"]) == buffers
-    assert opt.state[0]["step"] == 3 and opt.step_count == 3
+    assert (opt.state[0]["step"], opt.state[1]["step"], opt.state[2]["step"], opt.step_count) == (3, 0, 2, 3)
     assert_close(skipped, np.ones(2), rtol=0, atol=0, what="a parameter without a gradient")
 
 
@@ -485,8 +543,12 @@ def big_parameter():
 
 @pytest.fixture
 def built_optimizers(big_parameter):
-    """Both in-place optimizers, built (their buffers allocated) before the measured call."""
-    return InPlaceSGD([big_parameter], lr=0.1, momentum=0.9), InPlaceAdam([big_parameter], lr=1e-3)
+    """The in-place optimizers (SGD with and without momentum, Adam), built before the measured call."""
+    return (
+        InPlaceSGD([big_parameter], lr=0.1, momentum=0.9),
+        InPlaceSGD([big_parameter], lr=0.1),
+        InPlaceAdam([big_parameter], lr=1e-3),
+    )
 
 
 @memory_budget(0)  # nothing but the slack: no array at all, let alone one of the parameter's size
@@ -512,7 +574,38 @@ def test_step5_the_in_place_optimizers_check_their_hyperparameters():
         InPlaceSGD([w], lr=-1)
     with pytest.raises(ValueError, match="InPlaceAdam: eps must be >= 0"):
         InPlaceAdam([w], eps=-1.0)
-    with pytest.raises(ValueError, match=r"InPlaceAdam: betas must be a pair of real numbers in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"InPlaceAdam: betas must be in \[0, 1\), got \(0.9, 1.0\)"):
         InPlaceAdam([w], betas=(0.9, 1.0))
+    for bad in (0.9, (0.9, "0.99"), (True, 0.9), (0.9, 0.99, 0.1)):  # 06's Adam: TypeError for non-numbers
+        with pytest.raises(TypeError, match="InPlaceAdam: betas must be a pair of real numbers, got"):
+            InPlaceAdam([w], betas=bad)
     with pytest.raises(ValueError, match="optimizer: params must contain at least one tensor"):
         InPlaceAdam([])
+
+
+def test_step5_a_parameter_rebound_to_another_shape_or_dtype_is_named_at_the_step():
+    for make in (lambda ps: InPlaceSGD(ps, lr=0.1), lambda ps: InPlaceSGD(ps, lr=0.1, momentum=0.9), InPlaceAdam):
+        w = Tensor(np.ones(3), requires_grad=True)
+        opt = make([Tensor(np.ones(2), requires_grad=True), w])
+        w.data, w.grad = np.ones(5), np.ones(5)  # its buffers and workspace were made for 3 float64s
+        with pytest.raises(ValueError, match=r"step: parameter 1 must keep the shape \(3,\) and dtype float64"):
+            opt.step()
+        w.data, w.grad = np.ones(3, np.float32), np.ones(3, np.float32)
+        with pytest.raises(ValueError, match=r"step: parameter 1 must keep the shape \(3,\) and dtype float64"):
+            opt.step()
+
+
+def test_step5_a_snapshot_must_hold_the_state_of_every_parameter_the_step_uses():
+    a, b = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(2), requires_grad=True)
+    for opt in (InPlaceSGD([a, b], lr=0.1, momentum=0.9), InPlaceAdam([a, b], lr=0.1)):
+        snapshot = opt.state_dict()
+        del snapshot["state"][1]
+        before = opt.state
+        with pytest.raises(ValueError, match="load_state_dict: state must have an entry for every parameter, got none"):
+            opt.load_state_dict(snapshot)
+        assert opt.state is before  # refused before anything changed
+    plain = InPlaceSGD([a, b], lr=0.1)  # no momentum: no state to miss
+    plain.load_state_dict(plain.state_dict())
+    a.grad, b.grad = np.ones(3), np.ones(2)
+    plain.step()
+    assert_close(b, np.full(2, 0.9), rtol=1e-12, what="InPlaceSGD without momentum after a round trip")

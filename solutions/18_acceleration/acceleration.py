@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 
@@ -114,7 +114,9 @@ def matmul_blocked(a: np.ndarray, b: np.ndarray, block_size: int) -> tuple[np.nd
     not beat ``@``.) The tile loops run in the order i (rows of M), j (columns of N), p (K).
 
     Args:
-        a: (M, K); b: (K, N); one numeric dtype (integer or floating).
+        a: (M, K); b: (K, N); one numeric dtype (integer or floating); the byte order aside:
+            ``>f8`` (big-endian) and float64 are one dtype (same kind and size), refused only
+            when the kinds or sizes differ.
         block_size: S, an integer >= 1 (any: it need not divide M, K or N).
     Returns:
         ``(out, loaded)``: out (M, N) in a's dtype, equal to ``a @ b`` (exactly for integers, up to
@@ -137,7 +139,7 @@ def matmul_blocked(a: np.ndarray, b: np.ndarray, block_size: int) -> tuple[np.nd
     for what, array in (("a", a), ("b", b)):
         if not isinstance(array, np.ndarray):
             raise TypeError(f"matmul_blocked: {what} must be an ndarray, got {type_name(array)}")
-    if a.dtype != b.dtype:
+    if a.dtype.kind != b.dtype.kind or a.dtype.itemsize != b.dtype.itemsize:  # byte order aside
         raise TypeError(f"matmul_blocked: dtypes must match, got {a.dtype} and {b.dtype}")
     if a.dtype.kind not in "iuf":
         raise TypeError(f"matmul_blocked: a must be numeric, got {a.dtype}")
@@ -167,13 +169,19 @@ def gelu_tanh_argument(h: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Given: ``tanh(c·(h + a·h³))`` into ``out`` (h's shape and dtype), written as ``c·h·(1 + a·h²)``.
 
     Five in-place passes and no temporary: GELU's inner tanh, the ``t`` of 02's formulas.
+    Silent about overflow: past |h| ≈ 2e12 in float32 the argument is ±inf, and tanh(±inf) = ±1
+    is the right t.
     """
-    np.multiply(h, h, out=out)  # h²
-    out *= GELU_A
-    out += 1.0  # 1 + a·h²
-    out *= h
-    out *= GELU_C  # c·h·(1 + a·h²) = c·(h + a·h³)
+    with np.errstate(over="ignore"):  # NOTE: an infinite argument is harmless: t = ±1 exactly
+        np.multiply(h, h, out=out)  # h²
+        out *= GELU_A
+        out += 1.0  # 1 + a·h²
+        out *= h
+        out *= GELU_C  # c·h·(1 + a·h²) = c·(h + a·h³)
     return np.tanh(out, out=out)
+
+
+GELU_SATURATED = 10.0  # Given: |h| ≥ this gives tanh(c·(h + a·h³)) = ±1 exactly, in float32 and float64
 
 
 class BiasGELU(Function):
@@ -181,7 +189,8 @@ class BiasGELU(Function):
 
     @staticmethod
     def forward(ctx, x: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        """``0.5·h·(1 + t)``, h = x + bias, t = tanh(c·(h + a·h³)) (02's tanh GELU), in two buffers.
+        """``0.5·h·(1 + t)``, h = x + bias, t = tanh(c·(h + a·h³)) (02's tanh GELU), in two buffers;
+        finite for every finite h (in float32 too: h·½(1 + t), never h·(1 + t), near 3.4e38).
 
         Saves ``x`` and ``bias`` (the inputs: the graph holds them anyway), nothing new.
         """
@@ -190,20 +199,28 @@ class BiasGELU(Function):
         h = x + bias  # (..., C): becomes the output
         t = gelu_tanh_argument(h, np.empty_like(h))  # the one temporary
         t += 1.0
-        h *= t
-        h *= 0.5  # 0.5·h·(1 + t)
+        t *= 0.5  # NOTE: ½(1 + t) ≤ 1 first: h·(1 + t) would overflow float32 for h > 1.7e38
+        h *= t  # 0.5·h·(1 + t)
         return h
 
     @staticmethod
     def backward(ctx, grad: np.ndarray) -> tuple[np.ndarray | None, np.ndarray | None]:
         """dL/dh = g·(½(1 + t) + ½·h·(1 − t²)·c·(1 + 3a·h²)); dL/dx = dL/dh; dL/dbias = Σ over rows of dL/dh.
 
-        h and t are recomputed from the saved inputs: three buffers of x's size.
+        h and t are recomputed from the saved inputs: three buffers of x's size. Finite for every
+        finite h, in float32 too: where t = ±1 the second term is 0 (the product must not overflow
+        to inf·0 = NaN first). Returns None for an input whose ``ctx.needs_input_grad`` flag is
+        False, and computes nothing for it.
         """
         # solution: step 3
         x, bias = ctx.saved
         h = x + bias  # recomputed, not saved
         t = gelu_tanh_argument(h, np.empty_like(h))
+        # NOTE: h·c·(1 + 3a·h²) overflows float32 for |h| > ~1.4e13 (and h² alone past 1.8e19),
+        # and inf·(1 − t²) = inf·0 is NaN. Where |h| ≥ 10, t is ±1 exactly (tanh of ≥ 43 rounds
+        # to 1 in float32 and float64), so 1 − t² = 0 and the term is 0 whatever h is: clipping
+        # h to [−10, 10] (t is already computed from the real h) keeps every factor finite.
+        np.clip(h, -GELU_SATURATED, GELU_SATURATED, out=h)
         s = h * h  # h²
         s *= 3 * GELU_A
         s += 1.0
@@ -304,9 +321,10 @@ class SoftmaxCrossEntropy(Function):
 def softmax_cross_entropy(logits: Tensor, target) -> Tensor:
     """The mean cross-entropy from logits, 05's ``cross_entropy(logits, target)``, as ONE node.
 
-    The composition ``-(logits.log_softmax(axis=1)[rows, target]).mean()`` records three nodes
-    and keeps the (B, C) log-softmax for its backward (05's ``cross_entropy`` keeps the (B, C)
-    softmax). The fused node keeps the log-sum-exp of each row, B values, and rebuilds the
+    The composition ``-(logits.log_softmax(axis=1)[rows, target]).mean()`` records four nodes
+    (log_softmax, the indexing, mean, the negation) and keeps the (B, C) log-softmax for its
+    backward; 05's ``cross_entropy`` records two (its cross-entropy node and the mean), the first
+    keeping the (B, C) softmax. The fused node keeps the log-sum-exp of each row, B values, and rebuilds the
     softmax as ``exp(x − lse)`` straight into the gradient's buffer.
 
     Args:
@@ -349,15 +367,57 @@ def scratch_for(space: dict[np.dtype, np.ndarray], param: np.ndarray) -> np.ndar
     return space[param.dtype][: param.size].reshape(param.shape)
 
 
-class InPlaceSGD(Optimizer):
+class InPlaceOptimizer(Optimizer):
+    """Given: 06's ``Optimizer`` for optimizers whose buffers are all made at construction.
+
+    ``__init__`` runs 06's checks, remembers each parameter's shape and dtype (``layouts``) and
+    makes the workspaces (``workspace``). A buffer made for a shape cannot serve another, so:
+
+    - ``parameters_with_grad()`` is 06's, and also raises ValueError ``"step: parameter 0 must
+      keep the shape (3,) and dtype float64 it had when the optimizer was built, got (5,) and
+      float64"`` when ``p.data`` was rebound to another shape or dtype since;
+    - ``check_state_dict`` is 06's, and also raises ValueError ``"load_state_dict: state must
+      have an entry for every parameter, got none for parameter 1"`` where a new optimizer with
+      the snapshot's hyper-parameters has one (``step()`` makes no state: it only uses it).
+    """
+
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        super().__init__(params)
+        self.layouts = [(p.shape, p.dtype) for p in self.params]
+        self.workspace = workspaces(self.params)
+
+    def parameters_with_grad(self) -> Iterator[tuple[int, Tensor]]:
+        for i, p in super().parameters_with_grad():
+            shape, dtype = self.layouts[i]
+            if p.shape != shape or p.dtype != dtype:
+                raise ValueError(
+                    f"step: parameter {i} must keep the shape {shape} and dtype {dtype} it had when the optimizer "
+                    f"was built, got {p.shape} and {p.dtype}"
+                )
+            yield i, p
+
+    def check_state_dict(self, state_dict: dict) -> dict:
+        hyperparameters = super().check_state_dict(state_dict)
+        # a new optimizer with these hyper-parameters: the entries its step() expects (Complexity:
+        # it allocates its buffers once more, as 06's own probe does)
+        for index in type(self)(self.params, **hyperparameters).state:
+            if index not in state_dict["state"]:
+                raise ValueError(
+                    f"load_state_dict: state must have an entry for every parameter, got none for parameter {index}"
+                )
+        return hyperparameters
+
+
+class InPlaceSGD(InPlaceOptimizer):
     """SGD with momentum whose ``step()`` allocates no array: 06's rule, buffers made once."""
 
     hyperparameter_names = ("lr", "momentum")
     buffer_names = ("momentum_buffer",)
 
     def __init__(self, params: Iterable[Tensor], lr: float, momentum: float = 0.0) -> None:
-        """Check the hyper-parameters; allocate the momentum buffers (zeros, when momentum > 0) and
-        one workspace per dtype (``workspaces``) now, so that ``step()`` never allocates.
+        """Check the hyper-parameters; allocate the momentum buffers (zeros, when momentum > 0) now,
+        after ``super().__init__(params)`` (the given ``InPlaceOptimizer``: 06's checks, and one
+        workspace per dtype), so that ``step()`` never allocates.
 
         Args:
             params: as for 06's ``Optimizer``.
@@ -365,6 +425,7 @@ class InPlaceSGD(Optimizer):
         Raises:
             TypeError, ValueError: 06's ``check_nonnegative`` with op ``"InPlaceSGD"``
                 (``"InPlaceSGD: lr must be >= 0, got -1"``) and 06's ``Optimizer`` errors.
+            ``step()`` raises the given ``InPlaceOptimizer.parameters_with_grad``'s errors.
         Complexity:
             Memory: the buffers (the parameters' size, when μ > 0) and the workspaces (the
             largest parameter of each dtype).
@@ -378,7 +439,6 @@ class InPlaceSGD(Optimizer):
         self.lr, self.momentum = lr, momentum
         if momentum > 0:
             self.state = {i: {"momentum_buffer": np.zeros_like(p.data)} for i, p in enumerate(self.params)}
-        self.workspace = workspaces(self.params)
 
     def step(self) -> None:
         """``b = μ·b + g`` (b starts at 0, so the first step gives b = g, as 06); ``p = p − lr·b``,
@@ -407,7 +467,7 @@ class InPlaceSGD(Optimizer):
         self.step_count += 1
 
 
-class InPlaceAdam(Optimizer):
+class InPlaceAdam(InPlaceOptimizer):
     """06's Adam (no weight decay) whose ``step()`` allocates no array: m, v and scratch made once."""
 
     hyperparameter_names = ("lr", "betas", "eps")
@@ -418,13 +478,18 @@ class InPlaceAdam(Optimizer):
     def __init__(
         self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8
     ) -> None:
-        """Check the hyper-parameters; allocate m and v (zeros) for every parameter, each with a step
-        count of 0, and one workspace per dtype, now.
+        """Check the hyper-parameters; after ``super().__init__(params)`` (the given
+        ``InPlaceOptimizer``: 06's checks, and one workspace per dtype), allocate m and v (zeros)
+        for every parameter, each with a step count of 0, now.
 
         Raises:
-            TypeError, ValueError: ``"InPlaceAdam: lr must be >= 0, got -1"`` (eps too; 06's
-                ``check_nonnegative``); ``"InPlaceAdam: betas must be a pair of real numbers in
-                [0, 1), got (0.9, 1.0)"``; and 06's ``Optimizer`` errors.
+            TypeError: ``"InPlaceAdam: lr must be a real number, got str"`` (eps too; 06's
+                ``check_nonnegative``); ``"InPlaceAdam: betas must be a pair of real numbers, got
+                0.9"`` (06's Adam's message: not a tuple or list of two, a bool, a str...); and
+                06's ``Optimizer`` errors.
+            ValueError: ``"InPlaceAdam: lr must be >= 0, got -1"`` (eps too);
+                ``"InPlaceAdam: betas must be in [0, 1), got (0.9, 1.0)"`` (nan too); and 06's
+                ``Optimizer`` errors.
         Complexity:
             Memory: m and v (2× the parameters' bytes) and the workspaces.
         Example:
@@ -435,15 +500,16 @@ class InPlaceAdam(Optimizer):
         # solution: step 5
         check_nonnegative("InPlaceAdam", lr=lr, eps=eps)
         pair = isinstance(betas, (tuple, list)) and len(betas) == 2
-        if not pair or not all(isinstance(b, numbers.Real) and not isinstance(b, bool) and 0 <= b < 1 for b in betas):
-            raise ValueError(f"InPlaceAdam: betas must be a pair of real numbers in [0, 1), got {betas!r}")
+        if not pair or any(isinstance(b, bool) or not isinstance(b, numbers.Real) for b in betas):
+            raise TypeError(f"InPlaceAdam: betas must be a pair of real numbers, got {betas!r}")
+        if not all(0 <= b < 1 for b in betas):  # `not` also rejects nan
+            raise ValueError(f"InPlaceAdam: betas must be in [0, 1), got {tuple(betas)}")
         super().__init__(params)
         self.lr, self.betas, self.eps = lr, (betas[0], betas[1]), eps
         self.state = {
             i: {"step": 0, "exp_avg": np.zeros_like(p.data), "exp_avg_sq": np.zeros_like(p.data)}
             for i, p in enumerate(self.params)
         }
-        self.workspace = workspaces(self.params)
 
     def step(self) -> None:
         """06's Adam update, each parameter with a gradient, in place, with its own step count t:
@@ -468,7 +534,7 @@ class InPlaceAdam(Optimizer):
             state["step"] += 1
             t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
             scratch = scratch_for(self.workspace, p.data)
-            # NOTE: m − (1 − β1)·(m − g) = β1·m + (1 − β1)·g, with no temporary at all
+            # NOTE: m − (1 − β1)·(m − g) = β1·m + (1 − β1)·g: m − g goes into the scratch, no new array
             np.subtract(m, g, out=scratch)
             scratch *= 1 - beta1
             m -= scratch
