@@ -382,11 +382,13 @@ class InPlaceOptimizer(Optimizer):
     """
 
     def __init__(self, params: Iterable[Tensor]) -> None:
+        """Given: 06's checks of ``params``; then ``layouts`` and ``workspace``."""
         super().__init__(params)
         self.layouts = [(p.shape, p.dtype) for p in self.params]
         self.workspace = workspaces(self.params)
 
     def parameters_with_grad(self) -> Iterator[tuple[int, Tensor]]:
+        """Given: 06's ``(index, parameter)`` pairs, each parameter checked against its layout."""
         for i, p in super().parameters_with_grad():
             shape, dtype = self.layouts[i]
             if p.shape != shape or p.dtype != dtype:
@@ -397,6 +399,7 @@ class InPlaceOptimizer(Optimizer):
             yield i, p
 
     def check_state_dict(self, state_dict: dict) -> dict:
+        """Given: 06's checks, then an entry for each parameter that ``step()`` will look up."""
         hyperparameters = super().check_state_dict(state_dict)
         # a new optimizer with these hyper-parameters: the entries its step() expects (Complexity:
         # it allocates its buffers once more, as 06's own probe does)
