@@ -148,5 +148,5 @@ def test_kv_cache_generates_identical_greedy_tokens_and_prints_the_speed_ratio(c
     finished = children["kv_cache"].result()
     assert finished.returncode == 0, finished.stdout
     assert re.search(r"^check\s+greedy tokens identical$", finished.stdout, re.MULTILINE), finished.stdout
-    row = rf"^generate\s+{FIGURE}\s+{FIGURE}\s+{RATIO}\s+>= 5x (met|missed)$"
+    row = rf"^generate\s+{FIGURE}\s+{FIGURE}\s+{RATIO}\s+>= 5x n/a \(--quick\)$"  # --quick judges no target
     assert len(re.findall(row, finished.stdout, re.MULTILINE)) == 2, finished.stdout  # wall clock and cpu time

@@ -119,12 +119,15 @@ class KVCache:
 
         Args:
             model: a GPT. batch_size: B, an integer >= 1.
-            max_len: T_max, an integer >= 1, or None for the model's context_length.
+            max_len: T_max, an integer in [1, context_length], or None for the model's context_length
+                (the model reads no position past its context, so a longer cache is refused).
         Returns:
             An empty KVCache.
         Raises:
             TypeError: ``"KVCache.for_model: model must be a GPT, got Sequential"`` (the given check_model).
-            ValueError: ``KVCache``'s size errors.
+            ValueError: ``"KVCache.for_model: max_len must be an integer >= 1, got 0"``;
+                ``"KVCache.for_model: max_len must be at most context_length=8, got 9"``;
+                ``KVCache``'s size errors.
         Complexity:
             As ``KVCache``.
         Example:
@@ -258,6 +261,7 @@ def cached_attention(attn: MultiHeadAttention, x: Tensor, cache: KVCache, layer:
         TypeError: ``"cached_attention: attn must be a MultiHeadAttention, got Linear"``;
             ``"cached_attention: input must be a Tensor, got ndarray"``; the given check_cache's.
         ValueError: ``"cached_attention: input must have shape (B, T, d_model=8) with T >= 1, got (2, 3, 5)"``;
+            ``"cached_attention: layer must be an integer in [0, 1), got 5"`` (the given check_layer);
             check_cache's (``"cached_attention: cache must have (n_layers, n_kv_heads, head_dim,
             dtype) = ..."``, ``"cached_attention: the batch must be the cache's batch_size=2, got 3"``);
             ``KVCache.append``'s (the overflow ``"... must be at most max_len=8, got 7 + 2 = 9"``).
@@ -290,14 +294,17 @@ def cached_forward(model: GPT, ids, cache: KVCache) -> Tensor:
         model: a 13 GPT.
         ids: an integer ndarray or Tensor (B, T), T >= 1, the next T tokens.
         cache: a KVCache of the model's sizes (``KVCache.for_model``) and ids' batch; every
-            layer holds n positions.
+            layer holds the same n positions, with room for T more. Both are checked before
+            anything is written: a refused call leaves the cache as it was.
     Returns:
         Tensor (B, T, V), not in a graph: the logits at positions n .. n + T − 1.
     Raises:
         TypeError: ``"cached_forward: model must be a GPT, got Sequential"``; check_cache's.
         ValueError: check_cache's (``"cached_forward: the batch must be the cache's
-            batch_size=2, got 3"``); 13's ``embed``'s (``"GPT: offset + T must be at most
-            context_length=8, got 9"``, ids' errors); KVCache.append's overflow.
+            batch_size=2, got 3"``); ``"cached_forward: every layer must hold the same number of
+            positions, got [0, 2]"``; ``"cached_forward: length + T must be at most max_len=8,
+            got 7 + 2 = 9"``; 13's ``embed``'s (``"GPT: offset + T must be at most
+            context_length=8, got 9"``, ids' errors).
     Complexity:
         O(L·(B·T·C² + B·H·T·(n + T)·D) + B·T·C·V): with T = 1, O(n) per token; memory: one
         step's activations, never a copy of the cache.
@@ -335,14 +342,14 @@ def generate_cached(
     included, enters the cache); each later token's from ``cached_forward`` of the previous
     new token alone. The last new token is never fed back (nothing would read its logits), so
     the cache needs T + max_new_tokens − 1 positions. With max_new_tokens = 0: the prompt,
-    no forward. Under ``no_grad``.
+    no forward (a given cache is still checked and reset). Under ``no_grad``.
 
     Args:
         model: a 13 GPT.
         ids: an integer ndarray or Tensor (B, T), T >= 1: the prompt.
         max_new_tokens: an integer >= 0, with T + max_new_tokens <= context_length.
         temperature, top_k, seed: as 13's ``generate``.
-        cache: None (a new ``KVCache.for_model(model, B, T + max_new_tokens − 1)``), or a
+        cache: None (a new ``KVCache.for_model(model, B, max(T + max_new_tokens − 1, 1))``), or a
             KVCache of the model's sizes and B, with max_len >= T + max_new_tokens − 1, which
             is ``reset`` and reused: no new cache buffer is allocated.
     Returns:

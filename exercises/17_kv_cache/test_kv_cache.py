@@ -86,11 +86,18 @@ VARIANTS = [  # changes to tiny_gpt's config: positions x GQA x tied head
     dict(tie_weights=True),
     dict(n_kv_heads=2),
     dict(n_kv_heads=1, tie_weights=True),
-    dict(positions="rope"),
+    dict(positions="rope", n_heads=2, rope_base=500.0),  # D = 4: with D = 2 the only angle, base⁰ = 1, ignores the base
     dict(positions="rope", n_kv_heads=2, tie_weights=True),
     dict(positions="rope", n_kv_heads=1, norm="rms", bias=False),
 ]
-VARIANT_IDS = ["learned-tied", "learned-gqa", "learned-mqa-tied", "rope", "rope-gqa-tied", "rope-mqa-rms-nobias"]
+VARIANT_IDS = [
+    "learned-tied",
+    "learned-gqa",
+    "learned-mqa-tied",
+    "rope-base500-d4",
+    "rope-gqa-tied",
+    "rope-mqa-rms-nobias",
+]
 
 
 # --- step 1: the cache --------------------------------------------------------------------------
@@ -247,17 +254,29 @@ def test_step1_the_cache_refuses_bad_sizes_and_a_non_float_dtype():
         KVCache(1, 1, 1, 4, 2, dtype=np.int64)
     with pytest.raises(TypeError, match=r"KVCache.for_model: model must be a GPT, got Sequential"):
         KVCache.for_model(Sequential(Linear(2, 2)), 1)
+    model = GPT(GPTConfig(vocab_size=4, context_length=8, d_model=4, n_heads=1))
+    with pytest.raises(ValueError, match=r"KVCache\.for_model: max_len must be at most context_length=8, got 9"):
+        KVCache.for_model(model, 1, max_len=9)
+    with pytest.raises(ValueError, match=r"KVCache\.for_model: max_len must be an integer >= 1, got 0"):
+        KVCache.for_model(model, 1, max_len=0)
+    assert KVCache.for_model(model, 1, max_len=8).max_len == 8  # exactly the context is fine
 
 
 # --- step 2: one cached attention step ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(("n_kv_heads", "rope"), [(4, False), (2, False), (1, True), (2, True)])
-def test_step2_cached_attention_chunk_by_chunk_equals_attention_over_the_whole_sequence(n_kv_heads, rope, rng):
-    attn = MultiHeadAttention(8, 4, n_kv_heads, rope=rope, rng=rng, dtype=np.float64)
+@pytest.mark.parametrize(
+    ("n_heads", "n_kv_heads", "rope", "rope_base"),
+    [(4, 4, False, 10000.0), (4, 2, False, 10000.0), (4, 1, True, 10000.0), (2, 1, True, 500.0)],
+    ids=["mha", "gqa", "mqa-rope", "gqa-rope-base500-d4"],  # D = 8 / H: the base matters only when D >= 4
+)
+def test_step2_cached_attention_chunk_by_chunk_equals_attention_over_the_whole_sequence(
+    n_heads, n_kv_heads, rope, rope_base, rng
+):
+    attn = MultiHeadAttention(8, n_heads, n_kv_heads, rope=rope, rope_base=rope_base, rng=rng, dtype=np.float64)
     x = rng.standard_normal((2, 7, 8))
     expected = attention_oracle(attn, x)  # (B, 7, C)
-    cache = KVCache(1, 2, n_kv_heads, 9, 2, dtype=np.float64)
+    cache = KVCache(1, 2, n_kv_heads, 9, 8 // n_heads, dtype=np.float64)
     start = 0
     for T in (3, 1, 2, 1):  # a prompt, then single steps and a pair
         out = cached_attention(attn, Tensor(x[:, start : start + T]), cache, 0)
@@ -297,6 +316,9 @@ def test_step2_cached_attention_refuses_what_it_cannot_read(rng):
         cached_attention(attn, x, KVCache(1, 2, 4, 4, 2), 0)
     with pytest.raises(TypeError, match="cached_attention: cache must be a KVCache, got dict"):
         cached_attention(attn, x, {}, 0)
+    for layer in (5, -1, True):
+        with pytest.raises(ValueError, match=r"cached_attention: layer must be an integer in \[0, 1\), got"):
+            cached_attention(attn, x, cache, layer)
     assert cache.lengths == [0]
 
 
@@ -344,12 +366,39 @@ def test_step3_cached_forward_refuses_a_mismatched_cache_and_positions_past_the_
         cached_forward(model, ids, KVCache(2, 2, 4, 12, 2))
     small = KVCache.for_model(model, 2, max_len=4)
     cached_forward(model, ids, small)
-    with pytest.raises(ValueError, match=r"KVCache.append: length \+ T must be at most max_len=4, got 3 \+ 2 = 5"):
+    with pytest.raises(ValueError, match=r"cached_forward: length \+ T must be at most max_len=4, got 3 \+ 2 = 5"):
         cached_forward(model, ids[:, :2], small)
-    full = KVCache.for_model(model, 2, max_len=20)
+    assert small.lengths == [3, 3]
+    full = KVCache(2, 2, 4, 20, 2, dtype=np.float64)  # longer than the context: only KVCache itself allows it
     cached_forward(model, np.zeros((2, 12), dtype=np.int64), full)
     with pytest.raises(ValueError, match="GPT: offset \\+ T must be at most context_length=12, got 13"):
         cached_forward(model, ids[:, :1], full)
+
+
+def test_step3_cached_forward_refuses_layers_of_different_lengths_or_no_room_and_writes_nothing(rng):
+    model = tiny_gpt()
+    ids = rng.integers(0, 13, size=(2, 3))
+
+    def filled(lengths, max_len=12):
+        cache = KVCache.for_model(model, 2, max_len=max_len)
+        for layer, n in enumerate(lengths):
+            if n:
+                cache.append(layer, *rng.standard_normal((2, 2, 4, n, 2)))
+        return cache, [buffer.copy() for buffer in cache.key_buffers + cache.value_buffers]
+
+    for lengths, message in (
+        ([0, 2], r"cached_forward: every layer must hold the same number of positions, got \[0, 2\]"),
+        ([0, 10], r"every layer must hold the same number of positions, got \[0, 10\]"),
+        ([10, 10], r"cached_forward: length \+ T must be at most max_len=12, got 10 \+ 3 = 13"),
+    ):
+        cache, before = filled(lengths)
+        with pytest.raises(ValueError, match=message):
+            cached_forward(model, ids, cache)
+        assert cache.lengths == lengths, "a refused call moved a layer"
+        for buffer, old in zip(cache.key_buffers + cache.value_buffers, before, strict=True):
+            np.testing.assert_array_equal(buffer, old, err_msg="a refused call wrote into the cache")
+    cache, _ = filled([9, 9])
+    assert cached_forward(model, ids, cache).shape == (2, 3, 13) and cache.lengths == [12, 12]  # exactly full
 
 
 # --- step 4: cached generation ------------------------------------------------------------------
@@ -377,6 +426,25 @@ def test_step4_cached_generation_equals_13_s_generate_token_for_token(changes, t
     out = generate_cached(model, ids, 12 - prompt, temperature, top_k, seed=5)
     assert isinstance(out, np.ndarray) and out.dtype == np.int64 and out.shape == (3, 12)
     np.testing.assert_array_equal(out, expected)
+
+
+def test_step4_float32_greedy_generation_equals_13_s_generate_and_the_logits_agree_to_float32_rounding(rng):
+    model = tiny_gpt(seed=3, dtype=np.float32, n_kv_heads=2, positions="rope")  # no near tie: smallest gap 7e-3
+    ids = rng.integers(0, 13, size=(3, 2))
+    expected = model.generate(ids, 10, 0.0)
+    logits = model(expected[:, :-1]).numpy()  # (B, 11, V): what 13's generate read, position by position
+    top2 = np.sort(logits, axis=-1)[:, 1:, -2:]  # the positions that chose a new token
+    assert (top2[..., 1] - top2[..., 0]).min() > 1e-3, "a near tie: float32 rounding could pick either token"
+    out = generate_cached(model, ids, 10, 0.0)
+    assert out.dtype == np.int64
+    np.testing.assert_array_equal(out, expected)
+    cache = KVCache.for_model(model, 3)
+    steps = [cached_forward(model, expected[:, :2], cache)] + [
+        cached_forward(model, expected[:, t : t + 1], cache) for t in range(2, 11)
+    ]
+    cached = np.concatenate([step.numpy() for step in steps], axis=1)
+    assert cached.dtype == np.float32
+    assert_close(cached, logits, rtol=1e-4, atol=1e-4, what="the float32 cached logits")
 
 
 def test_step4_a_cache_that_drops_the_first_key_would_change_the_tokens(rng):
@@ -411,14 +479,17 @@ def test_step4_zero_new_tokens_return_the_prompt_and_a_given_cache_is_reset_and_
     out = generate_cached(model, ids, 0)
     np.testing.assert_array_equal(out, ids)
     assert out.dtype == np.int64 and out is not ids
-    cache = KVCache.for_model(model, 2)
+    np.testing.assert_array_equal(generate_cached(model, ids[:, :1], 0), ids[:, :1])  # T = 1, N = 0: no position
+    cache = KVCache.for_model(model, 2, max_len=7)  # exactly T + N − 1 = 3 + 5 − 1
     buffers = cache.key_buffers + cache.value_buffers
     first = generate_cached(model, ids, 5, seed=1, cache=cache)
-    assert cache.lengths == [7, 7]  # 3 + 5 − 1: the last token is never fed back
+    assert cache.lengths == [7, 7] and cache.max_len == 7  # the last token is never fed back: exactly full
     second = generate_cached(model, ids, 5, seed=1, cache=cache)  # reset first, so the same tokens
     np.testing.assert_array_equal(first, second)
     np.testing.assert_array_equal(first, model.generate(ids, 5, seed=1))
     assert all(a is b for a, b in zip(cache.key_buffers + cache.value_buffers, buffers, strict=True))
+    np.testing.assert_array_equal(generate_cached(model, ids, 0, cache=cache), ids)
+    assert cache.lengths == [0, 0]  # N = 0 with a given cache: still reset (the docstring)
 
 
 def test_step4_generate_cached_refuses_what_13_s_generate_refuses_and_a_short_cache(rng):
@@ -477,7 +548,7 @@ def counted(monkeypatch):
     return count
 
 
-def test_step4_a_cached_step_computes_n_scores_per_head_where_recompute_computes_n_squared(counted, rng):
+def test_step4_counts_n_scores_per_head_in_a_cached_step_where_recompute_computes_n_squared(counted, rng):
     model = tiny_gpt(n_kv_heads=2, scale=1.0)  # L 2, B 2, H 4
     ids = rng.integers(0, 13, size=(2, 12))
     cache = KVCache.for_model(model, 2)

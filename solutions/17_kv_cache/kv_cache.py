@@ -124,12 +124,15 @@ class KVCache:
 
         Args:
             model: a GPT. batch_size: B, an integer >= 1.
-            max_len: T_max, an integer >= 1, or None for the model's context_length.
+            max_len: T_max, an integer in [1, context_length], or None for the model's context_length
+                (the model reads no position past its context, so a longer cache is refused).
         Returns:
             An empty KVCache.
         Raises:
             TypeError: ``"KVCache.for_model: model must be a GPT, got Sequential"`` (the given check_model).
-            ValueError: ``KVCache``'s size errors.
+            ValueError: ``"KVCache.for_model: max_len must be an integer >= 1, got 0"``;
+                ``"KVCache.for_model: max_len must be at most context_length=8, got 9"``;
+                ``KVCache``'s size errors.
         Complexity:
             As ``KVCache``.
         Example:
@@ -141,7 +144,13 @@ class KVCache:
         # solution: step 1
         check_model("KVCache.for_model", model)
         c = model.config
-        max_len = c.context_length if max_len is None else max_len
+        if max_len is None:
+            max_len = c.context_length
+        max_len = check_size("KVCache.for_model", "max_len", max_len)
+        if max_len > c.context_length:
+            raise ValueError(
+                f"KVCache.for_model: max_len must be at most context_length={c.context_length}, got {max_len}"
+            )
         return cls(c.n_layers, batch_size, c.n_kv_heads, max_len, c.d_model // c.n_heads, dtype=c.dtype)
 
     @property
@@ -300,6 +309,7 @@ def cached_attention(attn: MultiHeadAttention, x: Tensor, cache: KVCache, layer:
         TypeError: ``"cached_attention: attn must be a MultiHeadAttention, got Linear"``;
             ``"cached_attention: input must be a Tensor, got ndarray"``; the given check_cache's.
         ValueError: ``"cached_attention: input must have shape (B, T, d_model=8) with T >= 1, got (2, 3, 5)"``;
+            ``"cached_attention: layer must be an integer in [0, 1), got 5"`` (the given check_layer);
             check_cache's (``"cached_attention: cache must have (n_layers, n_kv_heads, head_dim,
             dtype) = ..."``, ``"cached_attention: the batch must be the cache's batch_size=2, got 3"``);
             ``KVCache.append``'s (the overflow ``"... must be at most max_len=8, got 7 + 2 = 9"``).
@@ -321,6 +331,7 @@ def cached_attention(attn: MultiHeadAttention, x: Tensor, cache: KVCache, layer:
     if x.ndim != 3 or x.shape[-1] != attn.d_model or x.shape[1] < 1:
         raise ValueError(f"{op}: input must have shape (B, T, d_model={attn.d_model}) with T >= 1, got {x.shape}")
     check_cache(op, cache, None, attn.n_kv_heads, attn.head_dim, attn.q_proj.weight.dtype, x.shape[0])
+    layer = check_layer(op, layer, cache.n_layers)
     offset = cache.length(layer)  # the position of x's first token
     q, k, v = attn.project(x, offset)  # (B, H, T, D), (B, H_kv, T, D) twice
     keys, values = cache.append(layer, k, v)  # views (B, H_kv, offset + T, D)
@@ -344,14 +355,17 @@ def cached_forward(model: GPT, ids, cache: KVCache) -> Tensor:
         model: a 13 GPT.
         ids: an integer ndarray or Tensor (B, T), T >= 1, the next T tokens.
         cache: a KVCache of the model's sizes (``KVCache.for_model``) and ids' batch; every
-            layer holds n positions.
+            layer holds the same n positions, with room for T more. Both are checked before
+            anything is written: a refused call leaves the cache as it was.
     Returns:
         Tensor (B, T, V), not in a graph: the logits at positions n .. n + T − 1.
     Raises:
         TypeError: ``"cached_forward: model must be a GPT, got Sequential"``; check_cache's.
         ValueError: check_cache's (``"cached_forward: the batch must be the cache's
-            batch_size=2, got 3"``); 13's ``embed``'s (``"GPT: offset + T must be at most
-            context_length=8, got 9"``, ids' errors); KVCache.append's overflow.
+            batch_size=2, got 3"``); ``"cached_forward: every layer must hold the same number of
+            positions, got [0, 2]"``; ``"cached_forward: length + T must be at most max_len=8,
+            got 7 + 2 = 9"``; 13's ``embed``'s (``"GPT: offset + T must be at most
+            context_length=8, got 9"``, ids' errors).
     Complexity:
         O(L·(B·T·C² + B·H·T·(n + T)·D) + B·T·C·V): with T = 1, O(n) per token; memory: one
         step's activations, never a copy of the cache.
@@ -368,8 +382,15 @@ def cached_forward(model: GPT, ids, cache: KVCache) -> Tensor:
     c = model.config
     ids = check_sequence(ids, c.vocab_size)
     check_cache(op, cache, c.n_layers, c.n_kv_heads, c.d_model // c.n_heads, c.dtype, ids.shape[0])
+    # NOTE: checked for every layer before any is written: otherwise layer 0 could advance and
+    # layer 1 refuse, or the layers attend at different positions.
+    if len(set(cache.lengths)) != 1:
+        raise ValueError(f"{op}: every layer must hold the same number of positions, got {cache.lengths}")
+    n, T = cache.length(0), ids.shape[1]
+    if n + T > cache.max_len:
+        raise ValueError(f"{op}: length + T must be at most max_len={cache.max_len}, got {n} + {T} = {n + T}")
     with no_grad():
-        x = model.embed(ids, cache.length(0))  # (B, T, C)
+        x = model.embed(ids, n)  # (B, T, C)
         for i, block in enumerate(model.blocks):
             attention = functools.partial(cached_attention, block.attn, cache=cache, layer=i)  # h -> (B, T, C)
             x = block(x, attention=attention)  # (B, T, C)
@@ -400,14 +421,14 @@ def generate_cached(
     included, enters the cache); each later token's from ``cached_forward`` of the previous
     new token alone. The last new token is never fed back (nothing would read its logits), so
     the cache needs T + max_new_tokens − 1 positions. With max_new_tokens = 0: the prompt,
-    no forward. Under ``no_grad``.
+    no forward (a given cache is still checked and reset). Under ``no_grad``.
 
     Args:
         model: a 13 GPT.
         ids: an integer ndarray or Tensor (B, T), T >= 1: the prompt.
         max_new_tokens: an integer >= 0, with T + max_new_tokens <= context_length.
         temperature, top_k, seed: as 13's ``generate``.
-        cache: None (a new ``KVCache.for_model(model, B, T + max_new_tokens − 1)``), or a
+        cache: None (a new ``KVCache.for_model(model, B, max(T + max_new_tokens − 1, 1))``), or a
             KVCache of the model's sizes and B, with max_len >= T + max_new_tokens − 1, which
             is ``reset`` and reused: no new cache buffer is allocated.
     Returns:
@@ -438,7 +459,9 @@ def generate_cached(
     c = model.config
     ids, max_new_tokens, rng = check_generate(op, c, ids, max_new_tokens, temperature, top_k, seed)
     B, T = ids.shape
-    needed = max(T + max_new_tokens - 1, 1)  # the last new token is never fed back
+    # NOTE: the last new token is never fed back; max(., 1): T = 1 with no new token needs no position,
+    # but a cache holds at least one.
+    needed = max(T + max_new_tokens - 1, 1)
     if cache is None:
         cache = KVCache.for_model(model, B, needed)
     else:
