@@ -38,14 +38,13 @@ def clean_environment() -> dict[str, str]:
     return {key: value for key, value in os.environ.items() if not key.startswith(dropped)}
 
 
-def run_child(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 45, output=None):
-    """``sys.executable *args`` in a clean child, finished; stderr merged into stdout (or into the
-    file ``output``, when given)."""
+def run_child(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout: float = 45):
+    """``sys.executable *args`` in a clean child, finished; stderr merged into stdout."""
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,
         env={**clean_environment(), **(env or {})},
-        stdout=subprocess.PIPE if output is None else output,
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         timeout=timeout,
@@ -85,14 +84,33 @@ def run_pytest(run_python) -> Run:
 # the kata tests, and each file's children run side by side. ``--co`` starts none.
 
 
-class Started:
-    """A child started in the pool: ``result()`` waits for it and returns ``run_python``'s result.
+def run_in_background(quiet, *args: str, output, env: dict[str, str] | None = None, cwd: Path = ROOT, timeout=45):
+    """``run_child`` for a pool's worker: the child writes to the file ``output``, and the worker
+    allocates only while it holds ``quiet`` (``tinytorch.testing.memory.QUIET``), which a budget
+    test holds while it runs: memray counts every thread's allocations in a budget test's peak,
+    and a worker reading a child's output during 09's im2col budget test pushed it over."""
+    with quiet:
+        child = subprocess.Popen(
+            [sys.executable, *args],
+            cwd=cwd,
+            env={**clean_environment(), **(env or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        returncode = child.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        raise
+    with quiet:
+        return subprocess.CompletedProcess(child.args, returncode)
 
-    The child writes its output to a file, read by ``result()`` in the thread that asks for it:
-    the pool's worker only waits. memray counts every thread's allocations in a budget test's
-    peak, and a worker reading a child's output into strings while a kata's budget test ran
-    (09's im2col) pushed that test over its budget.
-    """
+
+class Started:
+    """A child started in the pool: ``result()`` waits for it and returns ``run_python``'s result,
+    its output read from the child's file in the thread that asks."""
 
     def __init__(self, future: Future[subprocess.CompletedProcess], output) -> None:
         self.future, self.output = future, output
@@ -110,11 +128,13 @@ class Starter:
     fresh folder."""
 
     def __init__(self, pool: ThreadPoolExecutor, root: Path) -> None:
-        self.pool, self.root = pool, root
+        from tinytorch.testing.memory import QUIET  # here: importing tinytorch.testing at the top selects too early
+
+        self.pool, self.root, self.quiet = pool, root, QUIET
 
     def python(self, *args: str, **kwargs) -> Started:
         output = tempfile.TemporaryFile("w+", dir=self.root)  # opened here, before any test runs
-        return Started(self.pool.submit(run_child, *args, output=output, **kwargs), output)
+        return Started(self.pool.submit(run_in_background, self.quiet, *args, output=output, **kwargs), output)
 
     def pytest(self, *args: str, **kwargs) -> Started:
         return self.python(*PYTEST, *args, **kwargs)

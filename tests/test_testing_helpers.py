@@ -15,7 +15,7 @@ from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from tinytorch.testing import GradcheckError, assert_close, gradcheck, gradcheck_tensors, memory_budget, returned
-from tinytorch.testing.memory import DEFAULT_SLACK
+from tinytorch.testing.memory import DEFAULT_SLACK, QUIET
 from tinytorch.testing.strategies import DOMAINS, arrays, broadcastable_shapes, matmul_shapes, shapes
 
 # --- gradcheck: correct vector-Jacobian products pass --------------------------------------
@@ -356,3 +356,14 @@ def test_returned_passes_a_value_through_and_names_a_forgotten_return():
     assert returned(0, "count()") == 0  # a falsy result is still a result
     with pytest.raises(AssertionError, match=r"^Module\.state_dict\(\) returned None — did you forget `return`\?$"):
         returned(None, "Module.state_dict()")
+
+
+# A budget test holds tinytorch.testing.memory.QUIET while it runs, and the harness's background
+# workers (tests/conftest.py) allocate only while holding it: their work never lands in its peak.
+@memory_budget(0)
+def test_a_budget_test_runs_holding_the_quiet_lock():
+    assert QUIET.locked()
+
+
+def test_a_test_without_a_budget_leaves_the_quiet_lock_free():
+    assert not QUIET.locked()

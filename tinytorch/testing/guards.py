@@ -27,6 +27,8 @@ from types import FrameType
 
 import pytest
 
+from tinytorch.testing.memory import QUIET
+
 GiB = 2**30
 # At most this much address space, on any machine: the suite needs well under 1 GiB (its
 # peak, all katas on the reference: see the README's "How a kata works").
@@ -175,6 +177,16 @@ def _memory_note(item: pytest.Item) -> str:
         f"({CAP_VARIABLE} sets it). The allocation that failed is only the last one: look for "
         "what keeps growing (a list appended to in a loop, arrays far bigger than the lesson's sizes)."
     )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """A budget test runs alone: background threads of the harness wait (``memory.QUIET``)."""
+    if item.get_closest_marker("limit_memory") is None:
+        yield
+        return
+    with QUIET:
+        yield
 
 
 @pytest.hookimpl(tryfirst=True)
