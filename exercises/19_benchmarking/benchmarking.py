@@ -1,0 +1,573 @@
+# Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
+# Signatures and docstrings are the contract the tests hold you to: keep them.
+# The reference's imports are kept for you; until you use them, the linter is told not to mind:
+# ruff: noqa: F401
+"""19 benchmarking: an MLPerf-style harness: scenarios, statistics you can trust, a record.
+
+A latency quoted without its scenario, its spread and its machine is not a figure. This kata
+builds the harness the capstone (kata 20) and the 2018 milestone report with, in the shape of
+MLPerf Inference's LoadGen:
+
+- *statistics*: percentiles over the samples, and a seeded bootstrap confidence interval for
+  the median, so two runs can be compared (``bootstrap_ci``, ``summarize``);
+- *single-stream*: one query at a time, each timed: latency percentiles (``single_stream``);
+- *offline*: every sample at once: throughput in samples per second (``offline``);
+- *server*: queries arriving at seeded Poisson times into a single FIFO server: the latency
+  under load, queueing included (``poisson_arrivals``, ``server_latencies``, ``server``);
+- an *accuracy gate*: a fast model that lost its accuracy is not a result (``accuracy_gate``);
+- a *result record*: model, scenario, figures and the machine (Python, NumPy, BLAS, cores) as
+  JSON, validated when written and when read (``environment``, ``make_record``,
+  ``save_record``, ``load_record``);
+- the clock's own *resolution*, measured (``timer_resolution``).
+
+Every function that reads a clock takes it as an argument (``time.perf_counter`` by default),
+and the server scenario takes its ``sleep`` too: the tests run all of it on a fake clock, and
+nothing really waits. Clock readings go through kata 14's ``timed_call`` (its checks: a real,
+finite number that never goes backwards), and latencies through 14's ``measure_latency``.
+
+Times are in seconds throughout.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import os
+import platform
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from tinytorch.profiling import check_callable, measure_latency, timed_call
+from tinytorch.tensor import type_name
+
+__all__ = [
+    "FIELDS",
+    "SCENARIOS",
+    "accuracy_gate",
+    "blas_description",
+    "bootstrap_ci",
+    "environment",
+    "load_record",
+    "make_record",
+    "offline",
+    "poisson_arrivals",
+    "save_record",
+    "server",
+    "server_latencies",
+    "single_stream",
+    "summarize",
+    "timer_resolution",
+    "validate_record",
+]
+
+SCENARIOS = ("single-stream", "offline", "server")
+FIELDS = ("model", "scenario", "figures", "accuracy", "target", "environment")  # a record's fields
+ENVIRONMENT_FIELDS = ("python", "numpy", "blas", "cores")
+
+# --- given: checks --------------------------------------------------------------------------------
+
+
+def is_int(value) -> bool:
+    """Given: an integer that is not a bool (NumPy integers count)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_number(value) -> bool:
+    """Given: a real number that is not a bool (NumPy floats and integers count)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def check_int(op: str, what: str, value, minimum: int) -> int:
+    """Given: ``value`` as an int, or ValueError ``"summarize: resamples must be an integer >= 1, got 0"``."""
+    if not is_int(value) or value < minimum:
+        raise ValueError(f"{op}: {what} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_samples(op: str, samples, what: str = "samples") -> np.ndarray:
+    """Given: ``samples`` (a sequence or a 1-D array of real numbers) as a float64 array.
+
+    Raises:
+        ValueError: ``"summarize: samples must be a non-empty 1-D sequence of finite numbers,
+            got shape (0,)"`` (or ``got nan``, ``got inf``, ``got dtype <U1``).
+    """
+    rule = f"{op}: {what} must be a non-empty 1-D sequence of finite numbers"
+    array = np.asarray(samples)
+    if array.dtype == np.bool_ or not (
+        np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    ):
+        raise ValueError(f"{rule}, got dtype {array.dtype}")
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"{rule}, got shape {array.shape}")
+    array = array.astype(np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{rule}, got {array[~np.isfinite(array)][0]}")
+    return array
+
+
+def check_confidence(op: str, confidence) -> float:
+    """Given: ``confidence`` in (0, 1) as a float, else ValueError ``"summarize: confidence must be in (0, 1)"``."""
+    if not is_number(confidence) or not 0 < confidence < 1:
+        raise ValueError(f"{op}: confidence must be in (0, 1), got {confidence!r}")
+    return float(confidence)
+
+
+def nothing() -> None:
+    """Given: a call that does nothing: ``timed_call`` around it is one checked pair of clock reads."""
+
+
+# --- step 1: statistics: percentiles and a bootstrap interval -----------------------------------------
+
+
+def bootstrap_ci(samples, *, confidence: float = 0.95, resamples: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """A percentile-bootstrap confidence interval for the median of ``samples``.
+
+    Resample the N samples with replacement ``resamples`` times, take the median of each
+    resample, and return the ``(1 - confidence)/2`` and ``(1 + confidence)/2`` percentiles of
+    those medians. The generator is consumed in exactly one call:
+    ``idx = np.random.default_rng(seed).integers(0, N, size=(resamples, N))``, resample ``r``
+    being ``samples[idx[r]]``; its median is ``np.median`` and the two ends are
+    ``np.percentile(medians, [50 * (1 - confidence), 50 * (1 + confidence)])`` (NumPy's default,
+    "linear"). So one seed gives one interval, and the interval lies within [min, max] of the
+    samples.
+
+    Args:
+        samples: (N,) real finite numbers, N >= 1 (a list or an array).
+        confidence: the interval's coverage, in (0, 1).
+        resamples: how many resamples, an integer >= 1.
+        seed: the generator's seed (anything ``np.random.default_rng`` accepts).
+    Returns:
+        ``(low, high)``, two Python floats, ``low <= high``.
+    Raises:
+        ValueError: ``"bootstrap_ci: samples must be a non-empty 1-D sequence of finite numbers,
+            got shape (0,)"``; ``"bootstrap_ci: confidence must be in (0, 1), got 1.5"``;
+            ``"bootstrap_ci: resamples must be an integer >= 1, got 0"``.
+    Complexity:
+        O(resamples · N) time and memory (the index matrix).
+    Example:
+        >>> bootstrap_ci([3.0, 3.0, 3.0], resamples=10)
+        (3.0, 3.0)
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement bootstrap_ci — see exercises/19_benchmarking/README.md, step 1"
+    )
+
+
+def summarize(samples, *, confidence: float = 0.95, resamples: int = 1000, seed: int = 0) -> dict[str, float]:
+    """The figures a latency is reported with: percentiles, mean, spread, and the median's interval.
+
+    ``p50, p90, p99 = np.percentile(samples, [50, 90, 99])`` (NumPy's default method,
+    "linear"; p50 equals ``np.median``), ``mean = np.mean``, ``std = np.std`` (ddof=0),
+    ``min``, ``max``, ``count`` (N, as a float like every figure), and
+    ``p50_low, p50_high = bootstrap_ci(samples, confidence=..., resamples=..., seed=...)``.
+
+    Args:
+        samples: (N,) real finite numbers, N >= 1.
+        confidence, resamples, seed: passed to ``bootstrap_ci``.
+    Returns:
+        A dict of Python floats with exactly the keys ``count, mean, std, min, p50, p90, p99,
+        max, p50_low, p50_high``.
+    Raises:
+        ValueError: ``"summarize: samples must be a non-empty 1-D sequence of finite numbers,
+            got nan"``, and ``bootstrap_ci``'s errors under the name ``summarize``.
+    Complexity:
+        O(N log N + resamples · N).
+    Example:
+        >>> figures = summarize([1.0, 2.0, 3.0, 4.0], resamples=10)
+        >>> figures["p50"], figures["mean"], figures["max"]
+        (2.5, 2.5, 4.0)
+    """
+    raise NotImplementedError("19 benchmarking: implement summarize — see exercises/19_benchmarking/README.md, step 1")
+
+
+# --- step 2: single-stream and offline ---------------------------------------------------------------
+
+
+def single_stream(
+    fn: Callable[[], object],
+    *,
+    warmup: int = 5,
+    repeats: int = 50,
+    confidence: float = 0.95,
+    resamples: int = 1000,
+    seed: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
+    """The single-stream scenario: one query at a time, each one's latency.
+
+    ``fn()`` answers one query. Its samples are kata 14's ``measure_latency(fn, warmup=warmup,
+    repeats=repeats, clock=clock).samples`` (``warmup`` untimed calls, then ``repeats`` calls
+    each between two clock reads), and the figures are ``summarize`` of them.
+
+    Args:
+        fn: one query, called with no arguments.
+        warmup: untimed calls first, an integer >= 0.
+        repeats: timed calls, an integer >= 1.
+        confidence, resamples, seed: for ``summarize``'s interval.
+        clock: as in ``measure_latency`` (a test passes a fake one).
+    Returns:
+        ``summarize``'s dict, in seconds per query.
+    Raises:
+        ``measure_latency``'s errors (named ``measure_latency``) and ``summarize``'s.
+    Complexity:
+        warmup + repeats calls of fn, 2·repeats clock reads.
+    Example:
+        >>> ticks = iter([0.0, 1.0, 1.0, 3.0, 3.0, 6.0])
+        >>> single_stream(lambda: None, warmup=0, repeats=3, clock=lambda: next(ticks))["p50"]
+        2.0
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement single_stream — see exercises/19_benchmarking/README.md, step 2"
+    )
+
+
+def offline(
+    fn: Callable[[], object],
+    samples_per_call: int,
+    *,
+    warmup: int = 1,
+    repeats: int = 5,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict[str, float]:
+    """The offline scenario: all the samples at once; throughput.
+
+    ``fn()`` processes ``samples_per_call`` samples in one call (a whole batch). It is timed
+    as in ``single_stream`` (``measure_latency``), and the throughput is computed from the
+    median call: ``samples_per_second = samples_per_call / median``.
+
+    Args:
+        fn: one batch, called with no arguments.
+        samples_per_call: the samples one call processes, an integer >= 1.
+        warmup: untimed calls, an integer >= 0; repeats: timed calls, an integer >= 1.
+        clock: as in ``measure_latency``.
+    Returns:
+        ``{"samples_per_call", "seconds_per_call", "samples_per_second"}``, Python floats
+        (``seconds_per_call`` is the median of the timed calls).
+    Raises:
+        ValueError: ``"offline: samples_per_call must be an integer >= 1, got 0"``;
+            ``"offline: the median call must take a positive time, got 0.0"`` (a clock too
+            coarse for the call: time more samples per call); ``measure_latency``'s errors.
+    Complexity:
+        warmup + repeats calls of fn.
+    Example:
+        >>> ticks = iter([0.0, 2.0, 2.0, 4.0])
+        >>> offline(lambda: None, 100, warmup=0, repeats=2, clock=lambda: next(ticks))["samples_per_second"]
+        50.0
+    """
+    raise NotImplementedError("19 benchmarking: implement offline — see exercises/19_benchmarking/README.md, step 2")
+
+
+# --- step 3: the server scenario: Poisson arrivals, a FIFO queue ---------------------------------------
+
+
+def poisson_arrivals(rate: float, queries: int, seed: int = 0) -> np.ndarray:
+    """Seeded Poisson arrival times: when each query arrives, from the run's start.
+
+    The gaps between arrivals are exponential with mean ``1 / rate``, drawn in one call:
+    ``gaps = np.random.default_rng(seed).exponential(1 / rate, size=queries)``, and the
+    arrivals are their running sum ``np.cumsum(gaps)`` (the first query arrives ``gaps[0]``
+    after the start).
+
+    Args:
+        rate: queries per second, a finite number > 0.
+        queries: how many, an integer >= 1.
+        seed: the generator's seed.
+    Returns:
+        (queries,) float64, nondecreasing, >= 0.
+    Raises:
+        ValueError: ``"poisson_arrivals: rate must be a finite number > 0, got 0"``;
+            ``"poisson_arrivals: queries must be an integer >= 1, got 0"``.
+    Complexity:
+        O(queries).
+    Example:
+        >>> poisson_arrivals(10.0, 3, seed=1).shape
+        (3,)
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement poisson_arrivals — see exercises/19_benchmarking/README.md, step 3"
+    )
+
+
+def server_latencies(
+    fn: Callable[[], object],
+    arrivals,
+    *,
+    warmup: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
+    sleep: Callable[[float], object] = time.sleep,
+) -> np.ndarray:
+    """Serve queries arriving at ``arrivals`` one at a time, first come first served; their latencies.
+
+    A single server and a FIFO queue. After ``warmup`` untimed calls of ``fn``, the clock's
+    reading ``t0`` is the run's origin, and query ``i`` is *due* at ``t0 + arrivals[i]``.
+    For each query in order: if the last reading is before its due time, ``sleep(due - last)``
+    (idle until it arrives); then ``fn()`` serves it, and its latency is ``finish - due``,
+    ``finish`` the reading after the call. A query that arrives while an earlier one is
+    served waits in the queue, and the wait counts in its latency. So on an exact clock, with
+    service times ``s[i]``: ``start[i] = max(arrival[i], finish[i-1])``, ``finish[i] =
+    start[i] + s[i]``, latency ``finish[i] - arrival[i]``.
+
+    Every reading goes through kata 14's ``timed_call`` (around the given ``nothing`` for the
+    origin, around ``sleep`` for an idle wait, around ``fn`` for a query), so the readings are
+    checked: real, finite, and never going backwards.
+
+    Args:
+        fn: one query, called with no arguments.
+        arrivals: (N,) finite numbers >= 0, nondecreasing, seconds after the origin.
+        warmup: untimed calls of fn before the origin, an integer >= 0.
+        clock: seconds, as in ``measure_latency``; sleep: waits that many seconds (``time.sleep``;
+            a test passes one that advances its fake clock).
+    Returns:
+        (N,) float64 latencies, in query order.
+    Raises:
+        TypeError: ``"server_latencies: sleep must be callable, got int"`` (fn, clock too).
+        ValueError: ``"server_latencies: arrivals must be a non-empty 1-D sequence of finite
+            numbers, got shape (0,)"``; ``"server_latencies: arrivals must be nondecreasing
+            and >= 0, got [1.0, 0.5]"``; ``"server_latencies: warmup must be an integer >= 0,
+            got -1"``; the clock's errors from ``timed_call`` (named ``server_latencies``).
+    Complexity:
+        warmup + N calls of fn, at most N sleeps, O(N) memory.
+    Example:
+        >>> now = [0.0]
+        >>> def work(): now[0] += 1.0
+        >>> def wait(seconds): now[0] += seconds
+        >>> server_latencies(work, [0.0, 0.5, 3.0], clock=lambda: now[0], sleep=wait).tolist()
+        [1.0, 1.5, 1.0]
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement server_latencies — see exercises/19_benchmarking/README.md, step 3"
+    )
+
+
+def server(
+    fn: Callable[[], object],
+    *,
+    rate: float,
+    queries: int,
+    warmup: int = 5,
+    confidence: float = 0.95,
+    resamples: int = 1000,
+    seed: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
+    sleep: Callable[[float], object] = time.sleep,
+) -> dict[str, float]:
+    """The server scenario: seeded Poisson arrivals at ``rate``, latency under load.
+
+    ``arrivals = poisson_arrivals(rate, queries, seed)``, ``latencies = server_latencies(fn,
+    arrivals, warmup=warmup, clock=clock, sleep=sleep)``, and the figures are ``summarize``
+    of the latencies (with the same ``seed`` for its interval), plus ``"rate"`` (the offered
+    load, queries per second).
+
+    Args:
+        fn: one query; rate: queries per second (> 0); queries: how many (>= 1).
+        warmup, clock, sleep: as in ``server_latencies``.
+        confidence, resamples, seed: the interval's, and seed the arrivals' too.
+    Returns:
+        ``summarize``'s dict of the latencies, and ``"rate"``: Python floats.
+    Raises:
+        The errors of ``poisson_arrivals``, ``server_latencies`` and ``summarize``.
+    Complexity:
+        warmup + queries calls of fn; the run lasts about max(queries / rate, total service).
+    Example:
+        >>> now = [0.0]
+        >>> def work(): now[0] += 0.001
+        >>> def wait(seconds): now[0] += seconds
+        >>> server(work, rate=10.0, queries=5, clock=lambda: now[0], sleep=wait)["p50"] >= 0.001
+        True
+    """
+    raise NotImplementedError("19 benchmarking: implement server — see exercises/19_benchmarking/README.md, step 3")
+
+
+# --- step 4: the accuracy gate and the result record -----------------------------------------------------
+
+
+def blas_description() -> str:
+    """Given: NumPy's BLAS, as its build configuration names it (e.g. ``"scipy-openblas 0.3.27"``)."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except (TypeError, KeyError):  # NumPy < 1.25 has no mode="dicts"
+        return "unknown"
+    return f"{blas.get('name', 'unknown')} {blas.get('version', 'unknown')}"
+
+
+def accuracy_gate(accuracy: float, target: float) -> None:
+    """Refuse a model whose accuracy is below its target: a fast wrong model is no result.
+
+    Args:
+        accuracy: the model's accuracy, a number in [0, 1].
+        target: the least accuracy accepted, a number in [0, 1].
+    Returns:
+        None when ``accuracy >= target``.
+    Raises:
+        ValueError: ``"accuracy_gate: accuracy must be >= the target 0.97, got 0.95"`` (both
+            figures written with ``repr``); ``"accuracy_gate: accuracy must be a number in
+            [0, 1], got 1.5"`` (``target`` too, or nan).
+    Complexity:
+        O(1).
+    Example:
+        >>> accuracy_gate(0.98, 0.97)
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement accuracy_gate — see exercises/19_benchmarking/README.md, step 4"
+    )
+
+
+def environment() -> dict[str, object]:
+    """The machine a figure was measured on.
+
+    Returns:
+        ``{"python": platform.python_version(), "numpy": np.__version__, "blas":
+        blas_description(), "cores": os.cpu_count()}`` (``cores`` an int >= 1: 1 when
+        ``os.cpu_count()`` cannot tell).
+    Complexity:
+        O(1).
+    Example:
+        >>> sorted(environment())
+        ['blas', 'cores', 'numpy', 'python']
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement environment — see exercises/19_benchmarking/README.md, step 4"
+    )
+
+
+def field_error(op: str, field: str, rule: str, value) -> ValueError:
+    """Given: ``"load_record: field 'scenario' must be one of ..., got 'batch'"``."""
+    return ValueError(f"{op}: field '{field}' must {rule}, got {value!r}")
+
+
+def validate_record(record, op: str = "validate_record") -> None:
+    """Check a result record field by field; raise naming the first field that is wrong.
+
+    A record is a dict with exactly the fields ``FIELDS``, checked in that order:
+    ``model`` a non-empty str; ``scenario`` one of ``SCENARIOS``; ``figures`` a non-empty dict
+    from str to finite numbers (not bools); ``accuracy`` and ``target`` numbers in [0, 1] with
+    ``accuracy >= target`` (the gate); ``environment`` a dict with exactly the fields
+    ``python``, ``numpy``, ``blas`` (non-empty strs) and ``cores`` (an int >= 1). A field
+    inside another is named with a dot: ``figures.p50``, ``environment.cores``.
+
+    Args:
+        record: what to check (anything: a record read from a file may be any JSON value).
+        op: the caller's name, for errors.
+    Returns:
+        None.
+    Raises:
+        ValueError: ``"validate_record: a record must be a dict, got list"``; ``"validate_record:
+            field 'model' must be present, got a record without it"``; ``"validate_record:
+            field 'extra' must not be there, got 1"`` (an unknown field);
+            ``"validate_record: field 'scenario' must be one of 'single-stream', 'offline',
+            'server', got 'batch'"``; ``"validate_record: field 'figures.p50' must be a finite
+            number, got 'fast'"``; ``"validate_record: field 'accuracy' must be >= the target
+            0.97, got 0.95"``; ``"validate_record: field 'environment.cores' must be an
+            integer >= 1, got 0"``. Every message names the field.
+    Complexity:
+        O(number of figures).
+    Example:
+        >>> validate_record({"model": "mlp"})
+        Traceback (most recent call last):
+        ...
+        ValueError: validate_record: field 'scenario' must be present, got a record without it
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement validate_record — see exercises/19_benchmarking/README.md, step 4"
+    )
+
+
+def make_record(model: str, scenario: str, figures: dict, *, accuracy: float, target: float) -> dict:
+    """A result record: the figures, the model and its accuracy, this machine; gated and checked.
+
+    ``accuracy_gate(accuracy, target)`` first (a model below its target gets no record), then
+    the dict ``{"model", "scenario", "figures", "accuracy", "target", "environment":
+    environment()}``, figures and accuracies as Python floats, checked by ``validate_record``
+    (named ``make_record``).
+
+    Args:
+        model: the model's name; scenario: one of ``SCENARIOS``; figures: a dict from str to
+            finite numbers (what a scenario returned); accuracy, target: in [0, 1].
+    Returns:
+        The record, a dict with the fields ``FIELDS``.
+    Raises:
+        ValueError: ``accuracy_gate``'s errors (``"accuracy_gate: accuracy must be >= the
+            target 0.97, got 0.95"``); ``validate_record``'s, named ``make_record``
+            (``"make_record: field 'scenario' must be one of ..."``).
+    Complexity:
+        O(number of figures).
+    Example:
+        >>> make_record("mlp", "offline", {"samples_per_second": 100.0}, accuracy=0.98, target=0.97)["model"]
+        'mlp'
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement make_record — see exercises/19_benchmarking/README.md, step 4"
+    )
+
+
+def save_record(record: dict, path) -> None:
+    """Write a record as JSON (``validate_record`` first, named ``save_record``).
+
+    The file is ``json.dumps(record, indent=2, sort_keys=True)`` and a newline, UTF-8; never
+    NaN or infinity (validation refuses them first).
+
+    Args:
+        record: a valid record; path: a file path (str or ``pathlib.Path``).
+    Raises:
+        ValueError: ``validate_record``'s errors, named ``save_record``; nothing is written.
+    Complexity:
+        O(size of the record).
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement save_record — see exercises/19_benchmarking/README.md, step 4"
+    )
+
+
+def load_record(path) -> dict:
+    """Read a record written by ``save_record``, and refuse a malformed one naming the field.
+
+    Args:
+        path: a file path.
+    Returns:
+        The record, a dict equal to the one saved.
+    Raises:
+        ValueError: ``"load_record: the file must hold JSON, got ..."`` (the parser's
+            message); ``validate_record``'s errors, named ``load_record``
+            (``"load_record: field 'environment.cores' must be an integer >= 1, got 0"``).
+    Complexity:
+        O(size of the file).
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement load_record — see exercises/19_benchmarking/README.md, step 4"
+    )
+
+
+# --- step 5: the clock's resolution -------------------------------------------------------------------
+
+
+def timer_resolution(clock: Callable[[], float] = time.perf_counter, *, pairs: int = 1000) -> float:
+    """The smallest step the clock takes: the least positive difference between two readings.
+
+    Reads the clock ``2·pairs`` times, as ``pairs`` calls of kata 14's ``timed_call`` around
+    the given ``nothing`` (so every reading is checked, and none goes backwards), and returns
+    the smallest positive difference between consecutive readings (within a pair and between
+    pairs). A duration shorter than a few resolutions cannot be measured by one call: time a
+    block of calls instead.
+
+    Args:
+        clock: seconds, as in ``measure_latency``.
+        pairs: pairs of readings, an integer >= 1.
+    Returns:
+        A Python float > 0, seconds.
+    Raises:
+        ValueError: ``"timer_resolution: the clock must advance within 2000 readings, got 2000
+            equal readings"``; ``"timer_resolution: pairs must be an integer >= 1, got 0"``;
+            the clock's errors from ``timed_call`` (named ``timer_resolution``).
+    Complexity:
+        2·pairs clock reads, O(pairs) memory.
+    Example:
+        >>> ticks = iter([0.0, 0.0, 0.0, 0.5, 0.5, 0.75])
+        >>> timer_resolution(lambda: next(ticks), pairs=3)
+        0.25
+    """
+    raise NotImplementedError(
+        "19 benchmarking: implement timer_resolution — see exercises/19_benchmarking/README.md, step 5"
+    )
