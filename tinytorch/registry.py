@@ -52,7 +52,7 @@ KATAS: tuple[Kata, ...] = (
     Kata(16, "compression", "Pruning, low rank, distillation", ("layers", "losses"), True),
     Kata(17, "kv_cache", "A KV cache for generation", ("transformers",), True),
     Kata(18, "acceleration", "Vectorizing, blocking and fusing", ("convolution", "losses", "optimizers"), True),
-    Kata(19, "benchmarking", "An MLPerf-style harness", ("profiling",), False),
+    Kata(19, "benchmarking", "An MLPerf-style harness", ("profiling",), True),
     Kata(
         20,
         "capstone",

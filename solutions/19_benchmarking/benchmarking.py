@@ -667,7 +667,9 @@ def timer_resolution(clock: Callable[[], float] = time.perf_counter, *, pairs: i
     Reads the clock ``2·pairs`` times, as ``pairs`` calls of kata 14's ``timed_call`` around
     the given ``nothing`` (so every reading is checked, and none goes backwards), and returns
     the smallest positive difference between consecutive readings (within a pair and between
-    pairs). A duration shorter than a few resolutions cannot be measured by one call: time a
+    pairs). That is the smallest step you can *observe*: the clock's own tick, or the cost of
+    reading it, whichever is larger (``time.perf_counter`` ticks in nanoseconds, a read costs
+    more). A duration shorter than a few resolutions cannot be measured by one call: time a
     block of calls instead.
 
     Args:
