@@ -15,6 +15,7 @@ from tinytorch.embeddings import Embedding, EmbeddingFunction, PositionalEmbeddi
 from tinytorch.layers import Parameter, count_parameters, manual_seed, parameter_bytes
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK
+from tinytorch.testing.oracles import rotate_pairs
 from tinytorch.testing.strategies import shapes
 
 # --- oracles written here, independent of the kata ---------------------------------------------
@@ -23,20 +24,6 @@ from tinytorch.testing.strategies import shapes
 def one_hot(ids, V):
     """(*N, V) float64: row n has a 1 in column ids[n] and 0 elsewhere."""
     return (np.asarray(ids)[..., None] == np.arange(V)).astype(np.float64)
-
-
-def rotate_pairs(x, positions, base=10000.0):
-    """RoPE with complex numbers: pair (x[2i], x[2i+1]) is z = x[2i] + i·x[2i+1], times e^{i·m·θ_i}.
-
-    x: (..., T, D) float64; positions: (T,) the m of each row.
-    """
-    D = x.shape[-1]
-    theta = base ** (-2.0 * np.arange(D // 2) / D)  # (D/2,)
-    z = x[..., 0::2] + 1j * x[..., 1::2]  # (..., T, D/2)
-    z = z * np.exp(1j * np.asarray(positions, dtype=np.float64)[:, None] * theta)
-    out = np.empty(x.shape)
-    out[..., 0::2], out[..., 1::2] = z.real, z.imag
-    return out
 
 
 seeds = st.integers(0, 2**32 - 1)

@@ -23,6 +23,7 @@ from tinytorch.autograd import Tensor
 from tinytorch.layers import Linear, count_parameters
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK, numpy_buffer
+from tinytorch.testing.oracles import rotate_pairs
 
 # --- oracles written here, independent of the kata ---------------------------------------------
 
@@ -53,17 +54,6 @@ def attention_oracle(q, k, v, allowed=None):
 def lower_triangle_from_the_end(Tq, Tk):
     """Query i may read key j when j <= i + (Tk - Tq): np.tril with the diagonal moved by Tk - Tq."""
     return np.tril(np.ones((Tq, Tk), dtype=bool), k=Tk - Tq)
-
-
-def rotate_pairs(x, positions, base=10000.0):
-    """RoPE with complex numbers: pair (x[2i], x[2i+1]) is z = x[2i] + i·x[2i+1], times e^{i·m·θ_i}."""
-    D = x.shape[-1]
-    theta = base ** (-2.0 * np.arange(D // 2) / D)  # (D/2,)
-    z = x[..., 0::2] + 1j * x[..., 1::2]  # (..., T, D/2)
-    z = z * np.exp(1j * np.asarray(positions, dtype=np.float64)[:, None] * theta)
-    out = np.empty(x.shape)
-    out[..., 0::2], out[..., 1::2] = z.real, z.imag
-    return out
 
 
 def linear_oracle(linear, x):

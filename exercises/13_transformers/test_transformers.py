@@ -15,6 +15,7 @@ from tinytorch.autograd import Tensor, is_grad_enabled
 from tinytorch.layers import Linear, Parameter, count_parameters, manual_seed
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK
+from tinytorch.testing.oracles import dense, rotate_pairs
 from tinytorch.transformers import (
     GPT,
     FeedForward,
@@ -47,22 +48,6 @@ def gelu(x):
     return 0.5 * x * (1 + np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3)))
 
 
-def dense(x, layer):
-    """A 04 Linear's x @ Wᵀ + b, from its arrays."""
-    out = x @ layer.weight.numpy().T
-    return out if layer.bias is None else out + layer.bias.numpy()
-
-
-def rotate_pairs(x, offset, base=10000.0):
-    """RoPE (11's adjacent pairs) as complex numbers: x (..., T, D), row t at position offset + t."""
-    T, D = x.shape[-2:]
-    theta = base ** (-2.0 * np.arange(D // 2) / D)
-    z = (x[..., 0::2] + 1j * x[..., 1::2]) * np.exp(1j * np.arange(offset, offset + T)[:, None] * theta)
-    out = np.empty(x.shape)
-    out[..., 0::2], out[..., 1::2] = z.real, z.imag
-    return out
-
-
 def norm_oracle(norm, x):
     """The block's norm module, recomputed from its arrays (LayerNorm has a bias, RMSNorm none)."""
     if hasattr(norm, "bias"):
@@ -78,7 +63,8 @@ def attention_oracle(attn, x, offset=0):
     k = dense(x, attn.k_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)  # (B, H_kv, T, D)
     v = dense(x, attn.v_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)
     if attn.rope:
-        q, k = rotate_pairs(q, offset, attn.rope_base), rotate_pairs(k, offset, attn.rope_base)
+        positions = np.arange(offset, offset + T)
+        q, k = rotate_pairs(q, positions, attn.rope_base), rotate_pairs(k, positions, attn.rope_base)
     heads = np.empty((B, H, T, D))
     for h in range(H):
         kv = h // (H // H_kv)  # consecutive query heads share a key/value head

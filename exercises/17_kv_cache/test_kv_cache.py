@@ -15,25 +15,10 @@ from tinytorch.kv_cache import KVCache, cached_attention, cached_forward, genera
 from tinytorch.layers import Linear, LinearFunction, Sequential, manual_seed
 from tinytorch.testing import assert_close, memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK, KiB
+from tinytorch.testing.oracles import dense, rotate_pairs
 from tinytorch.transformers import GPT, GPTConfig
 
 # --- oracles written here, independent of the kata ----------------------------------------------
-
-
-def dense(x, layer):
-    """A 04 Linear's x @ Wᵀ + b, from its arrays."""
-    out = x @ layer.weight.numpy().T
-    return out if layer.bias is None else out + layer.bias.numpy()
-
-
-def rotate_pairs(x, offset, base=10000.0):
-    """RoPE (11's adjacent pairs) as complex numbers: x (..., T, D), row t at position offset + t."""
-    T, D = x.shape[-2:]
-    theta = base ** (-2.0 * np.arange(D // 2) / D)
-    z = (x[..., 0::2] + 1j * x[..., 1::2]) * np.exp(1j * np.arange(offset, offset + T)[:, None] * theta)
-    out = np.empty(x.shape)
-    out[..., 0::2], out[..., 1::2] = z.real, z.imag
-    return out
 
 
 def keys_and_values(attn, x):
@@ -42,7 +27,7 @@ def keys_and_values(attn, x):
     H_kv, D = attn.n_kv_heads, attn.head_dim
     k = dense(x, attn.k_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)
     v = dense(x, attn.v_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)
-    return (rotate_pairs(k, 0, attn.rope_base) if attn.rope else k), v
+    return (rotate_pairs(k, np.arange(T), attn.rope_base) if attn.rope else k), v
 
 
 def attention_oracle(attn, x):
@@ -51,7 +36,7 @@ def attention_oracle(attn, x):
     H, H_kv, D = attn.n_heads, attn.n_kv_heads, attn.head_dim
     q = dense(x, attn.q_proj).reshape(B, T, H, D).transpose(0, 2, 1, 3)  # (B, H, T, D)
     if attn.rope:
-        q = rotate_pairs(q, 0, attn.rope_base)
+        q = rotate_pairs(q, np.arange(T), attn.rope_base)
     k, v = keys_and_values(attn, x)
     heads = np.empty((B, H, T, D))
     for h in range(H):
