@@ -108,6 +108,17 @@ def check_samples(op: str, samples, what: str = "samples") -> np.ndarray:
     return array
 
 
+def is_finite_number(value) -> bool:
+    """Given: a real number (not a bool) that is finite as a float: nan, inf and an int too big
+    for a float (``10**400``, which ``math.isfinite`` would answer with OverflowError) are not."""
+    if not is_number(value):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def check_confidence(op: str, confidence) -> float:
     """Given: ``confidence`` in (0, 1) as a float, else ValueError ``"summarize: confidence must be in (0, 1)"``."""
     if not is_number(confidence) or not 0 < confidence < 1:
@@ -441,12 +452,17 @@ def field_error(op: str, field: str, rule: str, value) -> ValueError:
 def validate_record(record, op: str = "validate_record") -> None:
     """Check a result record field by field; raise naming the first field that is wrong.
 
-    A record is a dict with exactly the fields ``FIELDS``, checked in that order:
-    ``model`` a non-empty str; ``scenario`` one of ``SCENARIOS``; ``figures`` a non-empty dict
-    from str to finite numbers (not bools); ``accuracy`` and ``target`` numbers in [0, 1] with
-    ``accuracy >= target`` (the gate); ``environment`` a dict with exactly the fields
-    ``python``, ``numpy``, ``blas`` (non-empty strs) and ``cores`` (an int >= 1). A field
-    inside another is named with a dot: ``figures.p50``, ``environment.cores``.
+    A record is a dict with exactly the fields ``FIELDS``. The checks run in this order, and
+    the first that fails raises: (1) every field of ``FIELDS`` is present (the first missing
+    one, in ``FIELDS`` order, is named); (2) no unknown field (the first, in the record's own
+    order); (3) each value, in ``FIELDS`` order: ``model`` a non-empty str; ``scenario`` one of
+    ``SCENARIOS``; ``figures`` a non-empty dict from str to finite numbers (not bools; an int
+    too big for a float, like ``10**400``, is not finite); ``accuracy`` then ``target``
+    numbers in [0, 1], then ``accuracy >= target`` (the gate: equal passes); ``environment`` a
+    dict checked the same way: its fields ``python``, ``numpy``, ``blas``, ``cores`` all
+    present, no other, then ``python``, ``numpy``, ``blas`` non-empty strs and ``cores`` an
+    int >= 1 (not a bool). NumPy numbers pass (``save_record`` refuses them: JSON cannot hold
+    them). A field inside another is named with a dot: ``figures.p50``, ``environment.cores``.
 
     Args:
         record: what to check (anything: a record read from a file may be any JSON value).
@@ -459,9 +475,11 @@ def validate_record(record, op: str = "validate_record") -> None:
             field 'extra' must not be there, got 1"`` (an unknown field);
             ``"validate_record: field 'scenario' must be one of 'single-stream', 'offline',
             'server', got 'batch'"``; ``"validate_record: field 'figures.p50' must be a finite
-            number, got 'fast'"``; ``"validate_record: field 'accuracy' must be >= the target
-            0.97, got 0.95"``; ``"validate_record: field 'environment.cores' must be an
-            integer >= 1, got 0"``. Every message names the field.
+            number, got 'fast'"`` (nan, inf and ``10**400`` too); ``"validate_record: field
+            'accuracy' must be >= the target 0.97, got 0.95"``; ``"validate_record: field
+            'environment.blas' must be present, got a record without it"``; ``"validate_record:
+            field 'environment.extra' must not be there, got 1"``; ``"validate_record: field
+            'environment.cores' must be an integer >= 1, got 0"``. Every message names the field.
     Complexity:
         O(number of figures).
     Example:
@@ -506,13 +524,19 @@ def make_record(model: str, scenario: str, figures: dict, *, accuracy: float, ta
 def save_record(record: dict, path) -> None:
     """Write a record as JSON (``validate_record`` first, named ``save_record``).
 
-    The file is ``json.dumps(record, indent=2, sort_keys=True)`` and a newline, UTF-8; never
-    NaN or infinity (validation refuses them first).
+    The text is ``json.dumps(record, indent=2, sort_keys=True, allow_nan=False)`` and a
+    newline, written UTF-8; never NaN or infinity (validation refuses them first). The text is
+    made *before* the file is opened, so a record that fails (validation, or ``json.dumps``)
+    leaves an existing file untouched, byte for byte. ``validate_record`` accepts NumPy
+    numbers (``np.float32(0.5)``, ``np.int64(4)``), which ``json.dumps`` cannot write: such a
+    record is refused here (``make_record`` converts its figures to Python floats).
 
     Args:
         record: a valid record; path: a file path (str or ``pathlib.Path``).
     Raises:
-        ValueError: ``validate_record``'s errors, named ``save_record``; nothing is written.
+        ValueError: ``validate_record``'s errors, named ``save_record``; ``"save_record: the
+            record must be JSON-serializable (Python numbers, not NumPy ones), got Object of type
+            float32 is not JSON serializable"`` (json's message). Either way nothing is written.
     Complexity:
         O(size of the record).
     """

@@ -324,6 +324,11 @@ def malformed(record, change):
         (lambda r: r["environment"].update(cores=0), "environment.cores"),
         (lambda r: r["environment"].pop("blas"), "environment.blas"),
         (lambda r: r["environment"].update(numpy=2), "environment.numpy"),
+        (lambda r: r["figures"].update(p50=float("nan")), "figures.p50"),
+        (lambda r: r["figures"].update(p50=float("inf")), "figures.p50"),
+        (lambda r: r.update(target=1.5), "target"),
+        (lambda r: r["environment"].update(extra="x"), "environment.extra"),
+        (lambda r: r["environment"].update(cores=True), "environment.cores"),
     ],
     ids=[
         "step4-no-model",
@@ -338,6 +343,11 @@ def malformed(record, change):
         "step4-cores",
         "step4-no-blas",
         "step4-numpy-int",
+        "step4-figure-nan",
+        "step4-figure-inf",
+        "step4-target-range",
+        "step4-unknown-environment-field",
+        "step4-cores-bool",
     ],
 )
 def test_a_malformed_record_is_refused_on_load_naming_the_field(record, tmp_path, change, field):
@@ -348,6 +358,40 @@ def test_a_malformed_record_is_refused_on_load_naming_the_field(record, tmp_path
     with pytest.raises(ValueError, match=f"save_record: field '{field}' must"):
         save_record(malformed(record, change), tmp_path / "never.json")
     assert not (tmp_path / "never.json").exists()
+
+
+def test_step4_a_record_whose_accuracy_equals_its_target_is_accepted(record, tmp_path):
+    tie = malformed(record, lambda r: r.update(accuracy=0.97, target=0.97))
+    assert validate_record(tie) is None
+    path = tmp_path / "tie.json"
+    save_record(tie, path)
+    assert load_record(path) == tie
+
+
+def test_step4_a_record_json_cannot_hold_leaves_an_existing_file_unchanged(record, tmp_path):
+    path = tmp_path / "result.json"
+    save_record(record, path)
+    before = path.read_bytes()
+    numpy_figure = malformed(record, lambda r: None)
+    numpy_figure["figures"]["p50"] = np.float32(0.5)  # passes validation, json.dumps cannot write it
+    numpy_cores = malformed(record, lambda r: None)
+    numpy_cores["environment"]["cores"] = np.int64(4)
+    for bad in (numpy_figure, numpy_cores):
+        with pytest.raises(ValueError, match="save_record: the record must be JSON-serializable"):
+            save_record(bad, path)
+        assert path.read_bytes() == before
+
+
+def test_step4_a_figure_too_big_for_a_float_is_refused_naming_the_field(record, tmp_path):
+    huge = malformed(record, lambda r: r["figures"].update(p50=10**400))
+    with pytest.raises(ValueError, match=r"validate_record: field 'figures\.p50' must be a finite number"):
+        validate_record(huge)
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(huge))  # a 401-digit JSON integer
+    with pytest.raises(ValueError, match=r"load_record: field 'figures\.p50' must be a finite number"):
+        load_record(path)
+    with pytest.raises(ValueError, match=r"make_record: field 'figures\.p50' must be a finite number"):
+        make_record("m", "offline", {"p50": 10**400}, accuracy=1.0, target=0.5)
 
 
 def test_step4_a_file_that_is_not_a_record_is_refused(tmp_path):
