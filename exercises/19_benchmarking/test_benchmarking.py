@@ -209,6 +209,32 @@ def test_step3_an_idle_server_answers_in_its_service_time():
     assert latencies == pytest.approx([0.1] * 4, abs=1e-12)
 
 
+def test_step3_a_query_due_exactly_at_the_previous_finish_is_served_without_a_sleep():
+    fake = FakeTime(service=[0.5, 0.25])
+    latencies = server_latencies(fake.work, [0.0, 0.5], clock=fake.clock, sleep=fake.sleep)
+    assert latencies.tolist() == [0.5, 0.25]
+    assert fake.sleeps == []  # the origin is 0.0 = due of query 0; query 0 finishes at 0.5 = due of query 1
+
+
+def test_step3_a_sleep_that_returns_early_is_slept_again_until_the_query_is_due():
+    fake = FakeTime(service=[0.25])
+    woken = []
+
+    def early_once(seconds):  # the first sleep ends halfway, later ones in full
+        woken.append(seconds)
+        fake.now += seconds / 2 if len(woken) == 1 else seconds
+
+    latencies = server_latencies(fake.work, [1.0], clock=fake.clock, sleep=early_once)
+    assert woken == [1.0, 0.5]
+    assert latencies.tolist() == [0.25]  # the service time: never a negative or shortened latency
+
+
+def test_step3_a_sleep_that_does_not_wait_is_refused():
+    fake = FakeTime(service=[0.25])
+    with pytest.raises(ValueError, match=r"server_latencies: sleep must advance the clock, got a clock still at 0\.0"):
+        server_latencies(fake.work, [1.0], clock=fake.clock, sleep=lambda seconds: None)
+
+
 def test_step3_poisson_arrivals_are_the_running_sum_of_seeded_exponential_gaps():
     gaps = np.random.default_rng(4).exponential(1 / 20.0, size=50)
     arrivals = poisson_arrivals(20.0, 50, seed=4)
@@ -246,6 +272,10 @@ def test_step3_the_server_scenario_under_load_equals_the_queue_written_here():
         sleep=fake_again.sleep,
     )
     assert again == figures
+    # the interval is summarize's with the server's own seed (9), over the same latencies
+    low, high = bootstrap_ci(expected, resamples=50, seed=9)
+    assert figures["p50_low"] == pytest.approx(low, abs=1e-9)
+    assert figures["p50_high"] == pytest.approx(high, abs=1e-9)
 
 
 def test_step3_bad_server_inputs_are_refused():
@@ -258,6 +288,8 @@ def test_step3_bad_server_inputs_are_refused():
         ValueError, match=r"server_latencies: arrivals must be nondecreasing and >= 0, got \[1.0, 0.5\]"
     ):
         server_latencies(fake.work, [1.0, 0.5], clock=fake.clock, sleep=fake.sleep)
+    with pytest.raises(ValueError, match=r"server_latencies: arrivals must be nondecreasing and >= 0, got \[-1.0\]"):
+        server_latencies(fake.work, [-1.0], clock=fake.clock, sleep=fake.sleep)
     with pytest.raises(ValueError, match="server_latencies: arrivals must be a non-empty 1-D sequence"):
         server_latencies(fake.work, [], clock=fake.clock, sleep=fake.sleep)
     with pytest.raises(TypeError, match="server_latencies: sleep must be callable, got int"):
@@ -413,6 +445,8 @@ def test_step5_timer_resolution_is_the_smallest_positive_step_of_a_fake_clock():
     readings = [0.0, 0.0, 0.0, 1e-6, 1e-6, 1e-6, 3e-6, 3.5e-6, 3.5e-6, 3.5e-6]
     assert timer_resolution(ticking(readings), pairs=5) == pytest.approx(0.5e-6, rel=1e-12)
     assert timer_resolution(ticking([2.0, 4.0]), pairs=1) == 2.0
+    # pairs (0, 1), (1.25, 2.25), (3, 4): every step within a pair is 1.0, the least one is between pairs
+    assert timer_resolution(ticking([0.0, 1.0, 1.25, 2.25, 3.0, 4.0]), pairs=3) == 0.25
 
 
 def test_step5_a_clock_that_never_advances_or_goes_backwards_is_refused():

@@ -345,12 +345,16 @@ def server_latencies(
 
     A single server and a FIFO queue. After ``warmup`` untimed calls of ``fn``, the clock's
     reading ``t0`` is the run's origin, and query ``i`` is *due* at ``t0 + arrivals[i]``.
-    For each query in order: if the last reading is before its due time, ``sleep(due - last)``
-    (idle until it arrives); then ``fn()`` serves it, and its latency is ``finish - due``,
-    ``finish`` the reading after the call. A query that arrives while an earlier one is
-    served waits in the queue, and the wait counts in its latency. So on an exact clock, with
-    service times ``s[i]``: ``start[i] = max(arrival[i], finish[i-1])``, ``finish[i] =
-    start[i] + s[i]``, latency ``finish[i] - arrival[i]``.
+    For each query in order: while the last reading is before its due time (strictly: a query
+    due exactly at the previous finish gets no ``sleep(0)``), ``sleep(due - last)`` (idle until
+    it arrives; a sleep may return early, so the clock is read again after each one and the
+    server sleeps again for what is left); then ``fn()`` serves it, and its latency is
+    ``finish - due``, ``finish`` the reading after the call, so never below the service time.
+    A sleep after which the clock has not moved at all is refused (it would loop forever).
+    A query that arrives while an earlier one is served waits in the queue, and the wait
+    counts in its latency. So on an exact clock, with service times ``s[i]``: ``start[i] =
+    max(arrival[i], finish[i-1])``, ``finish[i] = start[i] + s[i]``, latency ``finish[i] -
+    arrival[i]``.
 
     Every reading goes through kata 14's ``timed_call`` (around the given ``nothing`` for the
     origin, around ``sleep`` for an idle wait, around ``fn`` for a query), so the readings are
@@ -358,7 +362,8 @@ def server_latencies(
 
     Args:
         fn: one query, called with no arguments.
-        arrivals: (N,) finite numbers >= 0, nondecreasing, seconds after the origin.
+        arrivals: (N,) finite numbers >= 0, nondecreasing, seconds after the origin
+            (``[-1.0]`` is refused).
         warmup: untimed calls of fn before the origin, an integer >= 0.
         clock: seconds, as in ``measure_latency``; sleep: waits that many seconds (``time.sleep``;
             a test passes one that advances its fake clock).
@@ -369,9 +374,12 @@ def server_latencies(
         ValueError: ``"server_latencies: arrivals must be a non-empty 1-D sequence of finite
             numbers, got shape (0,)"``; ``"server_latencies: arrivals must be nondecreasing
             and >= 0, got [1.0, 0.5]"``; ``"server_latencies: warmup must be an integer >= 0,
-            got -1"``; the clock's errors from ``timed_call`` (named ``server_latencies``).
+            got -1"``; ``"server_latencies: sleep must advance the clock, got a clock still at
+            0.0 after sleep(0.5)"``; the clock's errors from ``timed_call`` (named
+            ``server_latencies``).
     Complexity:
-        warmup + N calls of fn, at most N sleeps, O(N) memory.
+        warmup + N calls of fn, one sleep per idle wait (more if a sleep returns early),
+        O(N) memory.
     Example:
         >>> now = [0.0]
         >>> def work(): now[0] += 1.0
@@ -394,8 +402,13 @@ def server_latencies(
     latencies = np.empty(times.size, dtype=np.float64)
     for i, arrival in enumerate(times):
         due = t0 + arrival
-        if last < due:  # the server is idle until the query arrives
+        while last < due:  # the server is idle until the query arrives (a sleep may end early)
+            before = last
             _, last, _ = timed_call(op, clock, last, sleep, due - last)
+            if last == before:
+                raise ValueError(
+                    f"{op}: sleep must advance the clock, got a clock still at {last} after sleep({due - before})"
+                )
         _, last, _ = timed_call(op, clock, last, fn)  # last <- this query's finish
         latencies[i] = last - due
     return latencies
