@@ -126,6 +126,17 @@ def check_confidence(op: str, confidence) -> float:
     return float(confidence)
 
 
+def make_rng(op: str, seed) -> np.random.Generator:
+    """Given: ``np.random.default_rng(seed)``, or ValueError ``"bootstrap_ci: seed must be what
+    np.random.default_rng accepts (an integer >= 0), got -1"`` (NumPy's own error names no function)."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{op}: seed must be what np.random.default_rng accepts (an integer >= 0), got {seed!r}"
+        ) from None
+
+
 def nothing() -> None:
     """Given: a call that does nothing: ``timed_call`` around it is one checked pair of clock reads."""
 
@@ -155,7 +166,9 @@ def bootstrap_ci(samples, *, confidence: float = 0.95, resamples: int = 1000, se
     Raises:
         ValueError: ``"bootstrap_ci: samples must be a non-empty 1-D sequence of finite numbers,
             got shape (0,)"``; ``"bootstrap_ci: confidence must be in (0, 1), got 1.5"``;
-            ``"bootstrap_ci: resamples must be an integer >= 1, got 0"``.
+            ``"bootstrap_ci: resamples must be an integer >= 1, got 0"``; ``"bootstrap_ci: seed
+            must be what np.random.default_rng accepts (an integer >= 0), got -1"`` (the given
+            ``make_rng``).
     Complexity:
         O(resamples · N) time and memory (the index matrix).
     Example:
@@ -183,7 +196,8 @@ def summarize(samples, *, confidence: float = 0.95, resamples: int = 1000, seed:
         max, p50_low, p50_high``.
     Raises:
         ValueError: ``"summarize: samples must be a non-empty 1-D sequence of finite numbers,
-            got nan"``, and ``bootstrap_ci``'s errors under the name ``summarize``.
+            got nan"``, and ``bootstrap_ci``'s errors under the name ``summarize`` (a bad
+            seed too: check it with ``make_rng("summarize", seed)``).
     Complexity:
         O(N log N + resamples · N).
     Example:
@@ -290,7 +304,9 @@ def poisson_arrivals(rate: float, queries: int, seed: int = 0) -> np.ndarray:
         (queries,) float64, nondecreasing, >= 0.
     Raises:
         ValueError: ``"poisson_arrivals: rate must be a finite number > 0, got 0"``;
-            ``"poisson_arrivals: queries must be an integer >= 1, got 0"``.
+            ``"poisson_arrivals: queries must be an integer >= 1, got 0"``; ``"poisson_arrivals:
+            rate must be large enough for finite arrivals, got 1e-320"`` (``1 / rate`` overflows
+            to inf); a bad seed (the given ``make_rng``).
     Complexity:
         O(queries).
     Example:
@@ -387,7 +403,9 @@ def server(
     Returns:
         ``summarize``'s dict of the latencies, and ``"rate"``: Python floats.
     Raises:
-        The errors of ``poisson_arrivals``, ``server_latencies`` and ``summarize``.
+        ValueError: ``"server: seed must be what np.random.default_rng accepts (an integer >=
+            0), got -1"`` (checked first, with the given ``make_rng``); the errors of
+            ``poisson_arrivals``, ``server_latencies`` and ``summarize``.
     Complexity:
         warmup + queries calls of fn; the run lasts about max(queries / rate, total service).
     Example:
@@ -562,7 +580,8 @@ def load_record(path) -> dict:
         The record, a dict equal to the one saved.
     Raises:
         ValueError: ``"load_record: the file must hold JSON, got ..."`` (the parser's
-            message); ``validate_record``'s errors, named ``load_record``
+            message); ``"load_record: the file 'result.json' must hold UTF-8 text, got ..."``
+            (the decoder's message); ``validate_record``'s errors, named ``load_record``
             (``"load_record: field 'environment.cores' must be an integer >= 1, got 0"``).
     Complexity:
         O(size of the file).

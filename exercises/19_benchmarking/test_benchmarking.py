@@ -209,6 +209,25 @@ def test_step3_an_idle_server_answers_in_its_service_time():
     assert latencies == pytest.approx([0.1] * 4, abs=1e-12)
 
 
+def test_step3_a_rate_so_small_its_arrivals_are_infinite_is_refused():
+    with pytest.raises(ValueError, match="poisson_arrivals: rate must be large enough for finite arrivals, got 1e-320"):
+        poisson_arrivals(1e-320, 3)
+
+
+@pytest.mark.parametrize("seed", [-1, "a"], ids=["step3-seed-negative", "step3-seed-str"])
+def test_a_bad_seed_is_refused_naming_the_function(seed):
+    fake = FakeTime(service=[0.1] * 10)
+    calls = {
+        "bootstrap_ci": lambda: bootstrap_ci([1.0, 2.0], seed=seed),
+        "summarize": lambda: summarize([1.0, 2.0], seed=seed),
+        "poisson_arrivals": lambda: poisson_arrivals(1.0, 3, seed=seed),
+        "server": lambda: server(fake.work, rate=1.0, queries=2, seed=seed, clock=fake.clock, sleep=fake.sleep),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=f"{name}: seed must be what np.random.default_rng accepts"):
+            call()
+
+
 def test_step3_a_query_due_exactly_at_the_previous_finish_is_served_without_a_sleep():
     fake = FakeTime(service=[0.5, 0.25])
     latencies = server_latencies(fake.work, [0.0, 0.5], clock=fake.clock, sleep=fake.sleep)
@@ -430,6 +449,9 @@ def test_step4_a_file_that_is_not_a_record_is_refused(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text("[1, 2]")
     with pytest.raises(ValueError, match="load_record: a record must be a dict, got list"):
+        load_record(path)
+    path.write_bytes(b'{"model": "\xff"}')
+    with pytest.raises(ValueError, match=r"load_record: the file '.*bad\.json' must hold UTF-8 text"):
         load_record(path)
     path.write_text("{not json")
     with pytest.raises(ValueError, match="load_record: the file must hold JSON"):

@@ -122,6 +122,17 @@ def check_confidence(op: str, confidence) -> float:
     return float(confidence)
 
 
+def make_rng(op: str, seed) -> np.random.Generator:
+    """Given: ``np.random.default_rng(seed)``, or ValueError ``"bootstrap_ci: seed must be what
+    np.random.default_rng accepts (an integer >= 0), got -1"`` (NumPy's own error names no function)."""
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{op}: seed must be what np.random.default_rng accepts (an integer >= 0), got {seed!r}"
+        ) from None
+
+
 def nothing() -> None:
     """Given: a call that does nothing: ``timed_call`` around it is one checked pair of clock reads."""
 
@@ -151,7 +162,9 @@ def bootstrap_ci(samples, *, confidence: float = 0.95, resamples: int = 1000, se
     Raises:
         ValueError: ``"bootstrap_ci: samples must be a non-empty 1-D sequence of finite numbers,
             got shape (0,)"``; ``"bootstrap_ci: confidence must be in (0, 1), got 1.5"``;
-            ``"bootstrap_ci: resamples must be an integer >= 1, got 0"``.
+            ``"bootstrap_ci: resamples must be an integer >= 1, got 0"``; ``"bootstrap_ci: seed
+            must be what np.random.default_rng accepts (an integer >= 0), got -1"`` (the given
+            ``make_rng``).
     Complexity:
         O(resamples · N) time and memory (the index matrix).
     Example:
@@ -163,7 +176,7 @@ def bootstrap_ci(samples, *, confidence: float = 0.95, resamples: int = 1000, se
     confidence = check_confidence("bootstrap_ci", confidence)
     resamples = check_int("bootstrap_ci", "resamples", resamples, 1)
     n = x.size
-    idx = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    idx = make_rng("bootstrap_ci", seed).integers(0, n, size=(resamples, n))
     medians = np.median(x[idx], axis=1)
     low, high = np.percentile(medians, [50 * (1 - confidence), 50 * (1 + confidence)])
     return float(low), float(high)
@@ -185,7 +198,8 @@ def summarize(samples, *, confidence: float = 0.95, resamples: int = 1000, seed:
         max, p50_low, p50_high``.
     Raises:
         ValueError: ``"summarize: samples must be a non-empty 1-D sequence of finite numbers,
-            got nan"``, and ``bootstrap_ci``'s errors under the name ``summarize``.
+            got nan"``, and ``bootstrap_ci``'s errors under the name ``summarize`` (a bad
+            seed too: check it with ``make_rng("summarize", seed)``).
     Complexity:
         O(N log N + resamples · N).
     Example:
@@ -197,6 +211,7 @@ def summarize(samples, *, confidence: float = 0.95, resamples: int = 1000, seed:
     x = check_samples("summarize", samples)
     confidence = check_confidence("summarize", confidence)
     resamples = check_int("summarize", "resamples", resamples, 1)
+    make_rng("summarize", seed)  # only to name a bad seed after this function
     p50, p90, p99 = np.percentile(x, [50, 90, 99])
     low, high = bootstrap_ci(x, confidence=confidence, resamples=resamples, seed=seed)
     return {
@@ -318,7 +333,9 @@ def poisson_arrivals(rate: float, queries: int, seed: int = 0) -> np.ndarray:
         (queries,) float64, nondecreasing, >= 0.
     Raises:
         ValueError: ``"poisson_arrivals: rate must be a finite number > 0, got 0"``;
-            ``"poisson_arrivals: queries must be an integer >= 1, got 0"``.
+            ``"poisson_arrivals: queries must be an integer >= 1, got 0"``; ``"poisson_arrivals:
+            rate must be large enough for finite arrivals, got 1e-320"`` (``1 / rate`` overflows
+            to inf); a bad seed (the given ``make_rng``).
     Complexity:
         O(queries).
     Example:
@@ -329,8 +346,11 @@ def poisson_arrivals(rate: float, queries: int, seed: int = 0) -> np.ndarray:
     if not is_finite_number(rate) or rate <= 0:
         raise ValueError(f"poisson_arrivals: rate must be a finite number > 0, got {rate!r}")
     queries = check_int("poisson_arrivals", "queries", queries, 1)
-    gaps = np.random.default_rng(seed).exponential(1 / rate, size=queries)
-    return np.cumsum(gaps)
+    gaps = make_rng("poisson_arrivals", seed).exponential(1 / rate, size=queries)
+    arrivals = np.cumsum(gaps)
+    if not np.all(np.isfinite(arrivals)):  # 1 / 1e-320 is inf: arrivals that never come
+        raise ValueError(f"poisson_arrivals: rate must be large enough for finite arrivals, got {rate!r}")
+    return arrivals
 
 
 def server_latencies(
@@ -440,7 +460,9 @@ def server(
     Returns:
         ``summarize``'s dict of the latencies, and ``"rate"``: Python floats.
     Raises:
-        The errors of ``poisson_arrivals``, ``server_latencies`` and ``summarize``.
+        ValueError: ``"server: seed must be what np.random.default_rng accepts (an integer >=
+            0), got -1"`` (checked first, with the given ``make_rng``); the errors of
+            ``poisson_arrivals``, ``server_latencies`` and ``summarize``.
     Complexity:
         warmup + queries calls of fn; the run lasts about max(queries / rate, total service).
     Example:
@@ -451,6 +473,7 @@ def server(
         True
     """
     # solution: step 3
+    make_rng("server", seed)  # only to name a bad seed after this function
     arrivals = poisson_arrivals(rate, queries, seed)
     latencies = server_latencies(fn, arrivals, warmup=warmup, clock=clock, sleep=sleep)
     figures = summarize(latencies, confidence=confidence, resamples=resamples, seed=seed)
@@ -685,14 +708,18 @@ def load_record(path) -> dict:
         The record, a dict equal to the one saved.
     Raises:
         ValueError: ``"load_record: the file must hold JSON, got ..."`` (the parser's
-            message); ``validate_record``'s errors, named ``load_record``
+            message); ``"load_record: the file 'result.json' must hold UTF-8 text, got ..."``
+            (the decoder's message); ``validate_record``'s errors, named ``load_record``
             (``"load_record: field 'environment.cores' must be an integer >= 1, got 0"``).
     Complexity:
         O(size of the file).
     """
     # solution: step 4
-    with open(path, encoding="utf-8") as file:
-        text = file.read()
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except UnicodeDecodeError as err:
+        raise ValueError(f"load_record: the file {str(path)!r} must hold UTF-8 text, got {err}") from None
     try:
         record = json.loads(text)
     except json.JSONDecodeError as err:
