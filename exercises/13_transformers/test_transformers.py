@@ -15,7 +15,7 @@ from tinytorch.autograd import Tensor, is_grad_enabled
 from tinytorch.layers import Linear, Parameter, count_parameters, manual_seed
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK
-from tinytorch.testing.oracles import dense, rotate_pairs
+from tinytorch.testing.oracles import causal_self_attention, dense
 from tinytorch.transformers import (
     GPT,
     FeedForward,
@@ -55,29 +55,9 @@ def norm_oracle(norm, x):
     return rms_norm(x, norm.weight.numpy(), norm.eps)
 
 
-def attention_oracle(attn, x, offset=0):
-    """Causal multi-head (grouped-query) self-attention with loops over heads, from attn's weights."""
-    B, T, C = x.shape
-    H, H_kv, D = attn.n_heads, attn.n_kv_heads, attn.head_dim
-    q = dense(x, attn.q_proj).reshape(B, T, H, D).transpose(0, 2, 1, 3)  # (B, H, T, D)
-    k = dense(x, attn.k_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)  # (B, H_kv, T, D)
-    v = dense(x, attn.v_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)
-    if attn.rope:
-        positions = np.arange(offset, offset + T)
-        q, k = rotate_pairs(q, positions, attn.rope_base), rotate_pairs(k, positions, attn.rope_base)
-    heads = np.empty((B, H, T, D))
-    for h in range(H):
-        kv = h // (H // H_kv)  # consecutive query heads share a key/value head
-        scores = q[:, h] @ k[:, kv].transpose(0, 2, 1) / math.sqrt(D)  # (B, T, T)
-        scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)  # query t sees keys <= t
-        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-        heads[:, h] = (weights / weights.sum(axis=-1, keepdims=True)) @ v[:, kv]
-    return dense(heads.transpose(0, 2, 1, 3).reshape(B, T, C), attn.out_proj)
-
-
 def block_oracle(block, x, offset=0):
     """The pre-norm block: x + attn(norm1(x)), then + ffn(norm2(x))."""
-    x = x + attention_oracle(block.attn, norm_oracle(block.norm1, x), offset)
+    x = x + causal_self_attention(block.attn, norm_oracle(block.norm1, x), offset)
     return x + dense(gelu(dense(norm_oracle(block.norm2, x), block.ffn.fc)), block.ffn.proj)
 
 

@@ -15,7 +15,7 @@ from tinytorch.kv_cache import KVCache, cached_attention, cached_forward, genera
 from tinytorch.layers import Linear, LinearFunction, Sequential, manual_seed
 from tinytorch.testing import assert_close, memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK, KiB
-from tinytorch.testing.oracles import dense, rotate_pairs
+from tinytorch.testing.oracles import causal_self_attention, dense, rotate_pairs
 from tinytorch.transformers import GPT, GPTConfig
 
 # --- oracles written here, independent of the kata ----------------------------------------------
@@ -28,24 +28,6 @@ def keys_and_values(attn, x):
     k = dense(x, attn.k_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)
     v = dense(x, attn.v_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)
     return (rotate_pairs(k, np.arange(T), attn.rope_base) if attn.rope else k), v
-
-
-def attention_oracle(attn, x):
-    """Causal multi-head (grouped-query) self-attention over the whole sequence, a loop over heads."""
-    B, T, C = x.shape
-    H, H_kv, D = attn.n_heads, attn.n_kv_heads, attn.head_dim
-    q = dense(x, attn.q_proj).reshape(B, T, H, D).transpose(0, 2, 1, 3)  # (B, H, T, D)
-    if attn.rope:
-        q = rotate_pairs(q, np.arange(T), attn.rope_base)
-    k, v = keys_and_values(attn, x)
-    heads = np.empty((B, H, T, D))
-    for h in range(H):
-        kv = h // (H // H_kv)  # consecutive query heads share a key/value head
-        scores = q[:, h] @ k[:, kv].transpose(0, 2, 1) / math.sqrt(D)  # (B, T, T)
-        scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)  # query t sees keys <= t
-        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
-        heads[:, h] = (weights / weights.sum(axis=-1, keepdims=True)) @ v[:, kv]
-    return dense(heads.transpose(0, 2, 1, 3).reshape(B, T, C), attn.out_proj)
 
 
 def layer_norm(x, norm):
@@ -260,7 +242,7 @@ def test_step2_cached_attention_chunk_by_chunk_equals_attention_over_the_whole_s
 ):
     attn = MultiHeadAttention(8, n_heads, n_kv_heads, rope=rope, rope_base=rope_base, rng=rng, dtype=np.float64)
     x = rng.standard_normal((2, 7, 8))
-    expected = attention_oracle(attn, x)  # (B, 7, C)
+    expected = causal_self_attention(attn, x)  # (B, 7, C)
     cache = KVCache(1, 2, n_kv_heads, 9, 8 // n_heads, dtype=np.float64)
     start = 0
     for T in (3, 1, 2, 1):  # a prompt, then single steps and a pair

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -25,3 +27,28 @@ def dense(x: np.ndarray, layer) -> np.ndarray:
     """A 04 Linear's x @ Wᵀ + b, from its arrays (no bias when ``layer.bias`` is None)."""
     out = x @ layer.weight.numpy().T
     return out if layer.bias is None else out + layer.bias.numpy()
+
+
+def causal_self_attention(attn, x: np.ndarray, offset: int = 0) -> np.ndarray:
+    """Causal multi-head (grouped-query) self-attention with a loop over heads, from the arrays of
+    12's ``MultiHeadAttention`` (q/k/v/out_proj, n_heads, n_kv_heads, head_dim, rope, rope_base).
+
+    x: (B, T, C) float64, its first row at position ``offset`` (which only RoPE reads). Query head
+    h reads key/value head h // (n_heads // n_kv_heads); query t sees keys <= t.
+    """
+    B, T, C = x.shape
+    H, H_kv, D = attn.n_heads, attn.n_kv_heads, attn.head_dim
+    q = dense(x, attn.q_proj).reshape(B, T, H, D).transpose(0, 2, 1, 3)  # (B, H, T, D)
+    k = dense(x, attn.k_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)  # (B, H_kv, T, D)
+    v = dense(x, attn.v_proj).reshape(B, T, H_kv, D).transpose(0, 2, 1, 3)
+    if attn.rope:
+        positions = np.arange(offset, offset + T)
+        q, k = rotate_pairs(q, positions, attn.rope_base), rotate_pairs(k, positions, attn.rope_base)
+    heads = np.empty((B, H, T, D))
+    for h in range(H):
+        kv = h // (H // H_kv)  # consecutive query heads share a key/value head
+        scores = q[:, h] @ k[:, kv].transpose(0, 2, 1) / math.sqrt(D)  # (B, T, T)
+        scores = np.where(np.tril(np.ones((T, T), dtype=bool)), scores, -np.inf)  # query t sees keys <= t
+        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        heads[:, h] = (weights / weights.sum(axis=-1, keepdims=True)) @ v[:, kv]
+    return dense(heads.transpose(0, 2, 1, 3).reshape(B, T, C), attn.out_proj)
