@@ -88,14 +88,18 @@ class Reporter:
         """A test's outcome after its teardown: failed in any phase, else skipped in any, else passed."""
         return "failed" if report.nodeid in self.failed else "skipped" if report.nodeid in self.skipped else "passed"
 
+    def details(self, nodeid: str) -> list[str]:
+        """What follows a test's outcome on its line: nothing here."""
+        return []
+
     def pytest_runtest_logreport(self, report) -> None:
-        """A test's outcome, sent after its teardown."""
+        """A test's outcome (and its ``details``), sent after its teardown."""
         if report.failed:
             self.failed.add(report.nodeid)
         elif report.skipped:
             self.skipped.add(report.nodeid)
         if report.when == "teardown":
-            self.send(self.outcome(report))
+            self.send(self.outcome(report), *self.details(report.nodeid))
 
 
 class StepReporter(Reporter):
@@ -112,14 +116,9 @@ class StepReporter(Reporter):
         for key, count in counts.items():
             self.send("step-collected", key, str(count))
 
-    def pytest_runtest_logreport(self, report) -> None:
-        if report.failed:
-            self.failed.add(report.nodeid)
-        elif report.skipped:
-            self.skipped.add(report.nodeid)
-        if report.when == "teardown":
-            step = step_of(report.nodeid)
-            self.send(self.outcome(report), *([str(step)] if step is not None else []))
+    def details(self, nodeid: str) -> list[str]:
+        step = step_of(nodeid)
+        return [] if step is None else [str(step)]
 
 
 def collection_error(text: str) -> str:
