@@ -30,6 +30,7 @@ Times are in seconds throughout.
 
 from __future__ import annotations
 
+import decimal
 import json
 import math
 import numbers
@@ -66,6 +67,7 @@ __all__ = [
 SCENARIOS = ("single-stream", "offline", "server")
 FIELDS = ("model", "scenario", "figures", "accuracy", "target", "environment")  # a record's fields
 ENVIRONMENT_FIELDS = ("python", "numpy", "blas", "cores")
+LARGEST_SAMPLE = 1e100  # seconds: the largest magnitude check_samples accepts (no figure overflows)
 
 # --- given: checks --------------------------------------------------------------------------------
 
@@ -80,19 +82,54 @@ def is_number(value) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+def shown(value) -> str:
+    """Given: how an error message writes a value it was given: ``repr(value)``, abbreviated when long.
+
+    An int of more than 80 digits is written in scientific notation with its digit count,
+    ``"1.000e+400 (an int of 401 digits)"`` (never in full: Python refuses to write an int
+    past 4300 digits at all). Any other value whose repr ``text`` is longer than 80
+    characters is written ``text[:60] + f"... ({len(text)} characters)"``: its first 60
+    characters and how long it was. A value whose repr fails (a list holding an int past
+    4300 digits) is named by its type: ``"a list too large to show"``.
+
+    Example:
+        >>> shown(0.5), shown(10**400)
+        ('0.5', '1.000e+400 (an int of 401 digits)')
+    """
+    if is_int(value) and abs(int(value)) >= 10**80:
+        # NOTE: Decimal holds the int exactly (no 4300-digit limit); adjusted() is its exponent.
+        exact = decimal.Decimal(int(value))
+        return f"{exact:.3e} (an int of {exact.adjusted() + 1} digits)"
+    try:
+        text = repr(value)
+    except ValueError:  # an int past 4300 digits inside a container
+        return f"a {type_name(value)} too large to show"
+    if len(text) > 80:
+        return f"{text[:60]}... ({len(text)} characters)"
+    return text
+
+
 def check_int(op: str, what: str, value, minimum: int) -> int:
     """Given: ``value`` as an int, or ValueError ``"summarize: resamples must be an integer >= 1, got 0"``."""
     if not is_int(value) or value < minimum:
-        raise ValueError(f"{op}: {what} must be an integer >= {minimum}, got {value!r}")
+        raise ValueError(f"{op}: {what} must be an integer >= {minimum}, got {shown(value)}")
     return int(value)
 
 
 def check_samples(op: str, samples, what: str = "samples") -> np.ndarray:
     """Given: ``samples`` (a sequence or a 1-D array of real numbers) as a float64 array.
 
+    Every sample must be at most ``LARGEST_SAMPLE`` (1e100) in magnitude, so that no figure
+    computed from them overflows: NumPy's mean sums N samples, its std sums N squares of
+    differences (each at most (2e100)² = 4e200), and a percentile or a median adds or
+    subtracts two samples; all stay below float64's largest 1.8e308 for any N below 4e107.
+    (``[1e308, 1e308]`` would give an infinite mean, and samples of 1e154 an infinite std.)
+
     Raises:
         ValueError: ``"summarize: samples must be a non-empty 1-D sequence of finite numbers,
-            got shape (0,)"`` (or ``got nan``, ``got inf``, ``got dtype <U1``).
+            got shape (0,)"`` (or ``got nan``, ``got inf``, ``got dtype <U1``);
+            ``"summarize: samples must be at most 1e+100 in magnitude (so that no figure
+            overflows), got 1e+308"`` (the first such sample).
     """
     rule = f"{op}: {what} must be a non-empty 1-D sequence of finite numbers"
     array = np.asarray(samples)
@@ -105,6 +142,12 @@ def check_samples(op: str, samples, what: str = "samples") -> np.ndarray:
     array = array.astype(np.float64)
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{rule}, got {array[~np.isfinite(array)][0]}")
+    too_large = np.abs(array) > LARGEST_SAMPLE
+    if np.any(too_large):
+        raise ValueError(
+            f"{op}: {what} must be at most {LARGEST_SAMPLE:.0e} in magnitude (so that no figure overflows), "
+            f"got {float(array[too_large][0])!r}"
+        )
     return array
 
 
@@ -122,7 +165,7 @@ def is_finite_number(value) -> bool:
 def check_confidence(op: str, confidence) -> float:
     """Given: ``confidence`` in (0, 1) as a float, else ValueError ``"summarize: confidence must be in (0, 1)"``."""
     if not is_number(confidence) or not 0 < confidence < 1:
-        raise ValueError(f"{op}: confidence must be in (0, 1), got {confidence!r}")
+        raise ValueError(f"{op}: confidence must be in (0, 1), got {shown(confidence)}")
     return float(confidence)
 
 
@@ -133,7 +176,7 @@ def make_rng(op: str, seed) -> np.random.Generator:
         return np.random.default_rng(seed)
     except (TypeError, ValueError):
         raise ValueError(
-            f"{op}: seed must be what np.random.default_rng accepts (an integer >= 0), got {seed!r}"
+            f"{op}: seed must be what np.random.default_rng accepts (an integer >= 0), got {shown(seed)}"
         ) from None
 
 
@@ -157,7 +200,8 @@ def bootstrap_ci(samples, *, confidence: float = 0.95, resamples: int = 1000, se
     samples.
 
     Args:
-        samples: (N,) real finite numbers, N >= 1 (a list or an array).
+        samples: (N,) real finite numbers, N >= 1 (a list or an array), each at most
+            ``LARGEST_SAMPLE`` = 1e100 in magnitude (the given ``check_samples``).
         confidence: the interval's coverage, in (0, 1).
         resamples: how many resamples, an integer >= 1.
         seed: the generator's seed (anything ``np.random.default_rng`` accepts).
@@ -166,9 +210,10 @@ def bootstrap_ci(samples, *, confidence: float = 0.95, resamples: int = 1000, se
     Raises:
         ValueError: ``"bootstrap_ci: samples must be a non-empty 1-D sequence of finite numbers,
             got shape (0,)"``; ``"bootstrap_ci: confidence must be in (0, 1), got 1.5"``;
-            ``"bootstrap_ci: resamples must be an integer >= 1, got 0"``; ``"bootstrap_ci: seed
-            must be what np.random.default_rng accepts (an integer >= 0), got -1"`` (the given
-            ``make_rng``).
+            ``"bootstrap_ci: samples must be at most 1e+100 in magnitude (so that no figure
+            overflows), got 1e+308"``; ``"bootstrap_ci: resamples must be an integer >= 1, got
+            0"``; ``"bootstrap_ci: seed must be what np.random.default_rng accepts (an integer
+            >= 0), got -1"`` (the given ``make_rng``).
     Complexity:
         O(resamples · N) time and memory (the index matrix).
     Example:
@@ -189,14 +234,17 @@ def summarize(samples, *, confidence: float = 0.95, resamples: int = 1000, seed:
     ``p50_low, p50_high = bootstrap_ci(samples, confidence=..., resamples=..., seed=...)``.
 
     Args:
-        samples: (N,) real finite numbers, N >= 1.
+        samples: (N,) real finite numbers, N >= 1, each at most ``LARGEST_SAMPLE`` = 1e100 in
+            magnitude: so every figure is finite (``[1e308, 1e308]`` would give an infinite
+            mean; the given ``check_samples`` refuses it).
         confidence, resamples, seed: passed to ``bootstrap_ci``.
     Returns:
         A dict of Python floats with exactly the keys ``count, mean, std, min, p50, p90, p99,
         max, p50_low, p50_high``.
     Raises:
         ValueError: ``"summarize: samples must be a non-empty 1-D sequence of finite numbers,
-            got nan"``, and ``bootstrap_ci``'s errors under the name ``summarize`` (a bad
+            got nan"``; ``"summarize: samples must be at most 1e+100 in magnitude (so that no
+            figure overflows), got 1e+308"``; and ``bootstrap_ci``'s errors under the name ``summarize`` (a bad
             seed too: check it with ``make_rng("summarize", seed)``).
     Complexity:
         O(N log N + resamples · N).
@@ -261,11 +309,13 @@ def offline(
 
     ``fn()`` processes ``samples_per_call`` samples in one call (a whole batch). It is timed
     as in ``single_stream`` (``measure_latency``), and the throughput is computed from the
-    median call: ``samples_per_second = samples_per_call / median``.
+    median call: ``samples_per_second = samples_per_call / median``. ``samples_per_call`` is
+    checked before ``fn`` is first called.
 
     Args:
         fn: one batch, called with no arguments.
-        samples_per_call: the samples one call processes, an integer >= 1.
+        samples_per_call: the samples one call processes, an integer >= 1 that a float can
+            hold (``10**400`` cannot).
         warmup: untimed calls, an integer >= 0; repeats: timed calls, an integer >= 1.
         clock: as in ``measure_latency``.
     Returns:
@@ -273,8 +323,10 @@ def offline(
         (``seconds_per_call`` is the median of the timed calls).
     Raises:
         ValueError: ``"offline: samples_per_call must be an integer >= 1, got 0"``;
-            ``"offline: the median call must take a positive time, got 0.0"`` (a clock too
-            coarse for the call: time more samples per call); ``measure_latency``'s errors.
+            ``"offline: samples_per_call must be finite as a float, got 1.000e+400 (an int of
+            401 digits)"`` (the given ``is_finite_number`` and ``shown``); ``"offline: the
+            median call must take a positive time, got 0.0"`` (a clock too coarse for the call:
+            time more samples per call); ``measure_latency``'s errors.
     Complexity:
         warmup + repeats calls of fn.
     Example:
@@ -305,8 +357,10 @@ def poisson_arrivals(rate: float, queries: int, seed: int = 0) -> np.ndarray:
     Raises:
         ValueError: ``"poisson_arrivals: rate must be a finite number > 0, got 0"``;
             ``"poisson_arrivals: queries must be an integer >= 1, got 0"``; ``"poisson_arrivals:
-            rate must be large enough for finite arrivals, got 1e-320"`` (``1 / rate`` overflows
-            to inf); a bad seed (the given ``make_rng``).
+            rate must be large enough for finite arrivals, got 1e-320"`` (``1 / rate``, or the
+            running sum of the gaps, overflows to inf: ``1e-307`` with 100 queries; compute the
+            sum under ``np.errstate(over="ignore")`` and check it); a bad seed (the given
+            ``make_rng``). A value is written with the given ``shown``.
     Complexity:
         O(queries).
     Example:
@@ -347,8 +401,8 @@ def server_latencies(
 
     Args:
         fn: one query, called with no arguments.
-        arrivals: (N,) finite numbers >= 0, nondecreasing, seconds after the origin
-            (``[-1.0]`` is refused).
+        arrivals: (N,) finite numbers >= 0, nondecreasing, seconds after the origin, at most
+            1e100 (the given ``check_samples``; ``[-1.0]`` is refused).
         warmup: untimed calls of fn before the origin, an integer >= 0.
         clock: seconds, as in ``measure_latency``; sleep: waits that many seconds (``time.sleep``;
             a test passes one that advances its fake clock).
@@ -358,7 +412,8 @@ def server_latencies(
         TypeError: ``"server_latencies: sleep must be callable, got int"`` (fn, clock too).
         ValueError: ``"server_latencies: arrivals must be a non-empty 1-D sequence of finite
             numbers, got shape (0,)"``; ``"server_latencies: arrivals must be nondecreasing
-            and >= 0, got [1.0, 0.5]"``; ``"server_latencies: warmup must be an integer >= 0,
+            and >= 0, got [1.0, 0.5]"`` (the arrivals as a list of floats, ``shown``: a long
+            list is abbreviated); ``"server_latencies: warmup must be an integer >= 0,
             got -1"``; ``"server_latencies: sleep must advance the clock, got a clock still at
             0.0 after sleep(0.5)"``; the clock's errors from ``timed_call`` (named
             ``server_latencies``).
@@ -440,7 +495,8 @@ def accuracy_gate(accuracy: float, target: float) -> None:
         None when ``accuracy >= target``.
     Raises:
         ValueError: ``"accuracy_gate: accuracy must be >= the target 0.97, got 0.95"`` (both
-            figures written with ``repr``); ``"accuracy_gate: accuracy must be a number in
+            figures written with the given ``shown``: their repr, abbreviated when long);
+            ``"accuracy_gate: accuracy must be a number in
             [0, 1], got 1.5"`` (``target`` too, or nan).
     Complexity:
         O(1).
@@ -471,8 +527,8 @@ def environment() -> dict[str, object]:
 
 
 def field_error(op: str, field: str, rule: str, value) -> ValueError:
-    """Given: ``"load_record: field 'scenario' must be one of ..., got 'batch'"``."""
-    return ValueError(f"{op}: field '{field}' must {rule}, got {value!r}")
+    """Given: ``"load_record: field 'scenario' must be one of ..., got 'batch'"`` (the value ``shown``)."""
+    return ValueError(f"{op}: field '{field}' must {rule}, got {shown(value)}")
 
 
 def validate_record(record, op: str = "validate_record") -> None:
@@ -482,8 +538,9 @@ def validate_record(record, op: str = "validate_record") -> None:
     the first that fails raises: (1) every field of ``FIELDS`` is present (the first missing
     one, in ``FIELDS`` order, is named); (2) no unknown field (the first, in the record's own
     order); (3) each value, in ``FIELDS`` order: ``model`` a non-empty str; ``scenario`` one of
-    ``SCENARIOS``; ``figures`` a non-empty dict from str to finite numbers (not bools; an int
-    too big for a float, like ``10**400``, is not finite); ``accuracy`` then ``target``
+    ``SCENARIOS``; ``figures`` a non-empty dict from non-empty strs to finite numbers, each
+    name checked before its value (not bools; an int too big for a float, like ``10**400``,
+    is not finite); ``accuracy`` then ``target``
     numbers in [0, 1], then ``accuracy >= target`` (the gate: equal passes); ``environment`` a
     dict checked the same way: its fields ``python``, ``numpy``, ``blas``, ``cores`` all
     present, no other, then ``python``, ``numpy``, ``blas`` non-empty strs and ``cores`` an
@@ -500,8 +557,11 @@ def validate_record(record, op: str = "validate_record") -> None:
             field 'model' must be present, got a record without it"``; ``"validate_record:
             field 'extra' must not be there, got 1"`` (an unknown field);
             ``"validate_record: field 'scenario' must be one of 'single-stream', 'offline',
-            'server', got 'batch'"``; ``"validate_record: field 'figures.p50' must be a finite
-            number, got 'fast'"`` (nan, inf and ``10**400`` too); ``"validate_record: field
+            'server', got 'batch'"``; ``"validate_record: field 'figures' must have non-empty
+            str names, got ''"`` (an empty name would read ``figures.``; a non-str name too);
+            ``"validate_record: field 'figures.p50' must be a finite number, got 'fast'"`` (nan,
+            inf and ``10**400`` too, written ``1.000e+400 (an int of 401 digits)``: every value
+            is written with the given ``shown``, through the given ``field_error``); ``"validate_record: field
             'accuracy' must be >= the target 0.97, got 0.95"``; ``"validate_record: field
             'environment.blas' must be present, got a record without it"``; ``"validate_record:
             field 'environment.extra' must not be there, got 1"``; ``"validate_record: field
@@ -524,8 +584,10 @@ def make_record(model: str, scenario: str, figures: dict, *, accuracy: float, ta
 
     ``accuracy_gate(accuracy, target)`` first (a model below its target gets no record), then
     the dict ``{"model", "scenario", "figures", "accuracy", "target", "environment":
-    environment()}``, figures and accuracies as Python floats, checked by ``validate_record``
-    (named ``make_record``).
+    environment()}``, checked by ``validate_record`` (named ``make_record``). Figures that are
+    finite numbers (the given ``is_finite_number``) become Python floats, and so do accuracy
+    and target; any other figure is left as it is, for ``validate_record`` to refuse:
+    ``float("0.5")`` or ``float(True)`` would turn a wrong figure into a plausible one.
 
     Args:
         model: the model's name; scenario: one of ``SCENARIOS``; figures: a dict from str to
@@ -535,7 +597,8 @@ def make_record(model: str, scenario: str, figures: dict, *, accuracy: float, ta
     Raises:
         ValueError: ``accuracy_gate``'s errors (``"accuracy_gate: accuracy must be >= the
             target 0.97, got 0.95"``); ``validate_record``'s, named ``make_record``
-            (``"make_record: field 'scenario' must be one of ..."``).
+            (``"make_record: field 'scenario' must be one of ..."``, ``"make_record: field
+            'figures.p50' must be a finite number, got '0.5'"``).
     Complexity:
         O(number of figures).
     Example:
@@ -580,7 +643,9 @@ def load_record(path) -> dict:
         The record, a dict equal to the one saved.
     Raises:
         ValueError: ``"load_record: the file must hold JSON, got ..."`` (the parser's
-            message); ``"load_record: the file 'result.json' must hold UTF-8 text, got ..."``
+            message: ``json.loads`` raises ``json.JSONDecodeError``, or a plain ValueError for a
+            number past Python's 4300-digit limit for ints; catch ValueError, the parent of
+            both); ``"load_record: the file 'result.json' must hold UTF-8 text, got ..."``
             (the decoder's message); ``validate_record``'s errors, named ``load_record``
             (``"load_record: field 'environment.cores' must be an integer >= 1, got 0"``).
     Complexity:

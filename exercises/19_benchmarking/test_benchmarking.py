@@ -138,6 +138,29 @@ def test_bad_statistics_inputs_are_refused_by_both(kwargs, match):
             fn(samples, **options)
 
 
+@pytest.mark.parametrize(
+    "samples, first",
+    [([1e308, 1e308], "1e\\+308"), ([1.0, 1e154, -1e154], "1e\\+154")],
+    ids=["step1-mean-overflows", "step1-std-overflows"],
+)
+def test_samples_too_large_for_finite_figures_are_refused_by_both(samples, first):
+    # NumPy's mean of [1e308, 1e308] is inf, and its std of [1e154, -1e154] squares past 1.8e308
+    for fn in (bootstrap_ci, summarize):
+        with pytest.raises(
+            ValueError, match=f"{fn.__name__}: samples must be at most 1e\\+100 in magnitude .*, got {first}$"
+        ):
+            fn(samples, resamples=5)
+
+
+def test_step1_samples_at_the_largest_magnitude_give_finite_figures_equal_numpys():
+    x = np.array([1e100, -1e100, 1e100, 3e99, -7e99])
+    figures = summarize(x, resamples=20, seed=2)
+    assert all(np.isfinite(value) for value in figures.values())
+    assert figures["mean"] == pytest.approx(np.mean(x), rel=1e-12)
+    assert figures["std"] == pytest.approx(np.std(x), rel=1e-12)
+    assert figures["p90"] == pytest.approx(np.percentile(x, 90), rel=1e-12)
+
+
 # --- step 2: single-stream and offline ------------------------------------------------------------------
 
 
@@ -212,6 +235,21 @@ def test_step3_an_idle_server_answers_in_its_service_time():
 def test_step3_a_rate_so_small_its_arrivals_are_infinite_is_refused():
     with pytest.raises(ValueError, match="poisson_arrivals: rate must be large enough for finite arrivals, got 1e-320"):
         poisson_arrivals(1e-320, 3)
+
+
+def test_step3_a_rate_whose_arrivals_sum_past_the_largest_float_is_refused():
+    # 1 / 1e-307 is finite, but the running sum of 100 gaps of mean 1e307 passes 1.8e308
+    with pytest.raises(ValueError, match="poisson_arrivals: rate must be large enough for finite arrivals, got 1e-307"):
+        poisson_arrivals(1e-307, 100)
+
+
+def test_step3_a_long_list_of_bad_arrivals_is_abbreviated_in_the_message():
+    fake = FakeTime(service=[0.1])
+    arrivals = [float(t) for t in range(1000, 0, -1)]  # decreasing
+    text = repr(arrivals)
+    with pytest.raises(ValueError, match="server_latencies: arrivals must be nondecreasing and >= 0") as info:
+        server_latencies(fake.work, arrivals, clock=fake.clock, sleep=fake.sleep)
+    assert str(info.value).endswith(f"got {text[:60]}... ({len(text)} characters)")
 
 
 @pytest.mark.parametrize("seed", [-1, "a"], ids=["step3-seed-negative", "step3-seed-str"])
@@ -445,6 +483,49 @@ def test_step4_a_figure_too_big_for_a_float_is_refused_naming_the_field(record, 
         make_record("m", "offline", {"p50": 10**400}, accuracy=1.0, target=0.5)
 
 
+def test_step4_an_empty_figure_name_is_refused(record, tmp_path):
+    empty = malformed(record, lambda r: r["figures"].update({"": 1.0}))
+    match = "field 'figures' must have non-empty str names, got ''"
+    with pytest.raises(ValueError, match=f"validate_record: {match}"):
+        validate_record(empty)
+    with pytest.raises(ValueError, match=f"make_record: {match}"):
+        make_record("m", "offline", {"": 1.0}, accuracy=1.0, target=0.5)
+    path = tmp_path / "empty.json"
+    path.write_text(json.dumps(empty))
+    with pytest.raises(ValueError, match=f"load_record: {match}"):
+        load_record(path)
+
+
+@pytest.mark.parametrize("value", ["0.5", True], ids=["step4-figure-str", "step4-figure-bool"])
+def test_make_record_refuses_a_figure_that_is_no_number_instead_of_converting_it(value):
+    # float("0.5") is 0.5 and float(True) is 1.0: converting first would hide the wrong figure
+    with pytest.raises(ValueError, match=f"make_record: field 'figures.p50' must be a finite number, got {value!r}"):
+        make_record("m", "offline", {"p50": value}, accuracy=1.0, target=0.5)
+
+
+def test_step4_a_huge_value_is_abbreviated_in_the_message(record, tmp_path):
+    huge = malformed(record, lambda r: r["figures"].update(p50=10**400))
+    with pytest.raises(
+        ValueError, match=r"field 'figures\.p50' must be a finite number, got 1\.000e\+400 \(an int of 401 digits\)$"
+    ):
+        validate_record(huge)
+    # past 4300 digits Python refuses to write the int at all
+    larger = malformed(record, lambda r: r["figures"].update(p50=10**5000))
+    with pytest.raises(
+        ValueError, match=r"field 'figures\.p50' must be a finite number, got 1\.000e\+5000 \(an int of 5001 digits\)$"
+    ):
+        validate_record(larger)
+    with pytest.raises(ValueError, match=r"field 'figures' must be a non-empty dict.*, got a list too large to show$"):
+        validate_record(malformed(record, lambda r: r.update(figures=[10**5000])))
+    scenario = "x" * 1000
+    with pytest.raises(ValueError, match=r"field 'scenario' must be one of .*, got 'x{59}\.\.\. \(1002 characters\)$"):
+        validate_record(malformed(record, lambda r: r.update(scenario=scenario)))
+    path = tmp_path / "digits.json"
+    path.write_text('{"model": 1' + "0" * 5000 + "}")  # JSON Python's parser refuses (4300 digits at most)
+    with pytest.raises(ValueError, match="load_record: the file must hold JSON, got"):
+        load_record(path)
+
+
 def test_step4_a_file_that_is_not_a_record_is_refused(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text("[1, 2]")
@@ -478,3 +559,34 @@ def test_step5_a_clock_that_never_advances_or_goes_backwards_is_refused():
         timer_resolution(ticking([1.0, 2.0, 1.5, 3.0]), pairs=2)
     with pytest.raises(ValueError, match="timer_resolution: pairs must be an integer >= 1, got 0"):
         timer_resolution(lambda: 1.0, pairs=0)
+
+
+# --- every step: a huge value is abbreviated in the message ----------------------------------------------
+
+HUGE = r"1\.000e\+400 \(an int of 401 digits\)$"
+
+
+@pytest.mark.parametrize(
+    "name, call, match",
+    [
+        ("bootstrap_ci", lambda: bootstrap_ci([1.0], confidence=10**400), "confidence must be in"),
+        ("summarize", lambda: summarize([1.0], resamples=-(10**400)), "resamples must be an integer >= 1"),
+        ("summarize", lambda: summarize([1.0], seed=-(10**400)), "seed must be what np.random.default_rng accepts"),
+        ("offline", lambda: offline(lambda: None, 10**400, clock=ticking([0.0, 1.0])), "samples_per_call must be"),
+        ("poisson_arrivals", lambda: poisson_arrivals(10**400, 3), "rate must be a finite number > 0"),
+        ("accuracy_gate", lambda: accuracy_gate(10**400, 0.5), r"accuracy must be a number in \[0, 1\]"),
+        ("timer_resolution", lambda: timer_resolution(lambda: 1.0, pairs=-(10**400)), "pairs must be an integer"),
+    ],
+    ids=[
+        "step1-confidence",
+        "step1-resamples",
+        "step1-seed",
+        "step2-offline",
+        "step3-rate",
+        "step4-gate",
+        "step5-pairs",
+    ],
+)
+def test_a_401_digit_int_is_written_abbreviated_naming_the_function(name, call, match):
+    with pytest.raises(ValueError, match=f"{name}: {match}.*, got -?{HUGE}"):
+        call()
