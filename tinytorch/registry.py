@@ -58,7 +58,7 @@ KATAS: tuple[Kata, ...] = (
         "capstone",
         "Optimize a model under a budget",
         ("quantization", "compression", "kv_cache", "acceleration", "benchmarking"),
-        False,
+        True,
     ),
 )
 

@@ -1,0 +1,525 @@
+# Your kata: replace each `raise NotImplementedError(...)` with your code, in the lesson's order.
+# Signatures and docstrings are the contract the tests hold you to: keep them.
+# The reference's imports are kept for you; until you use them, the linter is told not to mind:
+# ruff: noqa: F401
+"""20 capstone: optimize a trained model under a declared budget, and prove it with measured figures.
+
+Two events, each a baseline against your optimized entry, every figure measured by kata 19's
+harness (never declared):
+
+- *digits*: the 1986 milestone's MLP ``Linear(64, 512) -> ReLU -> Linear(512, 10)``, trained
+  by the repository's seeded recipe (the given ``train_digits_mlp``), made smaller with your
+  own kata 16 (structured pruning, made physical: ``shrink_hidden``), fine-tuned, then
+  quantized to int8 with kata 15 (``optimize_digits``). It must meet ``DIGITS_BUDGET``: bytes,
+  single-stream p50 and p99 latency, accuracy.
+- *generation*: 13's ``model.generate`` (recompute) on a small GPT against 17's
+  ``generate_cached``; the same greedy tokens are required (``measure_generation``).
+
+Around them: the bytes a model holds (``model_bytes``), the digits record (``measure``), the
+validator (``check_submission``) and the side-by-side report (``olympics_report``). The given
+``main()`` runs both events with the real clock and prints the report.
+
+Times are in seconds, sizes in bytes.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from tinytorch.autograd import Tensor, no_grad
+from tinytorch.benchmarking import is_int, is_number, make_record, single_stream, validate_record
+from tinytorch.compression import check_sparsity, structured_prune
+from tinytorch.dataloader import DataLoader, TensorDataset
+from tinytorch.layers import Linear, Module, ReLU, Sequential
+from tinytorch.losses import cross_entropy
+from tinytorch.optimizers import Adam
+from tinytorch.quantization import quantize_model
+from tinytorch.tensor import type_name
+from tinytorch.training import CosineWithWarmup, train_epoch
+from tinytorch.transformers import GPT, GPTConfig
+
+__all__ = [
+    "DIGITS_BUDGET",
+    "Budget",
+    "check_submission",
+    "fine_tune",
+    "main",
+    "measure",
+    "measure_generation",
+    "model_bytes",
+    "olympics_report",
+    "optimize_digits",
+    "shrink_hidden",
+    "small_gpt",
+    "train_digits_mlp",
+]
+
+BUDGET_FIGURES = ("bytes", "p50", "p99")  # the figures a digits submission must carry, checked in this order
+FINE_TUNE_LR = 1e-3  # a tenth of the baseline's 1e-2: the shrunk network starts close to a good point
+
+# --- given: the budget ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Given: what a submission may cost and must achieve; checked when made.
+
+    Fields: ``max_bytes`` (an integer >= 1: ``model_bytes`` at most this), ``max_p50`` and
+    ``max_p99`` (seconds, finite and > 0: single-stream latency percentiles at most these),
+    ``min_accuracy`` (in [0, 1]: accuracy at least this).
+
+    Raises:
+        ValueError: ``"Budget: max_bytes must be an integer >= 1, got 0"``; ``"Budget: max_p50
+            must be a finite number > 0, got -1.0"`` (max_p99 alike); ``"Budget: min_accuracy
+            must be a number in [0, 1], got 1.5"``.
+    """
+
+    max_bytes: int
+    max_p50: float
+    max_p99: float
+    min_accuracy: float
+
+    def __post_init__(self) -> None:
+        if not is_int(self.max_bytes) or self.max_bytes < 1:
+            raise ValueError(f"Budget: max_bytes must be an integer >= 1, got {self.max_bytes!r}")
+        for name in ("max_p50", "max_p99"):
+            value = getattr(self, name)
+            if not is_number(value) or not math.isfinite(value) or value <= 0:
+                raise ValueError(f"Budget: {name} must be a finite number > 0, got {value!r}")
+        if not is_number(self.min_accuracy) or not 0 <= self.min_accuracy <= 1:
+            raise ValueError(f"Budget: min_accuracy must be a number in [0, 1], got {self.min_accuracy!r}")
+
+
+# Given: the digits event's budget.
+# - bytes: a quarter of the baseline's model_bytes, (64·512 + 512 + 512·10 + 10) · 4 = 153,640 B,
+#   so at most 38,410 B: int8 alone gives 44,152 B (3.5×); pruning must do the rest.
+# - latency: a ceiling, not a speed target: over 100× the optimized model's single-stream p50 and
+#   p99 on one digit as main() measured them (0.47 and 0.63 ms; the lesson's Measure section), so
+#   a loaded machine still passes while a model that loops in Python over its weights does not.
+# - accuracy: the 1986 milestone's target, 97% of the 360 test digits.
+DIGITS_BUDGET = Budget(max_bytes=153_640 // 4, max_p50=0.05, max_p99=0.1, min_accuracy=0.97)
+
+# --- given: the models ----------------------------------------------------------------------------
+
+
+def train_digits_mlp(seed: int = 0, epochs: int = 5) -> tuple[Sequential, TensorDataset, TensorDataset]:
+    """Given: the digits event's baseline, trained by the 1986 milestone's recipe.
+
+    ``milestones.mlp.prepare()`` (standardized digits, the training set with its one-pixel
+    shifts), then ``Sequential(Linear(64, HIDDEN), ReLU(), Linear(HIDDEN, 10))`` drawn from
+    ``np.random.default_rng(seed)`` and trained by ``milestones.fit.fit`` with the milestone's
+    LEARNING_RATE and BATCH_SIZE (Adam, cosine decay to 0, shuffles seeded by ``seed``). The
+    same seed gives the same model. Run from the repository's root (``milestones`` is there).
+
+    Returns:
+        ``(model, train_set, test_set)``: the trained model, in eval mode; the 7,185 training
+        samples and the 360 test samples, each a TensorDataset ``(x (N, 64) float32, y (N,))``.
+    """
+    from milestones.fit import fit  # here, not at the top: the kata imports without the milestones
+    from milestones.mlp import BATCH_SIZE, HIDDEN, LEARNING_RATE, prepare
+
+    train_set, test_set = prepare()
+    rng = np.random.default_rng(seed)
+    model = Sequential(Linear(64, HIDDEN, rng=rng), ReLU(), Linear(HIDDEN, 10, rng=rng))
+    fit(model, train_set, test_set, epochs=epochs, lr=LEARNING_RATE, batch_size=BATCH_SIZE, seed=seed)
+    return model.eval(), train_set, test_set
+
+
+def small_gpt(seed: int = 0) -> GPT:
+    """Given: the generation event's model: 13's GPT with ``benchmarks.kv_cache.CONFIG``, seeded.
+
+    Its weights are drawn from ``np.random.default_rng(seed)``, not trained: what generation
+    costs does not depend on what the weights learned, and the event checks the optimized
+    tokens against the baseline's, token for token.
+    """
+    from benchmarks.kv_cache import CONFIG  # here, not at the top: as train_digits_mlp
+
+    return GPT(GPTConfig(**CONFIG), rng=np.random.default_rng(seed)).eval()
+
+
+def fine_tune(model: Module, train_set: TensorDataset, *, epochs: int, seed: int, lr: float = FINE_TUNE_LR) -> Module:
+    """Given: train ``model`` in place for ``epochs`` with kata 07's loop, as the milestone does.
+
+    Cross-entropy, ``Adam(lr)`` with cosine decay to 0 over all the steps, batches of 32
+    shuffled by ``DataLoader(..., seed=seed)``. ``epochs=0`` trains nothing. Returns the model,
+    in eval mode.
+    """
+    loader = DataLoader(train_set, batch_size=32, shuffle=True, seed=seed)
+    optimizer = Adam(model.parameters(), lr=lr)
+    scheduler = CosineWithWarmup(optimizer, warmup_steps=0, total_steps=max(1, epochs * len(loader)))
+    for _ in range(epochs):
+        train_epoch(model, loader, cross_entropy, optimizer, scheduler=scheduler)
+    return model.eval()
+
+
+# --- step 1: what a model holds ---------------------------------------------------------------------
+
+
+def model_bytes(model: Module) -> int:
+    """The bytes of every array a model holds: its parameters and its buffers, each array once.
+
+    The arrays of 04's ``model.named_arrays()`` (what ``state_dict`` saves: float weights,
+    int8 codes and their scales, CSR indices, masks), counted without copying, by their
+    ``nbytes``. An array reachable twice (a tied head that *is* the token table, a buffer that
+    is a parameter's own array) is counted once: arrays are told apart by identity (``is``).
+
+    Args:
+        model: a Module.
+    Returns:
+        An int >= 0.
+    Raises:
+        TypeError: ``"model_bytes: model must be a Module, got list"``.
+    Complexity:
+        O(number of arrays); no array is copied.
+    Example:
+        >>> model_bytes(Linear(3, 4))  # (4·3 + 4) float32
+        64
+    """
+    raise NotImplementedError("20 capstone: implement model_bytes — see exercises/20_capstone/README.md, step 1")
+
+
+# --- step 2: structured pruning, made physical ----------------------------------------------------
+
+
+def check_pair(op: str, fc1, fc2) -> None:
+    """Given: ``fc1 -> ReLU -> fc2`` must be two Linears with biases, one dtype, matching sizes.
+
+    Raises TypeError ``"shrink_hidden: fc1 must be a Linear, got ReLU"``, ``"shrink_hidden: fc2
+    must have fc1's dtype float32, got float64"``; ValueError ``"shrink_hidden: fc1 must have a
+    bias, got None"``, ``"shrink_hidden: fc2.in_features must equal fc1.out_features 8, got 6"``.
+    """
+    for name, layer in (("fc1", fc1), ("fc2", fc2)):
+        if not isinstance(layer, Linear):
+            raise TypeError(f"{op}: {name} must be a Linear, got {type_name(layer)}")
+        if layer.bias is None:
+            raise ValueError(f"{op}: {name} must have a bias, got None")
+    if fc2.in_features != fc1.out_features:
+        raise ValueError(f"{op}: fc2.in_features must equal fc1.out_features {fc1.out_features}, got {fc2.in_features}")
+    if fc2.weight.dtype != fc1.weight.dtype:
+        raise TypeError(f"{op}: fc2 must have fc1's dtype {fc1.weight.dtype}, got {fc2.weight.dtype}")
+
+
+def new_linear(weight: np.ndarray, bias: np.ndarray) -> Linear:
+    """Given: a Linear holding copies of ``weight`` (C_out, C_in) and ``bias`` (C_out,), of their dtype.
+
+    Its initial draw comes from a generator of its own, so 04's module generator (``manual_seed``)
+    is not consumed.
+    """
+    out_features, in_features = weight.shape
+    layer = Linear(in_features, out_features, rng=np.random.default_rng(0), dtype=weight.dtype)
+    layer.load_state_dict({"weight": np.array(weight), "bias": np.array(bias)})  # writes into its own arrays
+    return layer
+
+
+def shrink_hidden(fc1: Linear, fc2: Linear, sparsity: float) -> tuple[Linear, Linear]:
+    """Remove the hidden units of ``fc1 -> ReLU -> fc2`` that 16's structured pruning drops.
+
+    ``keep = structured_prune(fc1.weight, sparsity)[:, 0]``: the k = ⌊sparsity·C_hid + ½⌋ rows
+    of fc1 of least L2 norm are pruned (16's tie rule). The new fc1 holds the kept rows of
+    fc1's weight and bias, in their order; the new fc2 the kept columns of fc2's weight. A
+    pruned unit j computed ``relu(0·x + bias1[j]) = relu(bias1[j])`` whatever the input (its
+    row zeroed, its bias kept), so its contribution ``fc2.weight[:, j] · relu(bias1[j])`` is a
+    constant: it is folded into the new fc2's bias, ``bias2 + Σ_pruned j weight2[:, j] ·
+    relu(bias1[j])``, computed in float64 and stored in the layers' dtype. So the shrunk pair
+    computes what the masked original computed, to rounding. The new Linears own new arrays:
+    fc1 and fc2 are not changed.
+
+    Args:
+        fc1: Linear (C_hid, C_in) with a bias; fc2: Linear (C_out, C_hid) with a bias, same dtype.
+        sparsity: the fraction of hidden units to remove, in [0, 1); at least one must stay.
+    Returns:
+        ``(new_fc1, new_fc2)``: Linear (C_hid − k, C_in) and Linear (C_out, C_hid − k).
+    Raises:
+        TypeError: ``"shrink_hidden: fc1 must be a Linear, got ReLU"`` (fc2 alike); ``"shrink_hidden:
+            fc2 must have fc1's dtype float32, got float64"``; 16's ``check_sparsity``'s
+            (``"shrink_hidden: sparsity must be a real number, got str"``).
+        ValueError: ``"shrink_hidden: fc1 must have a bias, got None"`` (fc2 alike);
+            ``"shrink_hidden: fc2.in_features must equal fc1.out_features 8, got 6"``;
+            ``"shrink_hidden: sparsity must be in [0, 1], got 1.5"``; ``"shrink_hidden: sparsity
+            must keep at least one hidden unit, got 1.0 of 8"``. Checked in this order.
+    Complexity:
+        O(C_hid · (C_in + C_out)) time; memory: the two new layers.
+    Example:
+        >>> a, b = shrink_hidden(Linear(4, 8), Linear(8, 3), 0.25)
+        >>> a.weight.shape, b.weight.shape
+        ((6, 4), (3, 6))
+    """
+    raise NotImplementedError("20 capstone: implement shrink_hidden — see exercises/20_capstone/README.md, step 2")
+
+
+# --- step 3: the digits pipeline --------------------------------------------------------------------
+
+
+def optimize_digits(model: Sequential, train_set: TensorDataset, *, sparsity: float, epochs: int, seed: int) -> Module:
+    """Shrink, fine-tune and quantize the digits MLP; the input model is not changed.
+
+    ``shrink_hidden(model[0], model[2], sparsity)``, then ``Sequential(new_fc1, ReLU(),
+    new_fc2)``, then the given ``fine_tune(..., train_set, epochs=epochs, seed=seed)`` (it
+    recovers what pruning cost), then 15's ``quantize_model`` (int8 weights, per output
+    channel).
+
+    Args:
+        model: ``Sequential(Linear(C_in, C_hid), ReLU(), Linear(C_hid, C_out))``, trained.
+        train_set: the samples to fine-tune on (a TensorDataset (x, y)).
+        sparsity: for ``shrink_hidden``; epochs: for ``fine_tune`` (an integer >= 0); seed: its
+            shuffles.
+    Returns:
+        ``Sequential(QuantizedLinear(C_in → C_hid − k), ReLU(), QuantizedLinear(C_hid − k → C_out))``,
+        in eval mode.
+    Raises:
+        TypeError: ``"optimize_digits: model must be a Sequential of Linear, ReLU, Linear, got
+            Linear"`` (or a Sequential of other layers: ``got Sequential(Linear, Tanh, Linear)``).
+        ValueError: ``"optimize_digits: epochs must be an integer >= 0, got -1"``;
+            ``shrink_hidden``'s errors.
+    Complexity:
+        ``epochs`` passes over train_set with the smaller network, then O(parameters).
+    Example:
+        >>> data = TensorDataset(np.ones((4, 3), dtype=np.float32), np.zeros(4, dtype=np.int64))
+        >>> mlp = Sequential(Linear(3, 8), ReLU(), Linear(8, 2))
+        >>> small = optimize_digits(mlp, data, sparsity=0.5, epochs=0, seed=0)
+        >>> type(small[0]).__name__, small[0].out_features
+        ('QuantizedLinear', 4)
+    """
+    raise NotImplementedError("20 capstone: implement optimize_digits — see exercises/20_capstone/README.md, step 3")
+
+
+# --- step 4: the digits record ----------------------------------------------------------------------
+
+
+def check_queries(op: str, inputs, labels) -> tuple[np.ndarray, np.ndarray]:
+    """Given: ``inputs`` (N, C) floating and ``labels`` (N,) integers, N >= 1, as ndarrays.
+
+    Raises ValueError ``"measure: inputs must be a 2-D floating ndarray (N, C) with N >= 1, got
+    shape (0, 64)"`` and ``"measure: labels must be N = 360 integers, got shape (359,)"``.
+    """
+    if not isinstance(inputs, np.ndarray) or inputs.dtype.kind != "f" or inputs.ndim != 2 or len(inputs) == 0:
+        shown = inputs.shape if isinstance(inputs, np.ndarray) else type_name(inputs)
+        raise ValueError(f"{op}: inputs must be a 2-D floating ndarray (N, C) with N >= 1, got shape {shown}")
+    if not isinstance(labels, np.ndarray) or labels.dtype.kind not in "iu" or labels.shape != (len(inputs),):
+        shown = labels.shape if isinstance(labels, np.ndarray) else type_name(labels)
+        raise ValueError(f"{op}: labels must be N = {len(inputs)} integers, got shape {shown}")
+    return inputs, labels
+
+
+def measure(
+    model: Module,
+    name: str,
+    inputs: np.ndarray,
+    labels: np.ndarray,
+    *,
+    target: float,
+    repeats: int = 100,
+    warmup: int = 5,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict:
+    """The digits event's record: accuracy, single-stream latency and bytes, measured, under ``no_grad``.
+
+    - accuracy: each input answered as a query of its own, as single-stream serves it:
+      ``mean(argmax(model(Tensor(inputs[i:i+1]))) == labels[i])`` over all N inputs. (One row at
+      a time, not one batch: 15's QuantizedLinear calibrates its input's range per call, so a
+      batch could answer differently.) No clock is read for it.
+    - latency: 19's ``single_stream(query, warmup=warmup, repeats=repeats, clock=clock)``, where
+      call c of ``query`` (warm-up calls counted, from c = 0) runs the model on
+      ``Tensor(inputs[c % N : c % N + 1])``: the queries cycle through the inputs in order.
+    - figures: single_stream's dict plus ``"bytes": model_bytes(model)``.
+    - the record: 19's ``make_record(name, "single-stream", figures, accuracy=..., target=target)``,
+      which refuses a model below its target.
+
+    Args:
+        model: a Module taking a Tensor (1, C) of inputs' dtype, returning logits (1, classes).
+        name: the model's name in the record; inputs: (N, C) floating ndarray, N >= 1;
+        labels: (N,) integer ndarray; target: the accuracy gate, in [0, 1];
+        repeats, warmup, clock: for ``single_stream``.
+    Returns:
+        The record (a dict with 19's ``FIELDS``).
+    Raises:
+        ValueError: the given ``check_queries``'s (``"measure: inputs must be a 2-D floating
+            ndarray ..."``); 19's accuracy gate (``"accuracy_gate: accuracy must be >= the
+            target 0.97, got 0.95"``); ``single_stream``'s and ``make_record``'s.
+        TypeError: ``model_bytes``'s.
+    Complexity:
+        N + warmup + repeats forwards of one row.
+    """
+    raise NotImplementedError("20 capstone: implement measure — see exercises/20_capstone/README.md, step 4")
+
+
+# --- step 5: the generation record ------------------------------------------------------------------
+
+
+def measure_generation(
+    generate: Callable[[np.ndarray, int], np.ndarray],
+    prompt: np.ndarray,
+    new_tokens: int,
+    *,
+    reference: np.ndarray,
+    name: str,
+    repeats: int = 5,
+    warmup: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
+) -> dict:
+    """The generation event's record: the same tokens as the baseline, and how fast.
+
+    One untimed call ``out = generate(prompt, new_tokens)`` gives the tokens that are checked:
+    with T the prompt's length, the new tokens ``out[:, T:T + new_tokens]`` are compared with
+    ``reference[:, T:T + new_tokens]`` position by position; a position ``out`` lacks (it is
+    too short) counts as wrong. accuracy = the fraction equal, over B·new_tokens positions;
+    the target is 1.0: one different token and 19's gate refuses the record. Then
+    ``single_stream(lambda: generate(prompt, new_tokens), warmup=warmup, repeats=repeats,
+    clock=clock)`` gives the figures, plus ``"tokens_per_second" = B · new_tokens / p50``.
+    ``make_record(name, "single-stream", figures, accuracy=accuracy, target=1.0)``.
+
+    Args:
+        generate: ``generate(prompt, new_tokens)`` -> (B, T + new_tokens) integer ids, e.g.
+            ``lambda p, n: generate_cached(model, p, n, temperature=0)``.
+        prompt: (B, T) integer ndarray; new_tokens: an integer >= 1.
+        reference: (B, ≥ T + new_tokens) integer ndarray: the baseline's output.
+        name: the record's model name; repeats, warmup, clock: for ``single_stream``.
+    Returns:
+        The record.
+    Raises:
+        ValueError: ``"measure_generation: new_tokens must be an integer >= 1, got 0"``;
+            ``"measure_generation: prompt must be a 2-D integer ndarray (B, T), got shape (3,)"``;
+            ``"measure_generation: reference must be (B, >= T + new_tokens) = (1, >= 7)
+            integers, got shape (1, 5)"``; ``"measure_generation: generate must return a 2-D
+            array of B = 1 rows, got shape (7,)"``; 19's gate: ``"accuracy_gate: accuracy must
+            be >= the target 1.0, got 0.75"``.
+    Complexity:
+        1 + warmup + repeats calls of generate.
+    """
+    raise NotImplementedError("20 capstone: implement measure_generation — see exercises/20_capstone/README.md, step 5")
+
+
+# --- step 6: the validator --------------------------------------------------------------------------
+
+
+def check_submission(record, budget: Budget) -> None:
+    """Accept a digits submission only if its measured figures meet the budget; else say which does not.
+
+    Checks, in this order, the first failure raising: (0) ``budget`` is a Budget; (1) 19's
+    ``validate_record(record, "check_submission")`` (a malformed record named by its field); (2) the scenario is
+    ``"single-stream"`` (the budget's latencies are one query at a time); (3) the figures
+    ``bytes``, ``p50``, ``p99`` are present, in that order; (4) each is within the budget, in
+    that order: ``bytes <= max_bytes``, ``p50 <= max_p50``, ``p99 <= max_p99`` (equal passes);
+    (5) ``accuracy >= min_accuracy`` (equal passes). Numbers in messages are written with
+    ``repr``.
+
+    Args:
+        record: a record (from ``measure``, or 19's ``load_record``); budget: a Budget.
+    Returns:
+        None.
+    Raises:
+        TypeError: ``"check_submission: budget must be a Budget, got dict"``.
+        ValueError: 19's ``validate_record``'s named ``check_submission`` (``"check_submission:
+            field 'figures.p50' must be a finite number, got nan"``); ``"check_submission:
+            field 'scenario' must be 'single-stream', got 'offline'"``; ``"check_submission:
+            figure 'bytes' must be present, got a record without it"``; ``"check_submission:
+            figure 'bytes' must be <= the budget 38410, got 151552.0"``; ``"check_submission:
+            accuracy must be >= the budget's 0.97, got 0.95"``.
+    Complexity:
+        O(number of figures).
+    Example:
+        >>> check_submission({"model": "mlp"}, DIGITS_BUDGET)
+        Traceback (most recent call last):
+        ...
+        ValueError: check_submission: field 'scenario' must be present, got a record without it
+    """
+    raise NotImplementedError("20 capstone: implement check_submission — see exercises/20_capstone/README.md, step 6")
+
+
+# --- step 7: the Olympics report -------------------------------------------------------------------
+
+
+def olympics_report(baseline: dict, optimized: dict) -> str:
+    """Baseline and optimized side by side: one row per figure, and how many times better.
+
+    Both records are checked by 19's ``validate_record(..., "olympics_report")``; they must
+    share a scenario and an environment (one machine: figures from two machines do not
+    compare). The text, lines joined by ``"\\n"``:
+
+    - a title: ``"Olympics: <baseline model> vs <optimized model> (<scenario>)"``;
+    - a header row: ``figure | baseline | optimized | baseline/optimized``;
+    - one row per figure present in both records, in sorted name order (the order survives
+      ``save_record``'s sorted JSON), then a row ``accuracy``: the name, the two values
+      written ``f"{value:.6g}"``, and the ratio baseline / optimized written ``f"{ratio:.3g}"``,
+      or ``n/a`` when the optimized value is 0. (For a cost, a ratio above 1 means the
+      optimized model is better: 4 means 4× fewer bytes or 4× less time.)
+
+    Cells are separated by ``" | "`` and padded with spaces: read a row with
+    ``[cell.strip() for cell in row.split("|")]``.
+
+    Args:
+        baseline, optimized: records (dicts with 19's FIELDS).
+    Returns:
+        The report, a str.
+    Raises:
+        ValueError: ``validate_record``'s errors named ``olympics_report`` (``"olympics_report:
+            field 'figures' must be present, got a record without it"``);
+            ``"olympics_report: the records' scenarios must match, got 'single-stream' and
+            'offline'"``; ``"olympics_report: the records' environments must match (measure
+            both on one machine), got {...} and {...}"``.
+    Complexity:
+        O(number of figures).
+    Example:
+        >>> from tinytorch.benchmarking import make_record
+        >>> a = make_record("big", "offline", {"bytes": 400.0}, accuracy=0.99, target=0.9)
+        >>> b = make_record("small", "offline", {"bytes": 100.0}, accuracy=0.98, target=0.9)
+        >>> print(olympics_report(a, b))  # doctest: +NORMALIZE_WHITESPACE
+        Olympics: big vs small (offline)
+        figure   | baseline | optimized | baseline/optimized
+        bytes    | 400      | 100       | 4
+        accuracy | 0.99     | 0.98      | 1.01
+    """
+    raise NotImplementedError("20 capstone: implement olympics_report — see exercises/20_capstone/README.md, step 7")
+
+
+# --- given: the whole run ---------------------------------------------------------------------------
+
+
+def main(*, epochs: int = 5, sparsity: float = 0.75, tune_epochs: int = 2, new_tokens: int = 64) -> int:
+    """Given: both events with the real clock: train, optimize, measure, check, save, report.
+
+    Digits: the baseline (``train_digits_mlp(0, epochs)``) and ``optimize_digits`` of it, both
+    measured by ``measure`` on the 360 test digits (target: DIGITS_BUDGET's accuracy); the
+    optimized record is checked against ``DIGITS_BUDGET`` and saved to ``submission.json``.
+    Generation: ``small_gpt()``, a 16-token prompt, ``new_tokens`` greedy tokens by 13's
+    ``generate`` and by 17's ``generate_cached``. Prints both Olympics reports; returns 0, or 1
+    after printing why the submission was refused.
+    """
+    from tinytorch.benchmarking import save_record
+    from tinytorch.kv_cache import generate_cached
+
+    model, train_set, test_set = train_digits_mlp(seed=0, epochs=epochs)
+    x, y = test_set.arrays
+    small = optimize_digits(model, train_set, sparsity=sparsity, epochs=tune_epochs, seed=0)
+    target = DIGITS_BUDGET.min_accuracy
+    before = measure(model, "digits-mlp", x, y, target=target, repeats=200)
+    after = measure(small, f"digits-mlp-shrunk{sparsity:g}-int8", x, y, target=target, repeats=200)
+    print(olympics_report(before, after), end="\n\n")
+    try:
+        check_submission(after, DIGITS_BUDGET)
+    except ValueError as error:
+        print(f"submission refused: {error}")
+        return 1
+    save_record(after, "submission.json")
+    print(f"submission meets {DIGITS_BUDGET}; saved to submission.json", end="\n\n")
+
+    gpt = small_gpt(seed=0)
+    prompt = np.random.default_rng(0).integers(0, gpt.config.vocab_size, size=(1, 16))
+    reference = gpt.generate(prompt, new_tokens, temperature=0)
+    slow = measure_generation(
+        lambda p, n: gpt.generate(p, n, temperature=0), prompt, new_tokens, reference=reference, name="gpt-recompute"
+    )
+    fast = measure_generation(
+        lambda p, n: generate_cached(gpt, p, n, temperature=0),
+        prompt,
+        new_tokens,
+        reference=reference,
+        name="gpt-kv-cache",
+    )
+    print(olympics_report(slow, fast))
+    return 0
