@@ -65,9 +65,9 @@ def conv2d_taps(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = Non
             ``"conv2d_taps: the dilated kernel must fit in the padded input, got ..."``.
     Complexity:
         2·B·OC·L·C·KH·KW FLOPs in KH·KW batched products (Python runs KH·KW iterations, not
-        09's B·OC·OH·OW). Memory: the output B·OC·L, one tap's grid copied for BLAS B·C·L and
-        one tap's product B·OC·L, plus a padded copy of x when padding > 0; never the im2col
-        buffer B·C·KH·KW·L.
+        09's B·OC·OH·OW). Memory at any time: the output B·OC·L, one tap's grid copied for BLAS
+        B·C·L and one tap's product B·OC·L (never two taps' grids or products at once), plus a
+        padded copy of x when padding > 0; never the im2col buffer B·C·KH·KW·L.
     Example:
         >>> conv2d_taps(np.ones((1, 2, 3, 3)), np.ones((4, 2, 2, 2))).shape
         (1, 4, 2, 2)

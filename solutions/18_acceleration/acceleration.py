@@ -61,9 +61,9 @@ def conv2d_taps(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = Non
             ``"conv2d_taps: the dilated kernel must fit in the padded input, got ..."``.
     Complexity:
         2·B·OC·L·C·KH·KW FLOPs in KH·KW batched products (Python runs KH·KW iterations, not
-        09's B·OC·OH·OW). Memory: the output B·OC·L, one tap's grid copied for BLAS B·C·L and
-        one tap's product B·OC·L, plus a padded copy of x when padding > 0; never the im2col
-        buffer B·C·KH·KW·L.
+        09's B·OC·OH·OW). Memory at any time: the output B·OC·L, one tap's grid copied for BLAS
+        B·C·L and one tap's product B·OC·L (never two taps' grids or products at once), plus a
+        padded copy of x when padding > 0; never the im2col buffer B·C·KH·KW·L.
     Example:
         >>> conv2d_taps(np.ones((1, 2, 3, 3)), np.ones((4, 2, 2, 2))).shape
         (1, 4, 2, 2)
@@ -81,9 +81,10 @@ def conv2d_taps(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = Non
     out = np.zeros((B, OC, OH * OW), dtype=x.dtype)
     for p in range(KH):
         for q in range(KW):
-            # NOTE: reshape copies the strided grid into a contiguous (B, C, L) block: BLAS needs one
-            grid = windows[:, :, :, :, p, q].reshape(B, C, OH * OW)
-            out += weight[:, :, p, q] @ grid  # (OC, C) @ (B, C, L) -> (B, OC, L)
+            # NOTE: reshape copies the strided grid into a contiguous (B, C, L) block: BLAS needs one.
+            # One expression, no name for the grid: it is freed with the product, before the next
+            # tap's is copied (a name would keep it alive meanwhile: two grids at a time).
+            out += weight[:, :, p, q] @ windows[:, :, :, :, p, q].reshape(B, C, OH * OW)  # -> (B, OC, L)
     if bias is not None:
         out += bias.reshape(OC, 1)  # in place: broadcasts over B and L
     return out.reshape(B, OC, OH, OW)
