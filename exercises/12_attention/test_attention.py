@@ -19,7 +19,7 @@ from tinytorch.attention import (
     scaled_dot_product_attention,
     split_heads,
 )
-from tinytorch.autograd import Tensor
+from tinytorch.autograd import Tensor, no_grad
 from tinytorch.layers import Linear, count_parameters
 from tinytorch.testing import assert_close, gradcheck_tensors, memory_budget
 from tinytorch.testing.memory import DEFAULT_SLACK, numpy_buffer
@@ -910,6 +910,39 @@ def test_step4_attend_refuses_bad_heads_naming_the_expected_shape(make, error, m
     q, k, v = attn.project(Tensor(np.zeros((2, 3, 8), dtype=np.float32)))
     with pytest.raises(error, match=message):
         attn.attend(*make(q, k, v))
+
+
+B_GQA, H_GQA, H_KV_GQA, TK_GQA, D_GQA = 1, 8, 2, 2048, 16  # G = 4 query heads per kv head
+ITEM_GQA = 8  # float64
+SCORES_GQA = B_GQA * H_GQA * 1 * TK_GQA * ITEM_GQA  # one query per head over 2048 keys: 128 KiB
+KV_COPY_GQA = B_GQA * H_GQA * TK_GQA * D_GQA * ITEM_GQA  # k repeated for every query head: 2 MiB (v too)
+# One query (kata 17's cached step) attending over 2048 keys, under no_grad: the scores
+# B·H·1·Tk·itemsize, turned into the weights in place or through one temporary of their size
+# (step 3's node), the boolean causal mask and its negation (2·Tk bytes), a NumPy broadcast
+# buffer; the heads' outputs and out_proj's B·1·C values are a few KiB, inside the slack. The kv
+# heads are read where they lie: q grouped as (B, H_kv, G, 1, D) against k and v reshaped to
+# (B, H_kv, 1, Tk, D) broadcast. Repeating k and v per query head (np.repeat, an index array,
+# G reshapes of copies) allocates KV_COPY_GQA for each, and even one copy of k (512 KiB) fails.
+ATTEND_BUDGET = 2 * SCORES_GQA + 2 * TK_GQA + numpy_buffer(ITEM_GQA)
+
+
+@pytest.fixture
+def gqa_heads():
+    gen = np.random.default_rng(0)
+    attn = MultiHeadAttention(H_GQA * D_GQA, H_GQA, H_KV_GQA, rng=gen, dtype=np.float64)
+    q = gen.standard_normal((B_GQA, H_GQA, 1, D_GQA))
+    k, v = (gen.standard_normal((B_GQA, H_KV_GQA, TK_GQA, D_GQA)) for _ in range(2))
+    return attn, q, k, v
+
+
+@memory_budget(ATTEND_BUDGET, slack=DEFAULT_SLACK)
+def test_step4_attend_serves_a_kv_head_s_query_heads_without_copying_k_and_v(gqa_heads):
+    # the arithmetic this budget relies on: one copy of k for every query head is over it 4 times
+    assert KV_COPY_GQA > 4 * (ATTEND_BUDGET + DEFAULT_SLACK)
+    attn, q, k, v = gqa_heads
+    with no_grad():
+        out = attn.attend(Tensor(q), Tensor(k), Tensor(v), is_causal=True)
+    assert out.shape == (B_GQA, 1, H_GQA * D_GQA) and out.dtype == np.float64
 
 
 # --- step 5: attention in blocks of keys -----------------------------------------------------

@@ -397,7 +397,7 @@ class MultiHeadAttention(Module):
             n_kv_heads: H_kv, an integer >= 1 dividing n_heads, or None (= n_heads).
             bias: whether the four projections have a bias, a bool.
             rope: whether ``project`` rotates q and k with 11's ``rope`` (then D must be even).
-            rope_base: 11's base, a real number > 1.
+            rope_base: 11's base, a real number > 1 (checked whether rope is on or not).
             rng: a ``np.random.Generator`` or None (04's ``generator``).
             dtype: of the parameters, floating-point.
         Raises:
@@ -503,6 +503,8 @@ class MultiHeadAttention(Module):
         Returns:
             Tensor (B, Tq, d_model), in the graph.
         Raises:
+            In this order: q, k, v not Tensors; q's shape; k's, then v's shape; k and v differing;
+            the mask; is_causal.
             TypeError: ``"MultiHeadAttention: q must be a Tensor, got ndarray"`` (k, v alike); the
                 mask's and is_causal's errors (op ``"MultiHeadAttention"``).
             ValueError: ``"MultiHeadAttention: q must have shape (B, H=4, Tq, D=2), got (2, 2, 3, 2)"``;
@@ -512,7 +514,8 @@ class MultiHeadAttention(Module):
                 shape, got mask (4,) vs scores (2, 4, 3, 3)"``.
         Complexity:
             Attention 4·B·H·Tq·Tk·D FLOPs, out_proj 2·B·Tq·C² FLOPs; memory: the scores
-            B·H·Tq·Tk (kept for the backward).
+            B·H·Tq·Tk (kept for the backward); k and v are read where they lie, never copied
+            (not once, not per query head: kata 17 passes its whole cache here at every token).
         Example:
             >>> attn = MultiHeadAttention(8, 4, 2)
             >>> q, k, v = attn.project(Tensor(np.ones((2, 3, 8), dtype=np.float32)))
