@@ -432,7 +432,8 @@ def generate_cached(
             KVCache of the model's sizes and B, with max_len >= T + max_new_tokens − 1, which
             is ``reset`` and reused: no new cache buffer is allocated.
     Returns:
-        ndarray (B, T + max_new_tokens) int64: the prompt, then the new tokens; equal to
+        ndarray (B, T + max_new_tokens) int64, a new array (never ``ids`` itself, with
+        max_new_tokens = 0 too): the prompt, then the new tokens; equal to
         ``model.generate(ids, max_new_tokens, temperature, top_k, seed)``.
     Raises:
         TypeError: ``"generate_cached: model must be a GPT, got Sequential"``; check_cache's.
