@@ -132,6 +132,7 @@ def test_step1_split_heads_gives_head_h_the_features_h_d_to_h_plus_1_d(rng):
     x = rng.standard_normal((2, 3, 12))  # B=2, T=3, C=12: H=4 heads of D=3
     out = split_heads(Tensor(x), 4)
     assert isinstance(out, Tensor) and out.shape == (2, 4, 3, 3)
+    assert np.shares_memory(out.numpy(), x), "split_heads copied x: a reshape and a transpose are views"
     for h in range(4):
         assert_close(out[:, h], x[:, :, 3 * h : 3 * h + 3], rtol=0, atol=0, what=f"head {h}")
 
