@@ -140,8 +140,8 @@ def test_bad_statistics_inputs_are_refused_by_both(kwargs, match):
 
 @pytest.mark.parametrize(
     "samples, first",
-    [([1e308, 1e308], "1e\\+308"), ([1.0, 1e154, -1e154], "1e\\+154")],
-    ids=["step1-mean-overflows", "step1-std-overflows"],
+    [([1e308, 1e308], "1e\\+308"), ([1.0, 1e154, -1e154], "1e\\+154"), ([1e100, -2e100], "-2e\\+100")],
+    ids=["step1-mean-overflows", "step1-std-overflows", "step1-just-past-1e100"],
 )
 def test_samples_too_large_for_finite_figures_are_refused_by_both(samples, first):
     # NumPy's mean of [1e308, 1e308] is inf, and its std of [1e154, -1e154] squares past 1.8e308
@@ -235,6 +235,13 @@ def test_step3_an_idle_server_answers_in_its_service_time():
 def test_step3_a_rate_so_small_its_arrivals_are_infinite_is_refused():
     with pytest.raises(ValueError, match="poisson_arrivals: rate must be large enough for finite arrivals, got 1e-320"):
         poisson_arrivals(1e-320, 3)
+
+
+def test_step3_the_server_figures_are_python_floats_for_an_int_rate():
+    fake = FakeTime(service=[0.01] * 8)
+    figures = server(fake.work, rate=10, queries=3, resamples=5, clock=fake.clock, sleep=fake.sleep)
+    assert figures["rate"] == 10.0
+    assert all(type(value) is float for value in figures.values())
 
 
 def test_step3_a_rate_whose_arrivals_sum_past_the_largest_float_is_refused():
@@ -376,6 +383,11 @@ def test_step4_the_environment_names_python_numpy_blas_and_cores():
     assert isinstance(env["blas"], str) and env["blas"]
 
 
+def test_step4_the_environment_says_one_core_when_the_os_cannot_tell(monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert environment()["cores"] == 1
+
+
 @pytest.fixture
 def record():
     return make_record("digits-mlp", "single-stream", {"p50": 0.001, "p99": 0.003}, accuracy=0.975, target=0.97)
@@ -388,6 +400,8 @@ def test_step4_a_record_survives_a_json_round_trip(record, tmp_path):
     path = tmp_path / "result.json"
     save_record(record, path)
     assert json.loads(path.read_text()) == record
+    # the text the contract writes: indented, keys sorted, one newline at the end
+    assert path.read_text(encoding="utf-8") == json.dumps(record, indent=2, sort_keys=True) + "\n"
     assert load_record(path) == record
     assert load_record(str(path)) == record
 
