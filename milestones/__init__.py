@@ -4,6 +4,8 @@
 ``--mine 06`` (or ``TINYTORCH_MINE=06``) makes only kata 06 yours and the others the reference,
 and ``TINYTORCH_IMPL=solutions`` runs it all on the reference. Each milestone is one short file
 with ``run(seed, epochs) -> Result``: it trains, measures, and says whether it met its targets.
+A milestone with options of its own (``--tokens``, ``--save``) lists them in ``options`` and
+takes them as keywords of ``run``.
 
 This file is the registry, and imports nothing heavy: listing the milestones never imports
 tinytorch or NumPy.
@@ -23,6 +25,7 @@ class Milestone:
     target: str  # what it must reach, in words (the run checks the numbers)
     uses: str  # the katas it needs, as the listing shows them: "01-03"
     needs: tuple[str, ...]  # the same katas by name: the modules it imports, and what they import
+    options: tuple[str, ...] = ()  # the options of its own it takes, e.g. ("tokens", "save"): keywords of run
 
     @property
     def label(self) -> str:
@@ -108,6 +111,35 @@ MILESTONES: tuple[Milestone, ...] = (
             "attention",
             "transformers",
         ),
+    ),
+    Milestone(
+        "mlperf",
+        2018,
+        "MLPerf-style: the digits MLP pruned and quantized, the GPT with a KV cache, measured by a harness",
+        "milestones.mlperf",
+        "the digits MLP >= 4x fewer bytes with test accuracy within 1 point; "
+        "greedy generation of 256 tokens >= 5x faster with a KV cache, the same tokens; records from 19",
+        "01-09, 11-17, 19",
+        (
+            "tensor",
+            "activations",
+            "autograd",
+            "layers",
+            "losses",
+            "optimizers",
+            "training",
+            "dataloader",
+            "convolution",
+            "embeddings",
+            "attention",
+            "transformers",
+            "profiling",
+            "quantization",
+            "compression",
+            "kv_cache",
+            "benchmarking",
+        ),
+        ("tokens", "save"),
     ),
 )
 

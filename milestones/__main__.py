@@ -1,9 +1,16 @@
-"""``python -m milestones [NAME] [--mine KATAS] [--seed N] [--epochs N] [--plot FILE]``: list, or run one.
+"""``python -m milestones [NAME] [--mine KATAS] [--seed N] [--epochs N] [--plot FILE] [--tokens N] [--save DIR]``.
+
+Without NAME, lists the milestones; with it, runs one.
 
 Whose code runs: every kata the milestone needs is yours, unless ``--mine KATAS`` (or the
 variable ``TINYTORCH_MINE``) names the ones that are: then every other kata is the reference,
 as in ``pytest exercises/NN_name``. ``TINYTORCH_IMPL=solutions`` runs the reference throughout.
 The first lines of a run say, module by module, whose code it runs.
+
+Options of one milestone only (its ``options`` in ``milestones/__init__.py``, passed to its
+``run`` as keywords; given to another milestone, they are a bad command line): ``--tokens N``,
+how many tokens mlperf generates (instead of 256); ``--save DIR``, the folder where mlperf saves
+its result records as JSON (nothing is written without it).
 
 Exit codes: 0 every target met (or just listing); 1 a target missed, or your code is not
 ready for this milestone yet (a function not written, a syntax error, a missing kata file, a
@@ -35,6 +42,9 @@ def listing() -> str:
     for milestone in MILESTONES:
         lines.append(f"  {milestone.name:<11} {milestone.year}  {milestone.title}")
         lines.append(f"  {'':<17}target: {milestone.target}; needs katas {milestone.uses}")
+        if milestone.options:
+            options = ", ".join(f"--{name} {OPTIONS[name][0]}" for name in milestone.options)
+            lines.append(f"  {'':<17}options of its own: {options}")
         if milestone.unbuilt():
             lines.append(f"  {'':<17}(cannot run yet: kata {', '.join(milestone.unbuilt())} is planned, not built)")
     return "\n".join(lines)
@@ -46,6 +56,21 @@ def nonnegative(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
+
+
+def positive(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+# Options only some milestones take (their ``options``): name -> (metavar, type, help).
+OPTIONS = {
+    "tokens": ("N", positive, "mlperf: generate N tokens instead of 256 (below 256 the speed target is not judged)"),
+    "save": ("DIR", str, "mlperf: save the result records as JSON files in DIR (default: nothing is written)"),
+}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -75,6 +100,8 @@ def parser() -> argparse.ArgumentParser:
         help="train for N epochs instead of the milestone's own number (0: no training at all)",
     )
     result.add_argument("--plot", metavar="FILE", help="save the training curves to FILE (needs matplotlib)")
+    for name, (metavar, kind, text) in OPTIONS.items():
+        result.add_argument(f"--{name}", type=kind, default=None, metavar=metavar, help=text)
     return result
 
 
@@ -172,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     if arguments.name not in BY_NAME:
         parser().error(f"name must be one of {', '.join(BY_NAME)}, got {arguments.name!r}")  # exits with 2
     milestone = BY_NAME[arguments.name]
+    options = {name: getattr(arguments, name) for name in OPTIONS if getattr(arguments, name) is not None}
+    for name in options:
+        if name not in milestone.options:
+            takers = ", ".join(other.name for other in MILESTONES if name in other.options)
+            parser().error(f"--{name} must be given to a milestone that takes it ({takers}), got {milestone.name}")
     if milestone.unbuilt():
         planned = ", ".join(milestone.unbuilt())
         print(
@@ -188,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(banner(milestone), flush=True)
     try:
-        result = importlib.import_module(milestone.module).run(seed=arguments.seed, epochs=arguments.epochs)
+        module = importlib.import_module(milestone.module)
+        result = module.run(seed=arguments.seed, epochs=arguments.epochs, **options)
     except NotImplementedError as error:
         print(f"milestones: {milestone.name} needs code you have not written yet: {error}", file=sys.stderr)
         todo = not_written(milestone)

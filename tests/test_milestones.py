@@ -11,6 +11,12 @@ is measured from the command line (milestones/README.md); the suite runs it shor
 (``--epochs 2``) and checks its report. So with the transformer milestone (``--epochs 1``), whose
 data (the held-out split, the examples, the text's split and windows, the unigram baseline,
 the chunked sample) and the equality of its two exact-match counts are also checked in process.
+The mlperf milestone's full run (a minute: 256 tokens recomputed four times) is measured from
+the command line too; the suite runs it shortened (``--epochs 2 --tokens 8 --save DIR``, a few
+seconds) and checks its report against formulas (the bytes of both digits models from their
+layer sizes, the ratios of the figures its records hold), the records it saved (read back with
+19's ``load_record``), and ``--epochs 0`` (an untrained baseline) for missed targets; the
+pruning fold (removed units' constants in fc2's bias) is checked in process against NumPy.
 A milestone that needs a kata not built yet (planned in ``tinytorch.registry``) is listed,
 refuses to start, and its tests are skipped.
 
@@ -23,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import math
 import re
 import shutil
@@ -68,6 +75,19 @@ CNN_PARAMETERS = (
     conv_parameters(1, 16, 3) + conv_parameters(16, 32, 3) + conv_parameters(32, 32, 3) + linear_parameters(32, 10)
 )
 MLP_PARAMETERS = linear_parameters(256, 170) + linear_parameters(170, 10)
+
+
+def int8_linear_bytes(fan_in: int, fan_out: int) -> int:
+    """15's QuantizedLinear's state: int8 weights (1 byte each), a float64 scale and a float32 bias per output."""
+    return fan_in * fan_out + 8 * fan_out + 4 * fan_out
+
+
+# The digits MLP 64-512-10 in float32, and mlperf's optimized one: 75% of the 512 hidden units
+# pruned (16's rule prunes ⌊0.75·512 + ½⌋ = 384), both Linears then int8.
+MLPERF_KEPT = 512 - math.floor(0.75 * 512 + 0.5)
+MLPERF_BASELINE_BYTES = 4 * (linear_parameters(64, 512) + linear_parameters(512, 10))
+MLPERF_OPTIMIZED_BYTES = int8_linear_bytes(64, MLPERF_KEPT) + int8_linear_bytes(MLPERF_KEPT, 10)
+MLPERF_TOKENS = 8  # the shortened run's new tokens
 
 
 def gpt_parameters(vocab: int, context: int, width: int, layers: int, *, tied: bool) -> int:
@@ -155,7 +175,16 @@ def start_children(start) -> dict:
         # About 7 s of CPU time, most of it whatever the epochs (1,000 greedy decodings, the
         # sample): 24-27 s at load 9-12 on the 2-core machine, so a longer timeout than 45 s.
         started["transformer"] = milestone("transformer", "--epochs", "1", env=REFERENCE, timeout=120)
+    if can_run("mlperf"):
+        # About 3 s of CPU: 2 epochs of the digits MLP and 2 of fine-tuning, 8 tokens generated
+        # 4 times each way (the full run's 256 tokens: a minute, measured from the command line).
+        records = start.mktemp("records")
+        started["mlperf records"] = records
+        args = ("--epochs", "2", "--tokens", str(MLPERF_TOKENS), "--save", str(records))
+        started["mlperf"] = milestone("mlperf", *args, env=REFERENCE, timeout=90)
     started["missed target"] = milestone("mlp", "--epochs", "0", env=REFERENCE)  # an untrained net: ~10% right
+    if can_run("mlperf"):
+        started["mlperf missed"] = milestone("mlperf", "--epochs", "0", "--tokens", "2", env=REFERENCE)
     started["unknown name"] = milestone("lenet", env=REFERENCE)
     started["negative epochs"] = milestone("xor", "--epochs", "-1", env=REFERENCE)
 
@@ -200,7 +229,8 @@ def children(early, request) -> dict:
 def test_without_a_name_every_milestone_is_listed_with_its_year(children):
     finished = children["listing"].result()
     assert finished.returncode == 0, finished.stdout
-    for name, year in (("perceptron", 1958), ("xor", 1969), ("mlp", 1986), ("cnn", 1998), ("transformer", 2017)):
+    years = (("perceptron", 1958), ("xor", 1969), ("mlp", 1986), ("cnn", 1998), ("transformer", 2017), ("mlperf", 2018))
+    for name, year in years:
         assert re.search(rf"^\s+{name}\s+{year}\s", finished.stdout, re.MULTILINE), finished.stdout
 
 
@@ -291,6 +321,123 @@ def test_the_transformer_shortened_reports_both_models_and_exits_non_zero_exactl
     assert missed == [rule for rule, verdict in verdicts if verdict == "MISSED"], out
     assert finished.returncode == (MISSED if missed else 0), out
     assert out.rstrip().endswith("every target met") == (not missed), out
+
+
+MLPERF_FIGURES = ("count", "mean", "std", "min", "p50", "p90", "p99", "max", "p50_low", "p50_high")  # 19's summarize
+
+
+def report_row(out: str, name: str) -> list[str]:
+    """The cells of a side-by-side row of mlperf's report (``    NAME  left  right  ratio``), all rows so named."""
+    return re.findall(rf"^    {name}\s+(\S+(?: \S+)?)\s{{2,}}(\S+(?: \S+)?)\s{{2,}}(.+)$", out, re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", [runnable("mlperf")])
+def test_the_mlperf_shortened_reports_figures_that_match_the_formulas_and_its_saved_records(children, name):
+    # python -m milestones mlperf --epochs 2 --tokens 8 --save DIR, on the reference (start_children)
+    from tinytorch.benchmarking import load_record  # 19's reader: validates every field
+
+    finished = children[name].result()
+    out = finished.stdout
+    assert banner(out) == reference_banner(name), out
+    records = {path.stem: load_record(path) for path in children["mlperf records"].iterdir()}
+    assert sorted(records) == ["digits-baseline", "digits-optimized", "generation-cached", "generation-recompute"]
+    for path in children["mlperf records"].iterdir():  # what save_record wrote is JSON of the record itself
+        assert json.loads(path.read_text(encoding="utf-8")) == records[path.stem]
+    baseline, optimized = records["digits-baseline"], records["digits-optimized"]
+    recompute, cached = records["generation-recompute"], records["generation-cached"]
+    for record in records.values():
+        assert record["scenario"] == "single-stream"
+    # digits: the bytes from the layer sizes; 200 one-digit queries each; the accuracy gates
+    assert set(baseline["figures"]) == set(optimized["figures"]) == {*MLPERF_FIGURES, "bytes"}
+    assert baseline["figures"]["bytes"] == MLPERF_BASELINE_BYTES == 153_640
+    assert optimized["figures"]["bytes"] == MLPERF_OPTIMIZED_BYTES == 11_128
+    assert baseline["figures"]["count"] == optimized["figures"]["count"] == 200
+    assert baseline["target"] == 0.97
+    assert optimized["target"] == pytest.approx(baseline["accuracy"] - 0.01, abs=1e-12)
+    for record in (baseline, optimized):
+        assert round(360 * record["accuracy"]) == pytest.approx(360 * record["accuracy"], abs=1e-9)  # of 360 digits
+    assert re.search(rf"on fc1's weight: {512 - MLPERF_KEPT} removed, {MLPERF_KEPT} kept", out), out
+    shrink = MLPERF_BASELINE_BYTES / MLPERF_OPTIMIZED_BYTES
+    assert report_row(out, "bytes") == [(f"{MLPERF_BASELINE_BYTES:,}", f"{MLPERF_OPTIMIZED_BYTES:,}", f"{shrink:.2f}×")]
+    drop = 100 * (optimized["accuracy"] - baseline["accuracy"])
+    accuracy_row = (f"{100 * baseline['accuracy']:.2f}%", f"{100 * optimized['accuracy']:.2f}%", f"{drop:+.2f} points")
+    assert report_row(out, "accuracy") == [accuracy_row]
+    # the latency rows: the records' own figures, and their ratios. The digits on the wall clock;
+    # generation on the CPU clock (its records' p50, p99), the wall clock alongside (wall_p50, wall_p99).
+    for figure in ("p50", "p99"):
+        b, o = baseline["figures"][figure], optimized["figures"][figure]
+        r, c = recompute["figures"][figure], cached["figures"][figure]
+        wall_r, wall_c = recompute["figures"][f"wall_{figure}"], cached["figures"][f"wall_{figure}"]
+        assert report_row(out, f"{figure} wall") == [
+            (f"{1e3 * b:.3f} ms", f"{1e3 * o:.3f} ms", f"{b / o:.2f}×"),
+            (f"{wall_r:.3f} s", f"{wall_c:.3f} s", f"{wall_r / wall_c:.2f}×"),
+        ]
+        assert report_row(out, f"{figure} cpu") == [(f"{r:.3f} s", f"{c:.3f} s", f"{r / c:.2f}×")]
+    # generation: 8 tokens, 3 timed runs each, tokens per second from the p50, all tokens equal
+    for record in (recompute, cached):
+        assert set(record["figures"]) == {*MLPERF_FIGURES, "tokens_per_second", "wall_p50", "wall_p99"}
+        assert record["figures"]["count"] == 3
+        assert record["figures"]["tokens_per_second"] == pytest.approx(MLPERF_TOKENS / record["figures"]["p50"])
+        assert record["accuracy"] == record["target"] == 1.0
+    assert re.search(rf"prompt 16 tokens, {MLPERF_TOKENS} new, greedy", out), out
+    rate = (f"{MLPERF_TOKENS / recompute['figures']['p50']:.1f}", f"{MLPERF_TOKENS / cached['figures']['p50']:.1f}")
+    assert report_row(out, "tokens/s") == [(*rate, f"tokens equal: {MLPERF_TOKENS} of {MLPERF_TOKENS}")]
+    assert re.search(rf"^    speed target\s+not judged at {MLPERF_TOKENS} tokens", out, re.MULTILINE), out
+    assert "at 256 tokens  " not in out  # no speed target line: not judged
+    saved = f"4 of 4 made (19's make_record, single-stream); 4 saved to {children['mlperf records']}"
+    assert re.search(rf"^  records\s+{re.escape(saved)}", out, re.MULTILINE), out
+    targets = [
+        r"baseline accuracy >= 97%\s+\d+\.\d\d%",
+        rf"optimized bytes >= 4× fewer\s+{shrink:.2f}×",
+        rf"optimized accuracy >= baseline - 1 point\s+{re.escape(f'{drop:+.2f}')} points",
+        rf"cached tokens = recompute's\s+{MLPERF_TOKENS} of {MLPERF_TOKENS}",
+    ]
+    for rule in targets:
+        assert re.search(rf"^  target\s+{rule}\s+met$", out, re.MULTILINE), out
+    assert finished.returncode == 0, out
+    assert out.rstrip().endswith("every target met"), out
+
+
+@pytest.fixture
+def mlperf_milestone():
+    """``milestones.mlperf``, imported in this process (skipped until every kata it needs is built)."""
+    if MILESTONES["mlperf"].unbuilt():
+        pytest.skip(f"mlperf needs kata {', '.join(MILESTONES['mlperf'].unbuilt())}, not built yet")
+    return importlib.import_module("milestones.mlperf")
+
+
+def test_removing_pruned_units_folds_their_constant_outputs_into_the_next_bias(mlperf_milestone):
+    # A unit whose row of fc1 is pruned outputs relu(b1[j]) whatever the input: the network
+    # without it, its constant in fc2's bias, computes what the network with the row zeroed does.
+    from tinytorch.autograd import Tensor
+    from tinytorch.layers import Linear, ReLU, Sequential
+
+    rng = np.random.default_rng(0)
+    model = Sequential(Linear(6, 8, rng=rng), ReLU(), Linear(8, 3, rng=rng))
+    b1 = np.array([0.5, -0.4, 0.3, 0.2, -0.1, 0.7, -0.6, 0.25], dtype=np.float32)
+    model[0].bias.data[...] = b1
+    keep = np.array([True, False, False, True, False, True, True, False])  # removed: b1 0.3 > 0, -0.4, -0.1 < 0
+    W1, W2, b2 = (
+        array.astype(np.float64) for array in (model[0].weight.data, model[2].weight.data, model[2].bias.data)
+    )
+    before = {name: array.copy() for name, array in model.state_dict().items()}
+    x = rng.standard_normal((5, 6)).astype(np.float32)
+    masked = np.maximum(x @ (W1 * keep[:, None]).T + b1, 0.0) @ W2.T + b2  # fc1's pruned rows zeroed, in NumPy
+    assert not np.allclose(masked, np.maximum(x @ W1[keep].T + b1[keep], 0.0) @ W2[:, keep].T + b2)  # fold matters
+    smaller = mlperf_milestone.remove_units(model, keep)
+    assert smaller[0].weight.shape == (4, 6) and smaller[2].weight.shape == (3, 4)
+    np.testing.assert_allclose(smaller(Tensor(x)).numpy(), masked, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(smaller[0].weight.numpy(), model[0].weight.numpy()[keep])
+    np.testing.assert_array_equal(smaller[2].weight.numpy(), model[2].weight.numpy()[:, keep])
+    for name, array in model.state_dict().items():  # the model itself is not changed
+        np.testing.assert_array_equal(array, before[name])
+
+
+def test_a_milestones_own_option_given_to_another_is_a_bad_command_line(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["xor", "--tokens", "8"])  # before the switch and any import of the milestone
+    assert stopped.value.code == USAGE
+    assert "--tokens must be given to a milestone that takes it (mlperf), got xor" in capsys.readouterr().err
 
 
 @pytest.fixture
@@ -401,10 +548,23 @@ def test_a_missed_target_exits_non_zero_and_names_the_target(children):
     assert "every target met" not in finished.stdout
 
 
+@pytest.mark.parametrize("name", [runnable("mlperf")])
+def test_mlperf_untrained_misses_its_accuracy_targets_names_them_and_makes_no_record_for_them(children, name):
+    finished = children["mlperf missed"].result()  # mlperf --epochs 0 --tokens 2: an untrained MLP, ~10% right
+    out = finished.stdout
+    assert finished.returncode == MISSED, out
+    assert re.search(r"^MISSED target: baseline accuracy >= 97% \(measured \d+\.\d\d%\)$", out, re.MULTILINE), out
+    refused = r"^    no record\s+digits-baseline: accuracy_gate: accuracy must be >= the target 0\.97, got 0\.\d+$"
+    assert re.search(refused, out, re.MULTILINE), out
+    assert re.search(r"^  target\s+optimized bytes >= 4× fewer\s+\d+\.\d\d×\s+met$", out, re.MULTILINE), out
+    assert re.search(r"^  target\s+cached tokens = recompute's\s+2 of 2\s+met$", out, re.MULTILINE), out
+    assert "every target met" not in out
+
+
 def test_an_unknown_name_exits_non_zero_and_lists_the_names(children):
     finished = children["unknown name"].result()  # python -m milestones lenet
     assert finished.returncode == USAGE, finished.stdout
-    assert "name must be one of perceptron, xor, mlp, cnn, transformer, got 'lenet'" in finished.stdout
+    assert "name must be one of perceptron, xor, mlp, cnn, transformer, mlperf, got 'lenet'" in finished.stdout
 
 
 def test_a_negative_epoch_count_is_refused(children):
@@ -482,9 +642,9 @@ def test_needs_are_the_kata_modules_a_milestone_imports(children, name):
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_the_listed_kata_range_is_the_needs(name):
     listed = set()
-    for span in MILESTONES[name].uses.split(", "):  # "01-09", or "01-08, 10-13" when one is skipped
-        first, last = (int(number) for number in span.split("-"))
-        listed |= set(range(first, last + 1))
+    for span in MILESTONES[name].uses.split(", "):  # "01-09", or "01-08, 10-13" when one is skipped, or "19"
+        first, _, last = span.partition("-")
+        listed |= set(range(int(first), int(last or first) + 1))
     assert {kata.number for kata in built() if kata.name in MILESTONES[name].needs} == listed
 
 
