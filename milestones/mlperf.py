@@ -17,9 +17,11 @@ figure was measured. This milestone does that, with 19's harness, for two models
   recompute (13's ``model.generate``) and with 17's KV cache (``generate_cached``). Targets: the
   same tokens, and the cached one at least 5× faster (the ratio of the p50 latencies).
 
-Every latency is 19's ``single_stream`` on the real clock; every entry gets a record from 19's
-``make_record`` (``--save DIR`` writes them as JSON with ``save_record``; nothing is written
-without it).
+Every latency is 19's ``single_stream`` on a real clock: the wall clock for the one-digit
+queries, this process's CPU time for the generations (``timed_generation`` says why; their wall
+clock is reported alongside). Every entry gets a record from 19's ``make_record``, which refuses
+an entry below its accuracy target (``--save DIR`` writes them as JSON with ``save_record``;
+nothing is written without it).
 
 Run: ``python -m milestones mlperf [--seed N] [--epochs N] [--tokens N] [--save DIR]``.
 ``--epochs N`` trains the baseline N epochs and fine-tunes the pruned model N epochs;
@@ -148,6 +150,7 @@ class Entry:
     refused: str = ""  # make_record's error when the accuracy gate refused it
 
     def make(self) -> None:
+        """19's ``make_record`` of this entry, single-stream; or, when its accuracy gate refuses, why."""
         try:
             self.record = make_record(
                 self.model, "single-stream", self.figures, accuracy=self.accuracy, target=self.target
