@@ -441,6 +441,13 @@ def test_a_milestones_own_option_given_to_another_is_a_bad_command_line(capsys):
     assert "--tokens must be given to a milestone that takes it (mlperf), got xor" in capsys.readouterr().err
 
 
+def test_generating_no_tokens_is_a_bad_command_line(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["mlperf", "--tokens", "0"])  # argparse refuses it: nothing runs
+    assert stopped.value.code == USAGE
+    assert "--tokens: must be >= 1, got 0" in capsys.readouterr().err
+
+
 @pytest.fixture
 def transformer_milestone():
     """``milestones.transformer``, imported in this process (it imports 13: skipped until 13 is built)."""
