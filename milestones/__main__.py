@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from milestones import BY_NAME, MILESTONES, Milestone
+from milestones.report import BadOption
 from tinytorch.threads import one_blas_thread
 
 if TYPE_CHECKING:
@@ -231,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(advice(milestone, [kata for kata, _ in todo]))
             print("\n".join(lines), file=sys.stderr)
         return 1
+    except BadOption as error:  # a milestone's own option, refused before any work
+        parser().error(str(error))  # exits with 2
     except SyntaxError as error:
         where = Path(error.filename or "?")
         print(f"milestones: {milestone.name} cannot start: {where}, line {error.lineno}: {error.msg}", file=sys.stderr)

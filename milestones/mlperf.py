@@ -41,7 +41,7 @@ from benchmarks.kv_cache import CONFIG, NEW_TOKENS, PROMPT
 from benchmarks.kv_cache import TARGET as SPEEDUP
 from milestones import mlp
 from milestones.fit import fit
-from milestones.report import Curve, Result, Target, count, percent
+from milestones.report import BadOption, Curve, Result, Target, count, percent
 from tinytorch.autograd import Tensor, no_grad
 from tinytorch.benchmarking import make_record, save_record, single_stream
 from tinytorch.compression import structured_prune
@@ -65,6 +65,18 @@ DIGIT_REPEATS = 200  # one-digit queries timed, per model
 # --- generation -----------------------------------------------------------------------------------
 GENERATION_WARMUP = 1
 GENERATION_REPEATS = 3  # timed generations of each: a recompute of 256 tokens takes ~9 s here
+MAX_TOKENS = CONFIG["context_length"] - PROMPT  # 13's generate refuses to write past the context
+
+
+def check_options(tokens: int, save: str | None) -> None:
+    """Refuse, before any work, a token count past the context and a save folder that is a file."""
+    if tokens > MAX_TOKENS:
+        raise BadOption(
+            f"--tokens must be at most {MAX_TOKENS} (the context {CONFIG['context_length']} "
+            f"minus the {PROMPT}-token prompt), got {tokens}"
+        )
+    if save is not None and Path(save).exists() and not Path(save).is_dir():
+        raise BadOption(f"--save must name a folder (made if missing), got the file {save!r}")
 
 
 def state_bytes(model) -> int:
@@ -178,6 +190,7 @@ def run(seed: int = 0, epochs: int | None = None, tokens: int | None = None, sav
     tune_epochs = FINE_TUNE_EPOCHS if epochs is None else epochs
     epochs = mlp.EPOCHS if epochs is None else epochs
     tokens = NEW_TOKENS if tokens is None else tokens
+    check_options(tokens, save)
 
     # --- generation: recompute against the KV cache, greedy. First, in a process that has not
     # trained yet: after the digits' training, the cached generation once measured 1.3 s of CPU

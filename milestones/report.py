@@ -10,6 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+class BadOption(ValueError):
+    """A milestone's own option has a value it cannot run with (``python -m milestones`` exits 2).
+
+    Raised by a milestone's ``run`` before it does any work, with the message in the house
+    template: ``"--tokens must be at most 496 (the context 512 minus the 16-token prompt), got 500"``.
+    """
+
+
 @dataclass(frozen=True)
 class Target:
     """One thing a milestone promises: the rule, what was measured, and whether the rule held."""

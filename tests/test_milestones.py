@@ -185,6 +185,7 @@ def start_children(start) -> dict:
     started["missed target"] = milestone("mlp", "--epochs", "0", env=REFERENCE)  # an untrained net: ~10% right
     if can_run("mlperf"):
         started["mlperf missed"] = milestone("mlperf", "--epochs", "0", "--tokens", "2", env=REFERENCE)
+        started["mlperf past the context"] = milestone("mlperf", "--tokens", "497", env=REFERENCE)
     started["unknown name"] = milestone("lenet", env=REFERENCE)
     started["negative epochs"] = milestone("xor", "--epochs", "-1", env=REFERENCE)
 
@@ -567,6 +568,27 @@ def test_mlperf_untrained_misses_its_accuracy_targets_names_them_and_makes_no_re
     assert re.search(r"^  target\s+optimized bytes >= 4× fewer\s+\d+\.\d\d×\s+met$", out, re.MULTILINE), out
     assert re.search(r"^  target\s+cached tokens = recompute's\s+2 of 2\s+met$", out, re.MULTILINE), out
     assert "every target met" not in out
+
+
+def test_mlperf_refuses_more_tokens_than_the_context_holds_as_a_bad_command_line(children):
+    finished = children["mlperf past the context"].result()  # mlperf --tokens 497: 16 + 497 > 512
+    assert finished.returncode == USAGE, finished.stdout
+    assert "--tokens must be at most 496 (the context 512 minus the 16-token prompt), got 497" in finished.stdout
+    assert "Traceback" not in finished.stdout
+
+
+def test_mlperf_refuses_a_save_folder_that_is_a_file_before_any_work(tmp_path):
+    from milestones.mlperf import check_options
+    from milestones.report import BadOption
+
+    check_options(496, str(tmp_path / "new folder"))  # the most tokens, and a folder it will make: accepted
+    existing = tmp_path / "records.json"
+    existing.write_text("{}")
+    with pytest.raises(
+        BadOption, match=re.escape(f"--save must name a folder (made if missing), got the file {str(existing)!r}")
+    ):
+        check_options(8, str(existing))
+    assert existing.read_text() == "{}"
 
 
 def test_an_unknown_name_exits_non_zero_and_lists_the_names(children):
