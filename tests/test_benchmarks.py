@@ -40,6 +40,7 @@ def start_children(start) -> dict:
         "quantization": start.python("-m", "benchmarks.quantization", "--quick", env=REFERENCE),
         "acceleration": start.python("-m", "benchmarks.acceleration", "--quick", env=REFERENCE),
         "kv_cache": start.python("-m", "benchmarks.kv_cache", "--quick", env=REFERENCE),
+        "capstone": start.python("-m", "benchmarks.capstone", "--quick", "--sweep", env=REFERENCE),
     }
 
 
@@ -150,3 +151,44 @@ def test_kv_cache_generates_identical_greedy_tokens_and_prints_the_speed_ratio(c
     assert re.search(r"^check\s+greedy tokens identical$", finished.stdout, re.MULTILINE), finished.stdout
     row = rf"^generate\s+{FIGURE}\s+{FIGURE}\s+{RATIO}\s+>= 5x n/a \(--quick\)$"  # --quick judges no target
     assert len(re.findall(row, finished.stdout, re.MULTILINE)) == 2, finished.stdout  # wall clock and cpu time
+
+
+def int8_mlp_bytes(hidden: int) -> int:
+    """64 -> hidden -> 10 as two QuantizedLinears: int8 codes, a float64 scale and a float32 bias per output."""
+    return (64 * hidden + hidden * 10) * 1 + (hidden + 10) * 8 + (hidden + 10) * 4
+
+
+def test_capstone_reports_both_events_with_bytes_by_formula_and_accepts_the_submission(children):
+    finished = children["capstone"].result()
+    out = finished.stdout
+    assert finished.returncode == 0, out
+    assert "Olympics: digits-mlp vs digits-mlp-shrunk0.75-int8 (single-stream)" in out, out
+    assert "Olympics: gpt-recompute vs gpt-kv-cache (single-stream)" in out, out
+    # Bytes: the float32 baseline by its shapes; the optimized model for the hidden size it prints,
+    # which 16's count gives: 512 - round(0.75·512) units kept.
+    optimized = re.search(r"^optimized\s+sparsity 0\.75: Linear\(64, (\d+)\) -> ReLU -> Linear\(\1, 10\)", out, re.M)
+    assert optimized, out
+    hidden = int(optimized[1])
+    assert hidden == 512 - int(0.75 * 512 + 0.5)
+    baseline = (64 * 512 + 512 + 512 * 10 + 10) * 4
+    rows = re.findall(r"^bytes\s+\|\s+(\d+)\s+\|\s+(\d+)\s+\|\s+(\S+)$", out, re.M)
+    assert rows == [(str(baseline), str(int8_mlp_bytes(hidden)), f"{baseline / int8_mlp_bytes(hidden):.3g}")], out
+    assert re.search(r"^submission\s+accepted: meets Budget\(max_bytes=38410, ", out, re.M), out
+    assert re.search(r"^\s+not saved \(--save PATH writes it\)$", out, re.M), out  # nothing written by default
+    # --sweep: float32, int8 alone, and int8 after 16's count of pruned units, each by formula.
+    sweep = dict(
+        re.findall(r"^(float32|int8 only|sparsity 0\.\d+, int8)\s+([\d,]+)\s+\d+\.\d\d%\s+\d+\.\d{3}$", out, re.M)
+    )
+    expected = {"float32": baseline, "int8 only": int8_mlp_bytes(512)}
+    for sparsity in (0.5, 0.75, 0.9):
+        expected[f"sparsity {sparsity}, int8"] = int8_mlp_bytes(512 - int(sparsity * 512 + 0.5))
+    assert {name: int(size.replace(",", "")) for name, size in sweep.items()} == expected, out
+    # Generation: the cached tokens are recompute's (both records' accuracy 1), and tokens per
+    # second is the printed token count over the printed p50 (both written with 6 digits).
+    assert re.search(r"^check\s+greedy tokens identical: accuracy 1 ", out, re.M), out
+    generation = out[out.index("Olympics: gpt-recompute") :]
+    assert re.search(r"^accuracy\s+\|\s+1\s+\|\s+1\s+\|\s+1$", generation, re.M), out
+    tokens = int(re.search(r"^work\s+(\d+) new tokens, greedy", out, re.M)[1])
+    p50 = [float(v) for v in re.search(r"^p50\s+\|\s+(\S+)\s+\|\s+(\S+)", generation, re.M).groups()]
+    rate = [float(v) for v in re.search(r"^tokens_per_second\s+\|\s+(\S+)\s+\|\s+(\S+)", generation, re.M).groups()]
+    assert rate == pytest.approx([tokens / p for p in p50], rel=1e-5), out

@@ -16,8 +16,8 @@ harness (never declared):
   ``generate_cached``; the same greedy tokens are required (``measure_generation``).
 
 Around them: the bytes a model holds (``model_bytes``), the digits record (``measure``), the
-validator (``check_submission``) and the side-by-side report (``olympics_report``). The given
-``main()`` runs both events with the real clock and prints the report.
+validator (``check_submission``) and the side-by-side report (``olympics_report``).
+``benchmarks/capstone.py`` runs both events with the real clock and prints the reports.
 
 Times are in seconds, sizes in bytes.
 """
@@ -48,7 +48,6 @@ __all__ = [
     "Budget",
     "check_submission",
     "fine_tune",
-    "main",
     "measure",
     "measure_generation",
     "model_bytes",
@@ -99,8 +98,9 @@ class Budget:
 # - bytes: a quarter of the baseline's model_bytes, (64·512 + 512 + 512·10 + 10) · 4 = 153,640 B,
 #   so at most 38,410 B: int8 alone gives 44,152 B (3.5×); pruning must do the rest.
 # - latency: a ceiling, not a speed target: over 100× the optimized model's single-stream p50 and
-#   p99 on one digit as main() measured them (0.47 and 0.63 ms; the lesson's Measure section), so
-#   a loaded machine still passes while a model that loops in Python over its weights does not.
+#   p99 on one digit as benchmarks/capstone.py measured them (medians of 3 runs: 0.47 and 0.65 ms;
+#   the lesson's Measure section), so a loaded machine still passes while a model that loops in
+#   Python over its weights does not.
 # - accuracy: the 1986 milestone's target, 97% of the 360 test digits.
 DIGITS_BUDGET = Budget(max_bytes=153_640 // 4, max_p50=0.05, max_p99=0.1, min_accuracy=0.97)
 
@@ -475,51 +475,3 @@ def olympics_report(baseline: dict, optimized: dict) -> str:
         accuracy | 0.99     | 0.98      | 1.01
     """
     raise NotImplementedError("20 capstone: implement olympics_report — see exercises/20_capstone/README.md, step 7")
-
-
-# --- given: the whole run ---------------------------------------------------------------------------
-
-
-def main(
-    *, epochs: int = 5, sparsity: float = 0.75, tune_epochs: int = 2, new_tokens: int = 32, path="submission.json"
-) -> int:
-    """Given: both events with the real clock: train, optimize, measure, check, save, report.
-
-    Digits: the baseline (``train_digits_mlp(0, epochs)``) and ``optimize_digits`` of it, both
-    measured by ``measure`` on the 360 test digits (200 timed queries; target: DIGITS_BUDGET's
-    accuracy); the optimized record is checked against ``DIGITS_BUDGET`` and saved to ``path``.
-    Generation: ``small_gpt()``, a 16-token prompt, ``new_tokens`` greedy tokens by 13's
-    ``generate`` and by 17's ``generate_cached`` (3 timed runs each, after the untimed run whose
-    tokens are checked). Prints both Olympics reports; returns 0, or 1 after printing why the
-    submission was refused.
-    """
-    from tinytorch.benchmarking import save_record
-    from tinytorch.kv_cache import generate_cached
-
-    model, train_set, test_set = train_digits_mlp(seed=0, epochs=epochs)
-    x, y = test_set.arrays
-    small = optimize_digits(model, train_set, sparsity=sparsity, epochs=tune_epochs, seed=0)
-    target = DIGITS_BUDGET.min_accuracy
-    before = measure(model, "digits-mlp", x, y, target=target, repeats=200)
-    after = measure(small, f"digits-mlp-shrunk{sparsity:g}-int8", x, y, target=target, repeats=200)
-    print(olympics_report(before, after), end="\n\n")
-    try:
-        check_submission(after, DIGITS_BUDGET)
-    except ValueError as error:
-        print(f"submission refused: {error}")
-        return 1
-    save_record(after, path)
-    print(f"submission meets {DIGITS_BUDGET}; saved to {path}", end="\n\n")
-
-    gpt = small_gpt(seed=0)
-    prompt = np.random.default_rng(0).integers(0, gpt.config.vocab_size, size=(1, 16))
-    reference = gpt.generate(prompt, new_tokens, temperature=0)
-    runs = dict(reference=reference, repeats=3, warmup=0)
-    slow = measure_generation(
-        lambda p, n: gpt.generate(p, n, temperature=0), prompt, new_tokens, name="gpt-recompute", **runs
-    )
-    fast = measure_generation(
-        lambda p, n: generate_cached(gpt, p, n, temperature=0), prompt, new_tokens, name="gpt-kv-cache", **runs
-    )
-    print(olympics_report(slow, fast))
-    return 0
