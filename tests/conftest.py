@@ -52,6 +52,23 @@ def run_child(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, t
     )
 
 
+@pytest.fixture
+def planned(monkeypatch):
+    """A registry whose last kata is planned, not built (every kata is built now): that kata.
+
+    ``tinytorch.registry``'s ``KATAS`` and ``BY_NAME`` are replaced for the test; everything that
+    reads them when called (``named``, ``built``, ``Milestone.unbuilt``) sees the planned kata.
+    """
+    import dataclasses
+
+    import tinytorch.registry as registry
+
+    last = dataclasses.replace(registry.KATAS[-1], built=False)
+    monkeypatch.setattr(registry, "KATAS", (*registry.KATAS[:-1], last))
+    monkeypatch.setattr(registry, "BY_NAME", {**registry.BY_NAME, last.name: last})
+    return last
+
+
 @pytest.fixture(scope="session")
 def clean_env() -> dict[str, str]:
     """This process's environment without the variables that steer tinytorch or pytest."""

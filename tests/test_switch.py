@@ -392,11 +392,7 @@ def test_a_name_that_is_no_built_kata_is_refused_listing_the_built_katas():
         named("optimizers,adam", "--mine")
 
 
-def test_a_planned_kata_is_refused_as_planned(monkeypatch):
-    # Every kata is built now: a registry whose last kata is planned stands in for the next one.
-    last = KATAS[-1]
-    planned = Kata(last.number, last.name, last.title, last.deps, built=False)
-    monkeypatch.setattr(tinytorch.registry, "KATAS", (*KATAS[:-1], planned))
+def test_a_planned_kata_is_refused_as_planned(planned):
     with pytest.raises(
         ValueError, match=re.escape(f"got '{planned.name}' ({planned.label} is planned, not built yet)")
     ):
