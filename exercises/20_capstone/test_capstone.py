@@ -385,6 +385,24 @@ def test_step3_optimize_digits_refuses_another_architecture(digits):
         optimize_digits(mlp, train_set, sparsity=0.5, epochs=True, seed=0)  # a bool is not an integer here
 
 
+def test_step3_the_optimized_model_is_in_eval_mode_and_its_fine_tuning_follows_the_seed():
+    from tinytorch.dataloader import TensorDataset
+
+    rng = np.random.default_rng(3)
+    data = TensorDataset(rng.standard_normal((96, 6)).astype(np.float32), rng.integers(0, 3, 96))
+
+    def optimized_with(seed):
+        mlp = Sequential(Linear(6, 8, rng=np.random.default_rng(4)), ReLU(), Linear(8, 3, rng=np.random.default_rng(5)))
+        return optimize_digits(mlp, data, sparsity=0.25, epochs=1, seed=seed)
+
+    first, again, other = optimized_with(5), optimized_with(5), optimized_with(6)
+    assert not first.training and not any(layer.training for layer in first), "the docstring: in eval mode"
+    same = [np.array_equal(a, b) for (_, a), (_, b) in zip(first.named_arrays(), again.named_arrays(), strict=True)]
+    assert all(same), "the same seed must give the same model"
+    differ = [np.array_equal(a, b) for (_, a), (_, b) in zip(first.named_arrays(), other.named_arrays(), strict=True)]
+    assert not all(differ), "seed orders the fine-tuning's shuffles: another seed, another model"
+
+
 # --- step 4: measure --------------------------------------------------------------------------------------
 
 
@@ -924,22 +942,41 @@ def test_step7_a_malformed_record_is_refused_naming_the_field():
 @pytest.mark.parametrize(
     "change, fragment",
     [
-        (lambda a, b: a.update(model="big|fast"), r"a model name must be a single line without '\|', got 'big\|fast'"),
+        (
+            lambda a, b: a.update(model="big|fast"),
+            r"a model name must be a single line without '\|' or spaces at its ends, got 'big\|fast'",
+        ),
         (
             lambda a, b: b.update(model="small\nbytes"),
-            r"a model name must be a single line without '\|', got 'small\\nbytes'",
+            r"a model name must be a single line without '\|' or spaces at its ends, got 'small\\nbytes'",
         ),
         (
             lambda a, b: b["figures"].update({"p|50": 1.0}),
-            r"a figure name must be a single line without '\|', got 'p\|50'",
+            r"a figure name must be a single line without '\|' or spaces at its ends, got 'p\|50'",
         ),
         (lambda a, b: a["figures"].update({"p50\r": 1.0}), r"a figure name must be a single line without '\|'"),
+        (
+            lambda a, b: b["figures"].update({" p50": 1.0}),
+            r"a figure name must be a single line without '\|' or spaces at its ends, got ' p50'",
+        ),
+        (
+            lambda a, b: a["figures"].update(accuracy=0.5),
+            r"a figure must not be named 'accuracy' \(the report's own row\), got one in the baseline record",
+        ),
         (
             lambda a, b: b["figures"].update(accuracy=0.5),
             r"a figure must not be named 'accuracy' \(the report's own row\), got one in the optimized record",
         ),
     ],
-    ids=["step7-bar-in-model", "step7-newline-in-model", "step7-bar-in-figure", "step7-cr-in-figure", "step7-accuracy"],
+    ids=[
+        "step7-bar-in-model",
+        "step7-newline-in-model",
+        "step7-bar-in-figure",
+        "step7-cr-in-figure",
+        "step7-space-around-figure",
+        "step7-accuracy-in-baseline",
+        "step7-accuracy",
+    ],
 )
 def test_step7_a_name_that_would_break_the_rows_is_refused(change, fragment):
     before, after = record({"p50": 2.0}, model="big"), record({"p50": 1.0}, model="small")

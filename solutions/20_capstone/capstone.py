@@ -503,7 +503,9 @@ def measure_generation(
     """The generation event's record: the same tokens as the baseline, every call, and how fast.
 
     Checks first, in this order: ``generate`` is callable (14's ``check_callable``), then
-    new_tokens, prompt (B >= 1 rows of T >= 1 tokens), reference. Then one untimed call
+    new_tokens, prompt (B >= 1 rows of T >= 1 tokens), reference; for prompt and reference,
+    an ndarray first, then an integer dtype, then the shape (a float prompt of shape (3,) is
+    named by its dtype). Then one untimed call
     ``generate(prompt, new_tokens)``, then ``single_stream(call, warmup=warmup,
     repeats=repeats, clock=clock)`` where ``call`` runs ``generate(prompt, new_tokens)`` and
     keeps its output (only keeps it: it is checked after the timing, so the clock times
@@ -671,7 +673,8 @@ def olympics_report(baseline: dict, optimized: dict) -> str:
     then the names the report writes: each model name (the baseline's first), then each figure
     name (the baseline's, then the optimized record's, each in its record's order) must be a
     single line without ``"|"`` (``name.splitlines() == [name]``: no ``"\\n"``, ``"\\r"`` or
-    other line break), so that the report's lines and cells read back as written; and no
+    other line break) and without spaces at either end (``name == name.strip()``), so that the
+    report's lines and cells read back as written; and no
     figure may be named ``accuracy`` (the report's own last row). The text, lines joined by
     ``"\\n"``:
 
@@ -696,7 +699,7 @@ def olympics_report(baseline: dict, optimized: dict) -> str:
             ``"olympics_report: the records' scenarios must match, got 'single-stream' and
             'offline'"``; ``"olympics_report: the records' environments must match (measure
             both on one machine), got {...} and {...}"``; ``"olympics_report: a model name
-            must be a single line without '|', got 'a|b'"`` (a figure name alike:
+            must be a single line without '|' or spaces at its ends, got 'a|b'"`` (a figure name alike:
             ``"olympics_report: a figure name must be ..."``); ``"olympics_report: a figure must
             not be named 'accuracy' (the report's own row), got one in the optimized record"``.
     Complexity:
@@ -727,9 +730,11 @@ def olympics_report(baseline: dict, optimized: dict) -> str:
     written = [("model", record["model"]) for record in (baseline, optimized)]
     written += [("figure", figure) for record in (baseline, optimized) for figure in record["figures"]]
     for kind, text in written:
-        if "|" in text or text.splitlines() != [text]:
-            raise ValueError(f"{op}: a {kind} name must be a single line without '|', got {shown(text)}")
-    for which, record in (("baseline", baseline), ("optimized record", optimized)):
+        if "|" in text or text.splitlines() != [text] or text != text.strip():
+            raise ValueError(
+                f"{op}: a {kind} name must be a single line without '|' or spaces at its ends, got {shown(text)}"
+            )
+    for which, record in (("baseline record", baseline), ("optimized record", optimized)):
         if "accuracy" in record["figures"]:
             raise ValueError(
                 f"{op}: a figure must not be named 'accuracy' (the report's own row), got one in the {which}"
