@@ -38,7 +38,8 @@ HEADER = (
     "# Signatures and docstrings are the contract the tests hold you to: keep them.\n"
 )
 UNUSED_IMPORTS = (
-    "# The reference's imports are kept for you; until you use them, the linter is told not to mind:\n"
+    "# The reference's imports are kept for you; until you use them, the linter is told not to mind\n"
+    "# (once your code uses them all, delete the next line: ruff then calls it unused, RUF100):\n"
     "# ruff: noqa: F401\n"
 )
 
