@@ -91,7 +91,7 @@ def parser() -> argparse.ArgumentParser:
         "every other kata is the reference. Default: TINYTORCH_MINE, else every kata is yours",
     )
     result.add_argument(
-        "--seed", type=int, default=0, metavar="N", help="seeds the data, the initial weights and the shuffling"
+        "--seed", type=nonnegative, default=0, metavar="N", help="seeds the data, the initial weights and the shuffling"
     )
     result.add_argument(
         "--epochs",

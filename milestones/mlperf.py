@@ -77,6 +77,8 @@ def check_options(tokens: int, save: str | None) -> None:
             f"--tokens must be at most {MAX_TOKENS} (the context {CONFIG['context_length']} "
             f"minus the {PROMPT}-token prompt), got {tokens}"
         )
+    if save is not None and not save.strip():
+        raise BadOption(f"--save must name a folder (made if missing), got {save!r}")
     if save is not None and Path(save).exists() and not Path(save).is_dir():
         raise BadOption(f"--save must name a folder (made if missing), got the file {save!r}")
 

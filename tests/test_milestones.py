@@ -442,6 +442,13 @@ def test_a_milestones_own_option_given_to_another_is_a_bad_command_line(capsys):
     assert "--tokens must be given to a milestone that takes it (mlperf), got xor" in capsys.readouterr().err
 
 
+def test_a_negative_seed_is_a_bad_command_line(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["xor", "--seed", "-1"])  # argparse refuses it: NumPy's generators take no negative seed
+    assert stopped.value.code == USAGE
+    assert "--seed: must be >= 0, got -1" in capsys.readouterr().err
+
+
 def test_generating_no_tokens_is_a_bad_command_line(capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["mlperf", "--tokens", "0"])  # argparse refuses it: nothing runs
@@ -579,6 +586,9 @@ def test_mlperf_refuses_a_save_folder_that_is_a_file_before_any_work(tmp_path):
     from milestones.report import BadOption
 
     check_options(496, str(tmp_path / "new folder"))  # the most tokens, and a folder it will make: accepted
+    for empty in ("", " "):  # Path("") is the current folder: the records would land where you stand
+        with pytest.raises(BadOption, match=re.escape(f"--save must name a folder (made if missing), got {empty!r}")):
+            check_options(8, empty)
     existing = tmp_path / "records.json"
     existing.write_text("{}")
     with pytest.raises(
