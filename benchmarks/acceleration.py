@@ -44,7 +44,7 @@ MODULES = ("tensor", "autograd", "losses", "convolution", "acceleration")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.acceleration", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, one repeat: figures too rough to quote")
-    parser.add_argument("--repeats", type=int, default=7, help="timed samples of each (default 7)")
+    parser.add_argument("--repeats", type=timing.at_least(1), default=7, help="timed samples of each (default 7)")
     arguments = parser.parse_args(argv)
     repeats = 1 if arguments.quick else arguments.repeats
     for line in timing.machine_report("Acceleration: vectorized, blocked, fused", MODULES):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import copy
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -61,11 +62,21 @@ FULL = dict(epochs=5, tune_epochs=2, queries=200, new_tokens=128, runs=3)
 QUICK = dict(epochs=2, tune_epochs=1, queries=20, new_tokens=8, runs=1)
 
 
+def record_path(text: str) -> str:
+    """An argparse type: a file to write the record to, in a folder that exists (checked before the run)."""
+    path = Path(text)
+    if not text.strip() or path.is_dir() or not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"must be a file in a folder that exists, got {text!r}")
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.capstone", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few seconds: 2 epochs, 20 queries, 8 tokens")
     parser.add_argument("--sweep", action="store_true", help="also the sparsity table (int8 at 0.5, 0.75, 0.9)")
-    parser.add_argument("--save", metavar="PATH", help="write the accepted submission's record to PATH")
+    parser.add_argument(
+        "--save", metavar="PATH", type=record_path, help="write the accepted submission's record to PATH"
+    )
     arguments = parser.parse_args(argv)
     settings = QUICK if arguments.quick else FULL
     title = "Capstone: the digits MLP under its budget, and generation with a KV cache"

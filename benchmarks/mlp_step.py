@@ -203,7 +203,9 @@ def verdict(shape: Shape, ratio: float) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mlp_step", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a second or two in all: figures too rough to quote")
-    parser.add_argument("--repeats", type=int, default=None, help="samples per candidate (default 41; --quick: 5)")
+    parser.add_argument(
+        "--repeats", type=timing.at_least(1), default=None, help="samples per candidate (default 41; --quick: 5)"
+    )
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"), help="default float32")
     arguments = parser.parse_args(argv)
     repeats = arguments.repeats or (5 if arguments.quick else 41)

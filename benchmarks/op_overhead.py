@@ -83,7 +83,9 @@ def row(label: str, ours: list[float], floor: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.op_overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a second or two in all: figures too rough to quote")
-    parser.add_argument("--repeats", type=int, default=None, help="samples per candidate (default 41; --quick: 5)")
+    parser.add_argument(
+        "--repeats", type=timing.at_least(1), default=None, help="samples per candidate (default 41; --quick: 5)"
+    )
     arguments = parser.parse_args(argv)
     repeats = arguments.repeats or (5 if arguments.quick else 41)
     block_seconds, warmup_seconds = (0.004, 0.01) if arguments.quick else (0.02, 0.2)

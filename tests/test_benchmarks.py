@@ -9,6 +9,7 @@ gradients and parameters), and the check that says so catches a twin that does l
 
 from __future__ import annotations
 
+import importlib
 import re
 
 import numpy as np
@@ -192,3 +193,25 @@ def test_capstone_reports_both_events_with_bytes_by_formula_and_accepts_the_subm
     p50 = [float(v) for v in re.search(r"^p50\s+\|\s+(\S+)\s+\|\s+(\S+)", generation, re.M).groups()]
     rate = [float(v) for v in re.search(r"^tokens_per_second\s+\|\s+(\S+)\s+\|\s+(\S+)", generation, re.M).groups()]
     assert rate == pytest.approx([tokens / p for p in p50], rel=1e-5), out
+
+
+@pytest.mark.parametrize(
+    "script, argv, message",
+    [
+        ("kv_cache", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
+        ("acceleration", ["--repeats", "x"], "--repeats: must be an integer >= 1, got 'x'"),
+        ("op_overhead", ["--repeats", "-3"], "--repeats: must be an integer >= 1, got -3"),
+        ("mlp_step", ["--repeats", "0"], "--repeats: must be an integer >= 1, got 0"),
+        ("compression", ["--seed", "-1"], "--seed: must be an integer >= 0, got -1"),
+        ("quantization", ["--seeds", "0", "-2"], "--seeds: must be an integer >= 0, got -2"),
+        ("capstone", ["--save", ""], "--save: must be a file in a folder that exists, got ''"),
+        ("capstone", ["--save", "."], "--save: must be a file in a folder that exists, got '.'"),
+        ("capstone", ["--save", "no/such/folder/record.json"], "must be a file in a folder that exists"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error_before_anything_runs(capsys, script, argv, message):
+    module = importlib.import_module(f"benchmarks.{script}")
+    with pytest.raises(SystemExit) as stopped:
+        module.main(argv)
+    assert stopped.value.code == 2  # argparse's usage error: nothing was trained or timed
+    assert message in capsys.readouterr().err
