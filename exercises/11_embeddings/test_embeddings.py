@@ -281,6 +281,13 @@ def test_step2_embedding_refuses_ids_that_are_not_integers(ids, message, rng):
         ((5, 3), {"dtype": None}, TypeError, r"^Embedding: dtype must be floating-point, got None$"),
         ((5, 3), {"dtype": "x"}, TypeError, r"^Embedding: dtype must be floating-point, got 'x'$"),
         ((5, object()), {}, ValueError, r"^Embedding: embedding_dim must be an integer >= 1, got object$"),
+        ((5, [3]), {}, ValueError, r"^Embedding: embedding_dim must be an integer >= 1, got \[3\]$"),
+        (
+            (-(10**5000), 3),  # repr itself refuses an int past 4300 digits
+            {},
+            ValueError,
+            r"^Embedding: num_embeddings must be an integer >= 1, got -1\.000e\+5000 \(an int of 5001 digits\)$",
+        ),
     ],
 )
 def test_step2_embedding_refuses_bad_arguments(args, options, error, message):

@@ -259,8 +259,12 @@ def test_step3_a_long_list_of_bad_arrivals_is_abbreviated_in_the_message():
     assert str(info.value).endswith(f"got {text[:60]}... ({len(text)} characters)")
 
 
-@pytest.mark.parametrize("seed", [-1, "a"], ids=["step3-seed-negative", "step3-seed-str"])
-def test_a_bad_seed_is_refused_naming_the_function(seed):
+@pytest.mark.parametrize(
+    ("seed", "written"),
+    [(-1, "-1"), ("a", "'a'"), (object(), "object")],  # an object by its type: no address in the message
+    ids=["step3-seed-negative", "step3-seed-str", "step3-seed-object"],
+)
+def test_a_bad_seed_is_refused_naming_the_function(seed, written):
     fake = FakeTime(service=[0.1] * 10)
     calls = {
         "bootstrap_ci": lambda: bootstrap_ci([1.0, 2.0], seed=seed),
@@ -269,8 +273,9 @@ def test_a_bad_seed_is_refused_naming_the_function(seed):
         "server": lambda: server(fake.work, rate=1.0, queries=2, seed=seed, clock=fake.clock, sleep=fake.sleep),
     }
     for name, call in calls.items():
-        with pytest.raises(ValueError, match=f"{name}: seed must be what np.random.default_rng accepts"):
+        with pytest.raises(ValueError, match=f"{name}: seed must be what np.random.default_rng accepts") as info:
             call()
+        assert str(info.value).endswith(f"(an integer >= 0), got {written}"), str(info.value)
 
 
 def test_step3_a_query_due_exactly_at_the_previous_finish_is_served_without_a_sleep():

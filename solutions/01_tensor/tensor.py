@@ -8,6 +8,8 @@ checking its inputs and saying clearly what is wrong. The shape checks are plain
 
 from __future__ import annotations
 
+import decimal
+import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -45,6 +47,69 @@ def is_int(value: object) -> bool:
         (True, True, False, False)
     """
     return type(value) is int or isinstance(value, np.integer)  # type(True) is bool, not int
+
+
+def is_plain(value: object) -> bool:
+    """Given: whether ``repr(value)`` shows only plain values (so no object's address).
+
+    Plain: None, a bool, a number, a str, a NumPy scalar, or a ``list``, ``tuple`` or ``dict``
+    (those exact types) holding only plain values, at any depth.
+
+    Example:
+        >>> is_plain([1.5, ("a", None), {"k": True}]), is_plain([np.random.default_rng(0)])
+        (True, False)
+    """
+    todo, seen = [value], set()
+    while todo:  # NOTE: a loop, not recursion: a deeply nested list must not overflow the stack
+        item = todo.pop()
+        if item is None or isinstance(item, (numbers.Number, str, np.generic)):  # bool is a Number
+            continue
+        if type(item) not in (list, tuple, dict):
+            return False
+        if id(item) in seen:  # a container holding itself: its repr writes [...]
+            continue
+        seen.add(id(item))
+        if type(item) is dict:
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        else:
+            todo.extend(item)
+    return True
+
+
+def shown(value: object) -> str:
+    """Given: how an error message writes a value it was given: its repr, or its type.
+
+    A plain value (``is_plain``: None, a bool, a number, a str, a NumPy scalar, or a list,
+    tuple or dict of those) is written as ``repr(value)``, abbreviated when long; anything
+    else by its type, ``type_name(value)``, so that no message prints an object's address
+    (``shown(np.random.default_rng(0)) == "Generator"``, ``shown(np.ones(3)) == "ndarray"``).
+    The abbreviations: an int of more than 80 digits is written in scientific notation with
+    its digit count, ``"1.000e+400 (an int of 401 digits)"`` (never in full: Python refuses to
+    write an int past 4300 digits at all); any other repr ``text`` longer than 80 characters
+    as ``text[:60] + f"... ({len(text)} characters)"``, its first 60 characters and how long
+    it was; a repr that fails (a list holding an int past 4300 digits, or nested deeper than
+    Python's recursion limit) as ``"a list too large to show"``.
+
+    Example:
+        >>> shown(-1), shown("x"), shown([1, 2]), shown(None), shown(np.random.default_rng(0))
+        ('-1', "'x'", '[1, 2]', 'None', 'Generator')
+        >>> shown(10**400), shown("x" * 100)[-20:]
+        ('1.000e+400 (an int of 401 digits)', '... (102 characters)')
+    """
+    if not is_plain(value):
+        return type_name(value)
+    if is_int(value) and abs(int(value)) >= 10**80:
+        # NOTE: Decimal holds the int exactly (no 4300-digit limit); adjusted() is its exponent.
+        exact = decimal.Decimal(int(value))
+        return f"{exact:.3e} (an int of {exact.adjusted() + 1} digits)"
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):  # an int past 4300 digits inside a container; a list nested too deep
+        return f"a {type_name(value)} too large to show"
+    if len(text) > 80:
+        return f"{text[:60]}... ({len(text)} characters)"
+    return text
 
 
 def check_sizes(op: str, *shapes: tuple[int, ...]) -> None:

@@ -20,28 +20,16 @@ import numpy as np
 
 from tinytorch.autograd import Function, Tensor
 from tinytorch.layers import Module, Parameter, generator
-from tinytorch.tensor import type_name
+from tinytorch.tensor import shown, type_name
 
 # --- given: checks --------------------------------------------------------------------------
-
-
-def shown(value) -> str:
-    """Given: how an error message shows a bad value: its repr when that is short and plain.
-
-    A number, a string, None or a NumPy scalar is shown by ``repr`` (``-1``, ``'x'``); anything
-    else by its type, ``type_name(value)``, so that no message prints an object's address:
-    ``shown(np.random.default_rng(0)) == "Generator"``.
-    """
-    if value is None or isinstance(value, (numbers.Number, str, np.generic)):
-        return repr(value)
-    return type_name(value)
 
 
 def check_size(op: str, what: str, value, minimum: int = 1) -> int:
     """Given: ``value`` as an int ``>= minimum``, or ValueError.
 
     ``"Embedding: num_embeddings must be an integer >= 1, got 0"`` (a bool, a float, a string too;
-    the value as ``shown`` shows it).
+    the value as 01's given ``shown`` writes it).
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{op}: {what} must be an integer >= {minimum}, got {shown(value)}")

@@ -23,9 +23,9 @@ import numpy as np
 
 from tinytorch.attention import MultiHeadAttention
 from tinytorch.autograd import Function, Tensor, no_grad
-from tinytorch.embeddings import Embedding, PositionalEmbedding, check_dtype, check_ids, check_size, shown
+from tinytorch.embeddings import Embedding, PositionalEmbedding, check_dtype, check_ids, check_size
 from tinytorch.layers import Linear, Module, Parameter, Sequential, generator, linear
-from tinytorch.tensor import type_name
+from tinytorch.tensor import shown, type_name
 
 # --- given: checks ----------------------------------------------------------------------------
 
@@ -108,11 +108,11 @@ def check_generate(
     In this order: ``check_sequence(ids, config.vocab_size)``; ``max_new_tokens`` with 11's
     ``check_size`` (minimum 0): ``"generate: max_new_tokens must be an integer >= 0, got -1"``;
     ``check_sampling(op, temperature, top_k)``; the seed, None or an integer >= 0:
-    ``"generate: seed must be an integer >= 0, got -1"`` (a non-number shown by its type,
-    ``shown``: ``got Generator``); then ``"generate: T + max_new_tokens must be at most
-    context_length=8, got 3 + 6 = 9"`` (refused, never cropped). The generator: one
-    ``np.random.default_rng(seed)`` made here, once per call, before any token; with seed None,
-    04's ``generator(None)`` (``manual_seed`` sets it).
+    ``"generate: seed must be an integer >= 0, got -1"`` (the value as 01's given ``shown``
+    writes it: an object such as a generator by its type, ``got Generator``); then
+    ``"generate: T + max_new_tokens must be at most context_length=8, got 3 + 6 = 9"`` (refused,
+    never cropped). The generator: one ``np.random.default_rng(seed)`` made here, once per
+    call, before any token; with seed None, 04's ``generator(None)`` (``manual_seed`` sets it).
 
     Returns:
         ``(ids, max_new_tokens, rng)``: ids as an int ndarray (B, T), max_new_tokens an int, the generator.
@@ -775,8 +775,8 @@ class GPT(Module):
             (``"generate: temperature must be a finite real number >= 0, got -1.0"``,
             ``"generate: top_k must be an integer >= 1, got 0"``);
             ValueError: ``"generate: max_new_tokens must be an integer >= 0, got -1"``;
-                ``"generate: seed must be an integer >= 0, got -1"`` (a non-number named by its
-                type, the given ``shown``: ``got Generator``);
+                ``"generate: seed must be an integer >= 0, got -1"`` (written with 01's given
+                ``shown``: a generator by its type, ``got Generator``);
                 ``"generate: T + max_new_tokens must be at most context_length=8, got 3 + 6 = 9"``.
         Complexity:
             max_new_tokens forwards of up to context_length positions: O(N·forward(T)); memory:

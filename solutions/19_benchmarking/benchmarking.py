@@ -26,7 +26,6 @@ Times are in seconds throughout.
 
 from __future__ import annotations
 
-import decimal
 import json
 import math
 import numbers
@@ -38,7 +37,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tinytorch.profiling import check_callable, measure_latency, timed_call
-from tinytorch.tensor import type_name
+from tinytorch.tensor import shown, type_name
 
 __all__ = [
     "FIELDS",
@@ -76,33 +75,6 @@ def is_int(value) -> bool:
 def is_number(value) -> bool:
     """Given: a real number that is not a bool (NumPy floats and integers count)."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
-
-
-def shown(value) -> str:
-    """Given: how an error message writes a value it was given: ``repr(value)``, abbreviated when long.
-
-    An int of more than 80 digits is written in scientific notation with its digit count,
-    ``"1.000e+400 (an int of 401 digits)"`` (never in full: Python refuses to write an int
-    past 4300 digits at all). Any other value whose repr ``text`` is longer than 80
-    characters is written ``text[:60] + f"... ({len(text)} characters)"``: its first 60
-    characters and how long it was. A value whose repr fails (a list holding an int past
-    4300 digits) is named by its type: ``"a list too large to show"``.
-
-    Example:
-        >>> shown(0.5), shown(10**400)
-        ('0.5', '1.000e+400 (an int of 401 digits)')
-    """
-    if is_int(value) and abs(int(value)) >= 10**80:
-        # NOTE: Decimal holds the int exactly (no 4300-digit limit); adjusted() is its exponent.
-        exact = decimal.Decimal(int(value))
-        return f"{exact:.3e} (an int of {exact.adjusted() + 1} digits)"
-    try:
-        text = repr(value)
-    except ValueError:  # an int past 4300 digits inside a container
-        return f"a {type_name(value)} too large to show"
-    if len(text) > 80:
-        return f"{text[:60]}... ({len(text)} characters)"
-    return text
 
 
 def check_int(op: str, what: str, value, minimum: int) -> int:
@@ -344,7 +316,7 @@ def offline(
     Raises:
         ValueError: ``"offline: samples_per_call must be an integer >= 1, got 0"``;
             ``"offline: samples_per_call must be finite as a float, got 1.000e+400 (an int of
-            401 digits)"`` (the given ``is_finite_number`` and ``shown``); ``"offline: the
+            401 digits)"`` (the given ``is_finite_number`` and 01's ``shown``); ``"offline: the
             median call must take a positive time, got 0.0"`` (a clock too coarse for the call:
             time more samples per call); ``measure_latency``'s errors.
     Complexity:
@@ -391,7 +363,7 @@ def poisson_arrivals(rate: float, queries: int, seed: int = 0) -> np.ndarray:
             rate must be large enough for finite arrivals, got 1e-320"`` (``1 / rate``, or the
             running sum of the gaps, overflows to inf: ``1e-307`` with 100 queries; compute the
             sum under ``np.errstate(over="ignore")`` and check it); a bad seed (the given
-            ``make_rng``). A value is written with the given ``shown``.
+            ``make_rng``). A value is written with 01's given ``shown``.
     Complexity:
         O(queries).
     Example:
@@ -452,7 +424,7 @@ def server_latencies(
         TypeError: ``"server_latencies: sleep must be callable, got int"`` (fn, clock too).
         ValueError: ``"server_latencies: arrivals must be a non-empty 1-D sequence of finite
             numbers, got shape (0,)"``; ``"server_latencies: arrivals must be nondecreasing
-            and >= 0, got [1.0, 0.5]"`` (the arrivals as a list of floats, ``shown``: a long
+            and >= 0, got [1.0, 0.5]"`` (the arrivals as a list of floats, 01's ``shown``: a long
             list is abbreviated); ``"server_latencies: warmup must be an integer >= 0,
             got -1"``; ``"server_latencies: sleep must advance the clock, got a clock still at
             0.0 after sleep(0.5)"``; the clock's errors from ``timed_call`` (named
@@ -563,7 +535,7 @@ def accuracy_gate(accuracy: float, target: float) -> None:
         None when ``accuracy >= target``.
     Raises:
         ValueError: ``"accuracy_gate: accuracy must be >= the target 0.97, got 0.95"`` (both
-            figures written with the given ``shown``: their repr, abbreviated when long);
+            figures written with 01's given ``shown``: their repr, abbreviated when long);
             ``"accuracy_gate: accuracy must be a number in
             [0, 1], got 1.5"`` (``target`` too, or nan).
     Complexity:
@@ -602,7 +574,7 @@ def environment() -> dict[str, object]:
 
 
 def field_error(op: str, field: str, rule: str, value) -> ValueError:
-    """Given: ``"load_record: field 'scenario' must be one of ..., got 'batch'"`` (the value ``shown``)."""
+    """Given: ``"load_record: field 'scenario' must be one of ..., got 'batch'"`` (01's ``shown``)."""
     return ValueError(f"{op}: field '{field}' must {rule}, got {shown(value)}")
 
 
@@ -636,7 +608,7 @@ def validate_record(record, op: str = "validate_record") -> None:
             str names, got ''"`` (an empty name would read ``figures.``; a non-str name too);
             ``"validate_record: field 'figures.p50' must be a finite number, got 'fast'"`` (nan,
             inf and ``10**400`` too, written ``1.000e+400 (an int of 401 digits)``: every value
-            is written with the given ``shown``, through the given ``field_error``); ``"validate_record: field
+            is written with 01's given ``shown``, through the given ``field_error``); ``"validate_record: field
             'accuracy' must be >= the target 0.97, got 0.95"``; ``"validate_record: field
             'environment.blas' must be present, got a record without it"``; ``"validate_record:
             field 'environment.extra' must not be there, got 1"``; ``"validate_record: field

@@ -32,7 +32,6 @@ from tinytorch.benchmarking import (
     is_int,
     is_number,
     make_record,
-    shown,
     single_stream,
     validate_record,
 )
@@ -43,7 +42,7 @@ from tinytorch.losses import cross_entropy
 from tinytorch.optimizers import Adam
 from tinytorch.profiling import check_callable
 from tinytorch.quantization import quantize_model
-from tinytorch.tensor import type_name
+from tinytorch.tensor import shown, type_name
 from tinytorch.training import CosineWithWarmup, train_epoch
 from tinytorch.transformers import GPT, GPTConfig
 
@@ -78,7 +77,7 @@ class Budget:
     Checked in that order. The fields are stored as Python numbers (``max_bytes`` an int, the
     others floats: ``Budget(..., max_p50=np.float32(0.01), ...)`` holds ``float(np.float32(0.01))``),
     so the budget and the messages quoting it read as plain numbers. A value in a message is
-    written with 19's ``shown``.
+    written with 01's ``shown``.
 
     Raises:
         ValueError: ``"Budget: max_bytes must be an integer >= 1, got 0"``; ``"Budget: max_p50
@@ -609,7 +608,7 @@ def check_submission(record, budget: Budget) -> None:
     (``11128.0`` is whole: records hold floats), ``p50`` and ``p99`` >= 0; (5) each is within
     the budget, in that order: ``bytes <= max_bytes``, ``p50 <= max_p50``, ``p99 <= max_p99``
     (equal passes); (6) ``accuracy >= min_accuracy`` (equal passes). Numbers in messages are
-    written with 19's ``shown`` (``repr``, abbreviated when long).
+    written with 01's ``shown`` (``repr``, abbreviated when long).
 
     Args:
         record: a record (from ``measure``, or 19's ``load_record``); budget: a Budget.
