@@ -109,6 +109,19 @@ def check_shape(op: str, shape, what: str = "input_shape") -> tuple[int, ...]:
     return tuple(int(side) for side in shape)
 
 
+def check_layer(op: str, what: str, layer, kinds: type | tuple[type, ...]) -> None:
+    """Given: TypeError ``"linear_flops: layer must be a Linear, got Conv2d"`` unless ``layer`` is a ``kinds``.
+
+    Every FLOP rule checks its layer first, before its shape: a rule called on the wrong kind of
+    module names it instead of failing on a missing attribute. Several kinds are joined with
+    ``" or "``: ``"block_flops: block must be a FeedForward or TransformerBlock, got Linear"``.
+    """
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    if not isinstance(layer, kinds):
+        names = " or ".join(kind.__name__ for kind in kinds)
+        raise TypeError(f"{op}: {what} must be a {names}, got {type_name(layer)}")
+
+
 def check_callable(op: str, what: str, value) -> None:
     """Given: raise TypeError ``"measure_latency: fn must be callable, got int"`` unless ``value`` is."""
     if not callable(value):
@@ -187,6 +200,8 @@ def linear_flops(layer: Linear, shape: tuple[int, ...], name: str = "") -> tuple
     Returns:
         ``(flops, output_shape)``: a Python int, and (B, ..., C_out).
     Raises:
+        TypeError: ``"linear_flops: layer must be a Linear, got Conv2d"`` (the given
+            ``check_layer``, first; every rule below checks its layer so).
         ValueError: ``"linear_flops: shape must be a tuple of integers >= 0, got (-4, 2)"`` (the
             given ``check_shape``; every rule below checks its shape so);
             ``"count_flops: the input of Linear '2' must have at least 2 dimensions (a
@@ -218,6 +233,7 @@ def conv2d_flops(layer: Conv2d, shape: tuple[int, ...], name: str = "") -> tuple
     Returns:
         ``(flops, (B, OC, OH, OW))``.
     Raises:
+        TypeError: ``"conv2d_flops: layer must be a Conv2d, got Linear"`` (first).
         ValueError: ``"conv2d_flops: shape must be a tuple of integers >= 0, got (1, 1, -3, 3)"``;
             ``"count_flops: the input of Conv2d '0' must have 4 dimensions (B, C, H, W),
             got (8, 256)"``; ``"... must have 3 channels, got (2, 1, 16, 16)"``; ``"count_flops:
@@ -315,6 +331,7 @@ def attention_flops(attn: MultiHeadAttention, shape: tuple[int, ...], name: str 
     Returns:
         ``(flops, (B, T, C))``.
     Raises:
+        TypeError: ``"attention_flops: attn must be a MultiHeadAttention, got Linear"`` (first).
         ValueError: ``"attention_flops: shape must be a tuple of integers >= 0, got (1, -4, 8)"``;
             ``"count_flops: the input of MultiHeadAttention '0' must have shape
             (B, T, d_model=8), got (2, 3, 5)"``.
@@ -345,6 +362,8 @@ def block_flops(
     Returns:
         ``(flops, output_shape)``, the output shape equal to the input's.
     Raises:
+        TypeError: ``"block_flops: block must be a FeedForward or TransformerBlock, got Linear"``
+            (first).
         ValueError: ``"block_flops: shape must be a tuple of integers >= 0, got (1, 4.0, 8)"``;
             ``"count_flops: the input of TransformerBlock '1' must have 3 dimensions
             (B, T, C), got (4, 8)"``; the sub-layers' errors, naming them (``'1.attn'``).
@@ -373,6 +392,7 @@ def gpt_flops(model: GPT, shape: tuple[int, ...], name: str = "") -> tuple[int, 
     Returns:
         ``(flops, (B, T, V))``.
     Raises:
+        TypeError: ``"gpt_flops: model must be a GPT, got Linear"`` (first).
         ValueError: ``"gpt_flops: shape must be a tuple of integers >= 0, got (1, -1)"``;
             ``"count_flops: the input of GPT (the model) must have shape (B, T) of token
             ids, got (2, 3, 8)"``; ``"count_flops: the input of GPT (the model) must have

@@ -182,6 +182,16 @@ def test_step1_an_empty_batch_costs_nothing_and_keeps_its_shape():
     assert conv2d_flops(Conv2d(2, 4, 3, padding=1), (0, 2, 6, 5)) == (0, (0, 4, 6, 5))
 
 
+def test_step1_a_rule_called_on_another_kind_of_layer_names_it_first():
+    # public entries: a Conv2d given to linear_flops has no in_features; it is named, not an AttributeError
+    with pytest.raises(TypeError, match="linear_flops: layer must be a Linear, got Conv2d"):
+        linear_flops(Conv2d(1, 2, 3), (1, 1, 4, 4))
+    with pytest.raises(TypeError, match="linear_flops: layer must be a Linear, got str"):
+        linear_flops("Linear(3, 4)", (-1,))  # the layer before the shape
+    with pytest.raises(TypeError, match="conv2d_flops: layer must be a Conv2d, got Linear"):
+        conv2d_flops(Linear(3, 4), (1, 3, 8, 8))
+
+
 def test_step1_a_layer_refuses_an_input_shape_it_cannot_take():
     with pytest.raises(
         ValueError, match=r"the input of Linear \(the model\) must have 3 features in its last dimension, got \(2, 4\)"
@@ -763,6 +773,15 @@ def test_step6_a_gpt_costs_its_blocks_and_its_head(options):
     assert count_flops(model, (B, T)) == expected
     logits = model(np.zeros((B, T), dtype=np.int64))
     assert gpt_flops(model, (B, T)) == (expected, logits.shape)
+
+
+def test_step6_a_rule_called_on_another_kind_of_module_names_it_first():
+    with pytest.raises(TypeError, match="attention_flops: attn must be a MultiHeadAttention, got Linear"):
+        attention_flops(Linear(8, 8), (1, 4, 8))
+    with pytest.raises(TypeError, match="block_flops: block must be a FeedForward or TransformerBlock, got Linear"):
+        block_flops(Linear(8, 8), (1, 4, -8))  # the block before the shape
+    with pytest.raises(TypeError, match="gpt_flops: model must be a GPT, got TransformerBlock"):
+        gpt_flops(TransformerBlock(8, 2), (1, 4))
 
 
 def test_step6_shapes_that_do_not_fit_attention_or_a_gpt_are_refused():
