@@ -35,6 +35,7 @@ from tinytorch.acceleration import bias_gelu, conv2d_taps, matmul_blocked, softm
 from tinytorch.autograd import Tensor, no_grad
 from tinytorch.convolution import conv2d, conv2d_loops
 from tinytorch.losses import cross_entropy
+from tinytorch.options import at_least
 from tinytorch.tensor import matmul_loops
 
 TARGET = 50.0  # loop conv / tap conv, at least
@@ -44,7 +45,7 @@ MODULES = ("tensor", "autograd", "losses", "convolution", "acceleration")
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.acceleration", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller inputs, one repeat: figures too rough to quote")
-    parser.add_argument("--repeats", type=timing.at_least(1), default=7, help="timed samples of each (default 7)")
+    parser.add_argument("--repeats", type=at_least(1), default=7, help="timed samples of each (default 7)")
     arguments = parser.parse_args(argv)
     repeats = 1 if arguments.quick else arguments.repeats
     for line in timing.machine_report("Acceleration: vectorized, blocked, fused", MODULES):

@@ -30,6 +30,7 @@ from tinytorch.compression import MaskedLinear, SparseLinear, global_magnitude_p
 from tinytorch.dataloader import DataLoader
 from tinytorch.layers import Linear, ReLU, Sequential
 from tinytorch.losses import cross_entropy
+from tinytorch.options import at_least
 from tinytorch.training import evaluate
 
 SPARSITY = 0.9
@@ -52,7 +53,7 @@ def weight_bytes(layers) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.compression", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one epoch each: figures too rough to quote")
-    parser.add_argument("--seed", type=timing.at_least(0), default=0, help="the training seed (default 0)")
+    parser.add_argument("--seed", type=at_least(0), default=0, help="the training seed (default 0)")
     arguments = parser.parse_args(argv)
     epochs, tune_epochs = (1, 1) if arguments.quick else (mlp.EPOCHS, FINE_TUNE_EPOCHS)
     seed = arguments.seed

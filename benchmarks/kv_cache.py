@@ -25,6 +25,7 @@ import numpy as np
 
 from benchmarks import timing
 from tinytorch.kv_cache import generate_cached
+from tinytorch.options import at_least
 from tinytorch.transformers import GPT, GPTConfig
 
 CONFIG = dict(vocab_size=256, context_length=512, d_model=256, n_heads=8, n_layers=4)
@@ -36,7 +37,7 @@ TARGET = 5.0  # recompute / cached, at least
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.kv_cache", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="32 new tokens, one repeat: figures too rough to quote")
-    parser.add_argument("--repeats", type=timing.at_least(1), default=3, help="timed runs of each (default 3)")
+    parser.add_argument("--repeats", type=at_least(1), default=3, help="timed runs of each (default 3)")
     arguments = parser.parse_args(argv)
     new_tokens, repeats = (32, 1) if arguments.quick else (NEW_TOKENS, arguments.repeats)
     title = "Generation: KV cache against recompute"

@@ -27,6 +27,7 @@ from tinytorch.autograd import Tensor
 from tinytorch.layers import Linear, ReLU, Sequential
 from tinytorch.losses import cross_entropy
 from tinytorch.optimizers import Adam
+from tinytorch.options import at_least
 
 LEARNING_RATE = 1e-3
 BETAS = (0.9, 0.999)
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.mlp_step", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a second or two in all: figures too rough to quote")
     parser.add_argument(
-        "--repeats", type=timing.at_least(1), default=None, help="samples per candidate (default 41; --quick: 5)"
+        "--repeats", type=at_least(1), default=None, help="samples per candidate (default 41; --quick: 5)"
     )
     parser.add_argument("--dtype", default="float32", choices=("float32", "float64"), help="default float32")
     arguments = parser.parse_args(argv)

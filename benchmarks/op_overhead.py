@@ -20,6 +20,7 @@ import numpy as np
 
 from benchmarks import timing
 from tinytorch.autograd import Tensor
+from tinytorch.options import at_least
 
 SIDE = 8  # every operand is (SIDE, SIDE)
 DTYPE = np.float32
@@ -84,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.op_overhead", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a second or two in all: figures too rough to quote")
     parser.add_argument(
-        "--repeats", type=timing.at_least(1), default=None, help="samples per candidate (default 41; --quick: 5)"
+        "--repeats", type=at_least(1), default=None, help="samples per candidate (default 41; --quick: 5)"
     )
     arguments = parser.parse_args(argv)
     repeats = arguments.repeats or (5 if arguments.quick else 41)

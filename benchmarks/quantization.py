@@ -24,6 +24,7 @@ from tinytorch.autograd import Tensor
 from tinytorch.dataloader import DataLoader
 from tinytorch.layers import Linear, ReLU, Sequential, parameter_bytes
 from tinytorch.losses import cross_entropy
+from tinytorch.options import at_least
 from tinytorch.quantization import QuantizedLinear, quantize_model
 from tinytorch.training import evaluate
 
@@ -63,9 +64,7 @@ def one_seed(seed: int, epochs: int) -> tuple[float, float, int, int, int, int, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.quantization", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1 epoch, seed 0: a few seconds, figures not to quote")
-    parser.add_argument(
-        "--seeds", type=timing.at_least(0), nargs="+", default=None, help="training seeds (default 0 1 2)"
-    )
+    parser.add_argument("--seeds", type=at_least(0), nargs="+", default=None, help="training seeds (default 0 1 2)")
     arguments = parser.parse_args(argv)
     epochs = 1 if arguments.quick else EPOCHS
     seeds = arguments.seeds or ([0] if arguments.quick else [0, 1, 2])

@@ -9,7 +9,6 @@ another process lands on all of them alike, and a ratio is taken within each rep
 
 from __future__ import annotations
 
-import argparse
 import ctypes
 import datetime
 import os
@@ -23,21 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinytorch.threads import BLAS_THREAD_VARIABLES
-
-
-def at_least(minimum: int) -> Callable[[str], int]:
-    """An argparse type: an integer >= ``minimum`` (``--repeats 0`` or ``--seed -1`` is a usage error, exit 2)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {value}")
-        return value
-
-    return parse
 
 
 @dataclass

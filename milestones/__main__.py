@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from milestones import BY_NAME, MILESTONES, Milestone
 from milestones.report import BadOption
+from tinytorch.options import at_least
 from tinytorch.threads import one_blas_thread
 
 if TYPE_CHECKING:
@@ -51,25 +52,9 @@ def listing() -> str:
     return "\n".join(lines)
 
 
-def nonnegative(text: str) -> int:
-    """argparse type: an integer >= 0."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def positive(text: str) -> int:
-    """argparse type: an integer >= 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
 # Options only some milestones take (their ``options``): name -> (metavar, type, help).
 OPTIONS = {
-    "tokens": ("N", positive, "mlperf: generate N tokens instead of 256 (below 256 the speed target is not judged)"),
+    "tokens": ("N", at_least(1), "mlperf: generate N tokens instead of 256 (below 256 the speed target is not judged)"),
     "save": ("DIR", str, "mlperf: save the result records as JSON files in DIR (default: nothing is written)"),
 }
 
@@ -91,11 +76,11 @@ def parser() -> argparse.ArgumentParser:
         "every other kata is the reference. Default: TINYTORCH_MINE, else every kata is yours",
     )
     result.add_argument(
-        "--seed", type=nonnegative, default=0, metavar="N", help="seeds the data, the initial weights and the shuffling"
+        "--seed", type=at_least(0), default=0, metavar="N", help="seeds the data, the initial weights and the shuffling"
     )
     result.add_argument(
         "--epochs",
-        type=nonnegative,
+        type=at_least(0),
         default=None,
         metavar="N",
         help="train for N epochs instead of the milestone's own number (0: no training at all)",

@@ -446,14 +446,14 @@ def test_a_negative_seed_is_a_bad_command_line(capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["xor", "--seed", "-1"])  # argparse refuses it: NumPy's generators take no negative seed
     assert stopped.value.code == USAGE
-    assert "--seed: must be >= 0, got -1" in capsys.readouterr().err
+    assert "--seed: must be an integer >= 0, got -1" in capsys.readouterr().err
 
 
 def test_generating_no_tokens_is_a_bad_command_line(capsys):
     with pytest.raises(SystemExit) as stopped:
         main(["mlperf", "--tokens", "0"])  # argparse refuses it: nothing runs
     assert stopped.value.code == USAGE
-    assert "--tokens: must be >= 1, got 0" in capsys.readouterr().err
+    assert "--tokens: must be an integer >= 1, got 0" in capsys.readouterr().err
 
 
 @pytest.fixture
@@ -607,7 +607,7 @@ def test_an_unknown_name_exits_non_zero_and_lists_the_names(children):
 def test_a_negative_epoch_count_is_refused(children):
     finished = children["negative epochs"].result()  # python -m milestones xor --epochs -1
     assert finished.returncode == USAGE, finished.stdout
-    assert "must be >= 0, got -1" in finished.stdout
+    assert "must be an integer >= 0, got -1" in finished.stdout
 
 
 # --- unwritten code: every kata the milestone needs, and how to run it anyway ----------------
