@@ -109,7 +109,7 @@ def check_shape(op: str, shape, what: str = "input_shape") -> tuple[int, ...]:
     return tuple(int(side) for side in shape)
 
 
-def check_layer(op: str, what: str, layer, kinds: type | tuple[type, ...]) -> None:
+def check_module(op: str, what: str, layer, kinds: type | tuple[type, ...]) -> None:
     """Given: TypeError ``"linear_flops: layer must be a Linear, got Conv2d"`` unless ``layer`` is a ``kinds``.
 
     Every FLOP rule checks its layer first, before its shape: a rule called on the wrong kind of
@@ -201,7 +201,7 @@ def linear_flops(layer: Linear, shape: tuple[int, ...], name: str = "") -> tuple
         ``(flops, output_shape)``: a Python int, and (B, ..., C_out).
     Raises:
         TypeError: ``"linear_flops: layer must be a Linear, got Conv2d"`` (the given
-            ``check_layer``, first; every rule below checks its layer so).
+            ``check_module``, first; every rule below checks its layer so).
         ValueError: ``"linear_flops: shape must be a tuple of integers >= 0, got (-4, 2)"`` (the
             given ``check_shape``; every rule below checks its shape so);
             ``"count_flops: the input of Linear '2' must have at least 2 dimensions (a

@@ -104,7 +104,7 @@ def check_shape(op: str, shape, what: str = "input_shape") -> tuple[int, ...]:
     return tuple(int(side) for side in shape)
 
 
-def check_layer(op: str, what: str, layer, kinds: type | tuple[type, ...]) -> None:
+def check_module(op: str, what: str, layer, kinds: type | tuple[type, ...]) -> None:
     """Given: TypeError ``"linear_flops: layer must be a Linear, got Conv2d"`` unless ``layer`` is a ``kinds``.
 
     Every FLOP rule checks its layer first, before its shape: a rule called on the wrong kind of
@@ -196,7 +196,7 @@ def linear_flops(layer: Linear, shape: tuple[int, ...], name: str = "") -> tuple
         ``(flops, output_shape)``: a Python int, and (B, ..., C_out).
     Raises:
         TypeError: ``"linear_flops: layer must be a Linear, got Conv2d"`` (the given
-            ``check_layer``, first; every rule below checks its layer so).
+            ``check_module``, first; every rule below checks its layer so).
         ValueError: ``"linear_flops: shape must be a tuple of integers >= 0, got (-4, 2)"`` (the
             given ``check_shape``; every rule below checks its shape so);
             ``"count_flops: the input of Linear '2' must have at least 2 dimensions (a
@@ -209,7 +209,7 @@ def linear_flops(layer: Linear, shape: tuple[int, ...], name: str = "") -> tuple
         (240, (2, 5, 4))
     """
     # solution: step 1
-    check_layer("linear_flops", "layer", layer, Linear)
+    check_module("linear_flops", "layer", layer, Linear)
     shape = check_shape("linear_flops", shape, "shape")
     if len(shape) < 2:
         raise ValueError(
@@ -256,7 +256,7 @@ def conv2d_flops(layer: Conv2d, shape: tuple[int, ...], name: str = "") -> tuple
         (2304, (2, 4, 4, 4))
     """
     # solution: step 1
-    check_layer("conv2d_flops", "layer", layer, Conv2d)
+    check_module("conv2d_flops", "layer", layer, Conv2d)
     shape = check_shape("conv2d_flops", shape, "shape")
     if len(shape) != 4:
         raise ValueError(
@@ -403,7 +403,7 @@ def attention_flops(attn: MultiHeadAttention, shape: tuple[int, ...], name: str 
         (2560, (1, 4, 8))
     """
     # solution: step 6
-    check_layer("attention_flops", "attn", attn, MultiHeadAttention)
+    check_module("attention_flops", "attn", attn, MultiHeadAttention)
     shape = check_shape("attention_flops", shape, "shape")
     if len(shape) != 3 or shape[-1] != attn.d_model:
         raise ValueError(
@@ -449,7 +449,7 @@ def block_flops(
         (6656, (1, 4, 8))
     """
     # solution: step 6
-    check_layer("block_flops", "block", block, (FeedForward, TransformerBlock))
+    check_module("block_flops", "block", block, (FeedForward, TransformerBlock))
     shape = check_shape("block_flops", shape, "shape")
     if isinstance(block, FeedForward):
         fc_flops, hidden = module_flops(block.fc, shape, join(name, "fc"))  # (..., F)
@@ -495,7 +495,7 @@ def gpt_flops(model: GPT, shape: tuple[int, ...], name: str = "") -> tuple[int, 
         (7680, (1, 4, 16))
     """
     # solution: step 6
-    check_layer("gpt_flops", "model", model, GPT)
+    check_module("gpt_flops", "model", model, GPT)
     shape = check_shape("gpt_flops", shape, "shape")
     config = model.config
     if len(shape) != 2:
